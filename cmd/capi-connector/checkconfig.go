@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/capi-connector/capi-connector/config"
+)
+
+// cmdCheckConfig validates a configuration offline: every problem is printed with its key and the fix, and the
+// exit status is non-zero when there is any. run refuses to start on the same problems.
+func cmdCheckConfig(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if err := validate(cfg, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "configuration OK")
+	return nil
+}
+
+// validate runs config validation plus the checks that need to build parts (decoder, pipeline), printing
+// warnings. It returns a *configError listing every problem.
+func validate(cfg config.Config, w io.Writer) error {
+	err := cfg.Validate()
+	var ve *config.ValidationError
+	if errors.As(err, &ve) {
+		for _, p := range ve.Warnings {
+			fmt.Fprintf(w, "warning: %s\n", p)
+		}
+		if len(ve.Problems) == 0 {
+			err = nil
+		}
+	}
+	if err != nil {
+		return &configError{err}
+	}
+	if _, err := buildPipeline(cfg); err != nil {
+		return err
+	}
+	return nil
+}

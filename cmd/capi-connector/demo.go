@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/stream"
+	"github.com/capi-connector/capi-connector/schema/sample"
+)
+
+// cmdDemo runs the whole product in one process with no setup: an in-process Kafka cluster (kfake), the Graph
+// API simulator over real HTTP, a few thousand realistic events (consented or not, with and without personal
+// data, one poisoned, one too old, one not JSON), the real pipeline, and a summary. It exits 0 only when every
+// event was delivered or dead-lettered and committed offsets equal end offsets.
+func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	events := fs.Int("events", 5000, "number of sample events")
+	partitions := fs.Int("partitions", 6, "partitions of the source topic")
+	seed := fs.Uint64("seed", 1, "sample generator seed")
+	latency := fs.Duration("latency", 20*time.Millisecond, "simulated Graph API latency per request")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	verbose := fs.Bool("verbose", false, "show the service's logs (JSON, info level)")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics, /healthz, /readyz on this address while the demo runs")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	if *events < 10 || *partitions < 1 {
+		return usagef("--events must be ≥ 10 and --partitions ≥ 1")
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	const topic, dlqTopic = "events", "events.dlq"
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(*partitions), topic), kfake.SeedTopics(1, dlqTopic))
+	if err != nil {
+		return fmt.Errorf("embedded kafka: %w", err)
+	}
+	defer cluster.Close()
+
+	sim, err := capitest.New(capitest.Config{AcceptAnyPixel: true, Faults: capitest.Faults{Latency: *latency}, MaxRecordedEvents: -1})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	simURL := "http://" + ln.Addr().String()
+
+	fmt.Fprintf(stdout, "capi-connector demo: embedded Kafka %s, Graph API simulator %s\n", strings.Join(cluster.ListenAddrs(), ","), simURL)
+
+	// Produce the sample events.
+	gen := sample.New(*seed, time.Now())
+	half := *events / 2
+	gen.PoisonEvery, gen.TooOldEvery, gen.InvalidEvery = half+1, half+2, half+3
+	kinds := map[sample.Kind]int{}
+	var poisoned []string
+	prod, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		return err
+	}
+	end := map[int32]int64{}
+	var batch []*kgo.Record
+	flush := func() error {
+		res := prod.ProduceSync(ctx, batch...)
+		for _, r := range res {
+			if r.Err != nil {
+				return fmt.Errorf("producing samples: %w", r.Err)
+			}
+			end[r.Record.Partition] = max(end[r.Record.Partition], r.Record.Offset+1)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for range *events {
+		e := gen.Next()
+		kinds[e.Kind]++
+		if e.Kind == sample.Poisoned {
+			poisoned = append(poisoned, e.EventID)
+		}
+		batch = append(batch, &kgo.Record{Key: e.Key, Value: e.Value})
+		if len(batch) == 1000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	prod.Close()
+	f := sim.Faults()
+	f.PoisonedEventIDs = poisoned
+	if err := sim.SetFaults(f); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "produced %d events to %q (%d partitions): %s\n", *events, topic, *partitions, kindSummary(kinds))
+
+	cfg := config.Default()
+	cfg.Kafka.Brokers = cluster.ListenAddrs()
+	cfg.Kafka.Topics = []string{topic}
+	cfg.Kafka.DLQTopic = dlqTopic
+	cfg.Kafka.Group = "capi-connector-demo"
+	cfg.Graph.URL = simURL
+	cfg.MetricsAddr = *metricsAddr
+	cfg.ShutdownTimeout = 15 * time.Second
+	d := config.DefaultDestination()
+	d.Name, d.PixelID, d.AccessToken = "demo", "1234567890123", "demo-access-token"
+	d.ConsentCategory, d.DefaultPhoneRegion = sample.ConsentCategory, "FR"
+	d.Batch.Linger = 50 * time.Millisecond
+	d.Retry.InitialBackoff, d.Retry.MaxBackoff = 50*time.Millisecond, time.Second
+	cfg.Destinations = []config.Destination{d}
+	if err := cfg.Validate(); err != nil {
+		var ve *config.ValidationError
+		if !errors.As(err, &ve) || len(ve.Problems) > 0 {
+			return fmt.Errorf("demo configuration: %w", err)
+		}
+	}
+
+	log := zerolog.Nop()
+	if *verbose {
+		log = newLogger(stderr, "info", config.LogJSON)
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	runnerc := make(chan *stream.Runner, 1)
+	errc := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		errc <- runServiceWith(runCtx, cfg, log, func(r *stream.Runner) { runnerc <- r })
+	}()
+	var r *stream.Runner
+	select {
+	case r = <-runnerc:
+	case err := <-errc:
+		return err
+	}
+
+	done := func() bool {
+		c := r.Stats().Committed()
+		for p, off := range end {
+			if c[stream.TopicPartition{Topic: topic, Partition: p}] != off {
+				return false
+			}
+		}
+		return true
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var runErr error
+	finished := false
+loop:
+	for {
+		select {
+		case <-tick.C:
+			progress(stderr, r, *events)
+			if done() {
+				finished = true
+				stopRun()
+				runErr = <-errc
+				break loop
+			}
+		case runErr = <-errc:
+			break loop
+		}
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintln(stderr)
+	printSummary(stdout, r, sim, end, topic, elapsed)
+	if runErr != nil {
+		return runErr
+	}
+	if !finished {
+		return errors.New("stopped before every event was delivered or dead-lettered")
+	}
+	if dup := sim.Stats().DuplicateEvents; dup > 0 {
+		return fmt.Errorf("the simulator received %d events twice in a clean run", dup)
+	}
+	fmt.Fprintln(stdout, "demo OK: every event delivered or dead-lettered, committed offsets = end offsets")
+	return nil
+}
+
+func kindSummary(kinds map[sample.Kind]int) string {
+	var parts []string
+	for k := sample.Deliverable; k <= sample.InvalidJSON; k++ {
+		if kinds[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, kinds[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func progress(w io.Writer, r *stream.Runner, total int) {
+	s := r.Stats()
+	var deliv, rej int64
+	for _, n := range s.Delivered() {
+		deliv += n
+	}
+	for _, n := range s.Rejected() {
+		rej += n
+	}
+	fmt.Fprintf(w, "\rconsumed %d/%d  delivered %d  dead-lettered %d  in flight %d   ", s.Consumed.Load(), total, deliv, rej, r.InFlight())
+}
+
+func printSummary(w io.Writer, r *stream.Runner, sim *capitest.Server, end map[int32]int64, topic string, elapsed time.Duration) {
+	s := r.Stats()
+	fmt.Fprintf(w, "\nsummary (%.1fs)\n", elapsed.Seconds())
+	fmt.Fprintf(w, "  consumed            %d\n", s.Consumed.Load())
+	for d, n := range s.Delivered() {
+		fmt.Fprintf(w, "  delivered [%s]    %d\n", d, n)
+	}
+	rej := s.Rejected()
+	keys := make([]stream.RejectKey, 0, len(rej))
+	for k := range rej {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Reason < keys[j].Reason })
+	for _, k := range keys {
+		dest := k.Destination
+		if dest == "" {
+			dest = "*"
+		}
+		fmt.Fprintf(w, "  dead-lettered %-28s [%s] %d\n", k.Reason, dest, rej[k])
+	}
+	st := sim.Stats()
+	fmt.Fprintf(w, "  graph requests      %d (accepted %d, rejected %d)\n", st.Requests, st.AcceptedRequests, st.RejectedRequests)
+	fmt.Fprintf(w, "  simulator accepted  %d events, %d duplicates\n", st.AcceptedEvents, st.DuplicateEvents)
+	fmt.Fprintf(w, "  batches             %d\n", s.Batches.Load())
+	committed := s.Committed()
+	parts := make([]int32, 0, len(end))
+	for p := range end {
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	fmt.Fprintf(w, "  partition  committed  end\n")
+	for _, p := range parts {
+		fmt.Fprintf(w, "  %9d  %9d  %d\n", p, committed[stream.TopicPartition{Topic: topic, Partition: p}], end[p])
+	}
+}

@@ -1,0 +1,100 @@
+// Command capi-connector consumes Commanders Act events from Kafka and delivers them to the Meta Conversions API.
+//
+// Data flow from here: config (config.Load) → pipeline stages (processor.New, wire.go) → sink (stream.Runner:
+// processor/capi for Graph, the DLQ topic for rejections).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// exit codes
+const (
+	exitOK     = 0
+	exitFail   = 1 // runtime failure
+	exitUsage  = 2 // unusable arguments
+	exitConfig = 3 // invalid configuration
+)
+
+// usageError marks errors caused by the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// configError marks errors caused by the configuration.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"run":             {"run the service (config file and/or CAPI_* environment)", cmdRun},
+		"demo":            {"embedded Kafka + Graph API simulator + sample events, no setup", cmdDemo},
+		"preview":         {"print the Conversions API payload (or rejection) for each input event, no Kafka", cmdPreview},
+		"check-config":    {"validate a configuration offline and print every problem with its fix", cmdCheckConfig},
+		"graph-simulator": {"serve the Graph API simulator (for the demo, tests and docker compose)", cmdGraphSimulator},
+		"produce-samples": {"produce realistic sample events to a Kafka topic", cmdProduceSamples},
+		"replay":          {"re-produce dead-lettered records to the source topic", cmdReplay},
+		"bench":           {"measure throughput against ceilings measured in the same run", cmdBench},
+	}
+}
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout, cmds)
+		return exitOK
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "capi-connector: unknown command %q\n\n", args[0])
+		printUsage(stderr, cmds)
+		return exitUsage
+	}
+	ctx, stop := signalContext(context.Background(), stderr)
+	defer stop()
+	err := c.run(ctx, args[1:], stdin, stdout, stderr)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "capi-connector %s: %v\n", args[0], err)
+	var ue *usageError
+	var ce *configError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &ce):
+		return exitConfig
+	}
+	return exitFail
+}
+
+func printUsage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: capi-connector <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-16s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'capi-connector <command> -h' for the flags of a command.")
+}

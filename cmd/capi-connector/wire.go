@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"github.com/twmb/franz-go/plugin/kzerolog"
+
+	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor"
+	"github.com/capi-connector/capi-connector/processor/capi"
+	"github.com/capi-connector/capi-connector/processor/eligibility"
+	"github.com/capi-connector/capi-connector/processor/mapping"
+	"github.com/capi-connector/capi-connector/processor/stream"
+	"github.com/capi-connector/capi-connector/schema"
+)
+
+// loadConfig loads path (may be "") plus the CAPI_* environment.
+func loadConfig(path string) (config.Config, error) {
+	cfg, err := config.Load(path, os.LookupEnv)
+	if err != nil {
+		return cfg, &configError{err}
+	}
+	return cfg, nil
+}
+
+// jsonDecoder adapts the JSON decoder (no I/O) to the pipeline's decoder interface.
+type jsonDecoder struct{ d *schema.JSONDecoder }
+
+func (j jsonDecoder) Decode(_ context.Context, data []byte, ev *schema.Event) error {
+	return j.d.Decode(data, ev)
+}
+
+// newDecoder builds the decoder for the configured input format.
+func newDecoder(k config.Kafka) (processor.Decoder, error) {
+	switch k.InputFormat {
+	case "", config.FormatJSON:
+		return jsonDecoder{schema.NewJSONDecoder()}, nil
+	case config.FormatAvroSchema:
+		text, err := os.ReadFile(k.SchemaFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.schema_file: %w", err)
+		}
+		return schema.NewAvroFixed(string(text), schema.Limits{})
+	case config.FormatAvroConfluent:
+		r := k.SchemaRegistry
+		return schema.NewAvroConfluent(schema.RegistryConfig{
+			URL: r.URL, Username: r.Username, Password: r.Password.Reveal(),
+			CAFile: r.TLS.CAFile, CertFile: r.TLS.CertFile, KeyFile: r.TLS.KeyFile, InsecureSkipVerify: r.TLS.InsecureSkipVerify,
+		}, schema.Limits{})
+	}
+	return nil, fmt.Errorf("kafka.input_format: unknown format %q", k.InputFormat)
+}
+
+func rules(d config.Destination) eligibility.Rules {
+	return eligibility.Rules{
+		MinStrongKeys:       d.Matching.MinStrongKeys,
+		MinOtherKeys:        d.Matching.MinOtherKeys,
+		MaxAge:              d.Window.MaxAge,
+		MaxAgePhysicalStore: d.Window.MaxAgePhysicalStore,
+		SafetyMargin:        d.Window.SafetyMargin,
+		MaxFuture:           d.Window.MaxFuture,
+	}
+}
+
+// pipelineDestinations maps configured destinations to the transformation settings.
+func pipelineDestinations(ds []config.Destination) []processor.Destination {
+	out := make([]processor.Destination, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, processor.Destination{
+			Name:            d.Name,
+			ConsentCategory: d.ConsentCategory,
+			DefaultRegion:   d.DefaultPhoneRegion,
+			Include:         d.Events.Include,
+			Exclude:         d.Events.Exclude,
+			LDU:             processor.LDU{Enabled: d.LDU.Enabled, Country: int64(d.LDU.Country), State: int64(d.LDU.State)},
+			Mapping:         mapping.Options{CustomDataPassthrough: d.CustomDataPassthrough},
+			Rules:           rules(d),
+		})
+	}
+	return out
+}
+
+// buildPipeline builds the transformation for cfg.
+func buildPipeline(cfg config.Config) (*processor.Pipeline, error) {
+	dec, err := newDecoder(cfg.Kafka)
+	if err != nil {
+		return nil, &configError{err}
+	}
+	p, err := processor.New(dec, pipelineDestinations(cfg.Destinations))
+	if err != nil {
+		return nil, &configError{err}
+	}
+	return p, nil
+}
+
+// kafkaOpts are the connection options shared by every Kafka client of the process (consumer, DLQ producer,
+// replay): brokers, client id, TLS, SASL, logging.
+func kafkaOpts(k config.Kafka, log zerolog.Logger) ([]kgo.Opt, error) {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(k.Brokers...),
+		kgo.ClientID(k.ClientID),
+		kgo.WithLogger(kzerolog.New(&log)),
+	}
+	if k.TLS.Enabled || k.TLS.CAFile != "" || k.TLS.CertFile != "" {
+		tc, err := tlsConfig(k.TLS)
+		if err != nil {
+			return nil, err
+		}
+		if k.TLS.InsecureSkipVerify {
+			log.Warn().Msg("kafka.tls.insecure_skip_verify is set: broker certificates are NOT verified; anyone on the network path can read and alter the stream")
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	switch k.SASL.Mechanism {
+	case "":
+	case config.SASLPlain:
+		opts = append(opts, kgo.SASL(plain.Auth{User: k.SASL.Username, Pass: k.SASL.Password.Reveal()}.AsMechanism()))
+	case config.SASLScramSHA256:
+		opts = append(opts, kgo.SASL(scram.Auth{User: k.SASL.Username, Pass: k.SASL.Password.Reveal()}.AsSha256Mechanism()))
+	case config.SASLScramSHA512:
+		opts = append(opts, kgo.SASL(scram.Auth{User: k.SASL.Username, Pass: k.SASL.Password.Reveal()}.AsSha512Mechanism()))
+	default:
+		return nil, fmt.Errorf("kafka.sasl.mechanism: unknown mechanism %q", k.SASL.Mechanism)
+	}
+	return opts, nil
+}
+
+func tlsConfig(t config.TLS) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // opt-in, warned about
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("kafka.tls.ca_file: no PEM certificate found")
+		}
+		tc.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.tls.cert_file/key_file: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// streamOptions maps the configuration to the runtime's options.
+func streamOptions(cfg config.Config, p *processor.Pipeline, log zerolog.Logger, obs capi.Observer) (stream.Options, error) {
+	kopts, err := kafkaOpts(cfg.Kafka, log)
+	if err != nil {
+		return stream.Options{}, &configError{err}
+	}
+	httpClient := capi.NewHTTPClient(64)
+	o := stream.Options{
+		Kafka:              kopts,
+		Topics:             cfg.Kafka.Topics,
+		Group:              cfg.Kafka.Group,
+		InstanceID:         cfg.Kafka.GroupInstanceID,
+		StartLatest:        cfg.Kafka.StartOffset == config.StartLatest,
+		SessionTimeout:     cfg.Kafka.SessionTimeout,
+		DLQTopic:           cfg.Kafka.DLQTopic,
+		MaxInFlightRecords: cfg.Kafka.MaxInFlightRecords,
+		FetchMaxBytes:      int32(min(cfg.Kafka.FetchMaxBytes, 1<<30)),
+		ShutdownTimeout:    cfg.ShutdownTimeout,
+		Pipeline:           p,
+		Logger:             log,
+	}
+	for _, d := range cfg.Destinations {
+		r := rules(d)
+		o.Destinations = append(o.Destinations, stream.Destination{
+			Graph: capi.Destination{
+				Name: d.Name, PixelID: d.PixelID, AccessToken: d.AccessToken.Reveal(), AppSecret: d.AppSecret.Reveal(),
+				TestEventCode: d.TestEventCode, PartnerAgent: cfg.Graph.PartnerAgent,
+				BaseURL: cfg.Graph.URL, APIVersion: cfg.Graph.APIVersion,
+			},
+			Client: capi.Options{
+				HTTPClient:      httpClient,
+				RequestTimeout:  cfg.Graph.RequestTimeout,
+				InitialBackoff:  d.Retry.InitialBackoff,
+				MaxBackoff:      d.Retry.MaxBackoff,
+				ThrottleBackoff: d.Retry.ThrottleBackoff,
+				Breaker: capi.BreakerSettings{
+					ConsecutiveFailures: uint32(max(d.Breaker.ConsecutiveFailures, 0)),
+					OpenTimeout:         d.Breaker.OpenTimeout,
+				},
+				TooOld:   r.TooOld,
+				Logger:   &log,
+				Observer: obs,
+			},
+			Batch: stream.BatchOptions{
+				MaxEvents: d.Batch.MaxEvents, MaxBytes: d.Batch.MaxBytes, Linger: d.Batch.Linger, MaxInFlight: d.Batch.MaxInFlight,
+			},
+		})
+	}
+	return o, nil
+}
+
+// newLogger builds the process logger: zerolog JSON (or console) on w at the configured level. Log entries never
+// carry event contents or secrets; see README "Logs".
+func newLogger(w io.Writer, level, format string) zerolog.Logger {
+	if format == config.LogConsole {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		lvl = zerolog.InfoLevel
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Str("service", "capi-connector").Logger()
+}

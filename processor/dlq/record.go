@@ -1,0 +1,91 @@
+// Package dlq defines the dead-letter record (PRODUCT.md §3): the source record's key, value and headers byte for
+// byte, plus capi-* headers saying why, where and when. Replay reads the same headers back.
+package dlq
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/processor/reject"
+)
+
+// Header names. They are contracts: replay filters and users' tooling read them.
+const (
+	HeaderReason          = "capi-reason"
+	HeaderStage           = "capi-stage"
+	HeaderError           = "capi-error"
+	HeaderDestination     = "capi-destination"
+	HeaderSourceTopic     = "capi-source-topic"
+	HeaderSourcePartition = "capi-source-partition"
+	HeaderSourceOffset    = "capi-source-offset"
+	HeaderFailedAt        = "capi-failed-at"
+	HeaderReplayCount     = "capi-replay-count"
+	// HeaderFacebookCode and HeaderFacebookSubcode are set when Facebook rejected the event.
+	HeaderFacebookCode    = "capi-facebook-code"
+	HeaderFacebookSubcode = "capi-facebook-subcode"
+	headerPrefix          = "capi-"
+)
+
+// Failure describes why a record goes to the DLQ.
+type Failure struct {
+	Rejection   *reject.Rejection
+	Destination string // "" when the record failed for every destination (decode errors)
+	FailedAt    time.Time
+	// FacebookCode / FacebookSubcode are Facebook's error code and subcode when Facebook rejected the event.
+	FacebookCode, FacebookSubcode int
+}
+
+// Record builds the DLQ record for src. The source key, value and non-capi headers are kept byte for byte (the
+// slices are shared with src, which must not be modified afterwards); a capi-replay-count already on the source
+// (a replayed record failing again) is carried over so the replay limit holds across rounds.
+func Record(topic string, src *kgo.Record, f Failure) *kgo.Record {
+	replays := ReplayCount(src.Headers)
+	hs := make([]kgo.RecordHeader, 0, len(src.Headers)+11)
+	for _, h := range src.Headers {
+		if strings.HasPrefix(h.Key, headerPrefix) {
+			continue
+		}
+		hs = append(hs, h)
+	}
+	add := func(k, v string) { hs = append(hs, kgo.RecordHeader{Key: k, Value: []byte(v)}) }
+	add(HeaderReason, string(f.Rejection.Reason))
+	add(HeaderStage, f.Rejection.Stage)
+	add(HeaderError, f.Rejection.Detail)
+	add(HeaderDestination, f.Destination)
+	add(HeaderSourceTopic, src.Topic)
+	add(HeaderSourcePartition, strconv.FormatInt(int64(src.Partition), 10))
+	add(HeaderSourceOffset, strconv.FormatInt(src.Offset, 10))
+	add(HeaderFailedAt, f.FailedAt.UTC().Format(time.RFC3339))
+	add(HeaderReplayCount, strconv.Itoa(replays))
+	if f.FacebookCode != 0 {
+		add(HeaderFacebookCode, strconv.Itoa(f.FacebookCode))
+		add(HeaderFacebookSubcode, strconv.Itoa(f.FacebookSubcode))
+	}
+	return &kgo.Record{Topic: topic, Key: src.Key, Value: src.Value, Headers: hs}
+}
+
+// Header returns the value of the last header named key, and whether it exists.
+func Header(hs []kgo.RecordHeader, key string) (string, bool) {
+	for i := len(hs) - 1; i >= 0; i-- {
+		if hs[i].Key == key {
+			return string(hs[i].Value), true
+		}
+	}
+	return "", false
+}
+
+// ReplayCount is the capi-replay-count header as a number (0 when absent or unreadable).
+func ReplayCount(hs []kgo.RecordHeader) int {
+	v, ok := Header(hs, HeaderReplayCount)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}

@@ -1,0 +1,304 @@
+package fbevent
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// AppendJSON appends the JSON object of one server event to dst and returns the extended slice.
+//
+// The encoding is deterministic and is the exact byte sequence encoding/json produces for an equivalent ordered
+// structure: keys in the field order of Event, zero values omitted, has-flags deciding for bool and number fields,
+// user_data and custom_data omitted when they hold nothing, strings escaped like encoding/json with HTML escaping
+// (<, >, & as \u003c…, U+2028/U+2029 escaped, invalid UTF-8 replaced by \ufffd), numbers formatted like
+// encoding/json (ES6 style: plain decimal, exponent form only below 1e-6 or from 1e21). Replays of a record thus
+// produce byte-identical payloads.
+//
+// contents elements are always {"id":…,"quantity":…} plus "item_price" when HasItemPrice: Meta requires id and
+// quantity on every element. Extra parameter values are appended verbatim: they are raw JSON, compact and valid by
+// contract of whoever built them (the mapping stage copies them from the input with fastjson); an empty value is
+// written as null so the output stays valid JSON.
+//
+// NaN and ±Inf have no JSON form; Validate rejects them, so they never reach this function in the pipeline. Should
+// one arrive anyway it is written as null (valid JSON that the Graph API refuses) rather than as a broken document.
+//
+// AppendJSON allocates nothing beyond growing dst.
+func AppendJSON(dst []byte, ev *Event) []byte {
+	dst = append(dst, '{')
+	w := objWriter{dst: dst}
+	if ev.EventName != "" {
+		w.str("event_name", ev.EventName)
+	}
+	if ev.EventTime != 0 {
+		w.int("event_time", ev.EventTime)
+	}
+	if ev.EventID != "" {
+		w.str("event_id", ev.EventID)
+	}
+	if ev.EventSourceURL != "" {
+		w.str("event_source_url", ev.EventSourceURL)
+	}
+	if ev.ReferrerURL != "" {
+		w.str("referrer_url", ev.ReferrerURL)
+	}
+	if ev.ActionSource != "" {
+		w.str("action_source", ev.ActionSource)
+	}
+	if ev.HasOptOut {
+		w.key("opt_out")
+		w.dst = strconv.AppendBool(w.dst, ev.OptOut)
+	}
+	if ev.HasDataProcessingOptions {
+		// An empty list is meaningful (explicitly no limited data use), so it is written as [].
+		w.key("data_processing_options")
+		w.dst = appendStrings(w.dst, ev.DataProcessingOptions)
+	}
+	if ev.HasDataProcessingOptionsCountry {
+		w.int("data_processing_options_country", ev.DataProcessingOptionsCountry)
+	}
+	if ev.HasDataProcessingOptionsState {
+		w.int("data_processing_options_state", ev.DataProcessingOptionsState)
+	}
+	if !ev.UserData.IsEmpty() {
+		w.key("user_data")
+		w.dst = appendUserData(w.dst, &ev.UserData)
+	}
+	if !ev.CustomData.IsEmpty() {
+		w.key("custom_data")
+		w.dst = appendCustomData(w.dst, &ev.CustomData)
+	}
+	return append(w.dst, '}')
+}
+
+// AppendBatch appends the Graph API request body {"data":[e1,…],"test_event_code":…,"partner_agent":…} to dst.
+// events are already-encoded event objects (AppendJSON output) and are copied verbatim; the optional keys are
+// omitted when empty.
+func AppendBatch(dst []byte, events [][]byte, testEventCode, partnerAgent string) []byte {
+	dst = append(dst, `{"data":[`...)
+	for i, e := range events {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, e...)
+	}
+	dst = append(dst, ']')
+	if testEventCode != "" {
+		dst = append(dst, `,"test_event_code":`...)
+		dst = AppendString(dst, testEventCode)
+	}
+	if partnerAgent != "" {
+		dst = append(dst, `,"partner_agent":`...)
+		dst = AppendString(dst, partnerAgent)
+	}
+	return append(dst, '}')
+}
+
+// IsEmpty reports whether no user_data parameter is set (the object is then omitted from the encoding).
+func (u *UserData) IsEmpty() bool {
+	return u.Em == "" && u.Ph == "" && u.Fn == "" && u.Ln == "" && u.Ge == "" && u.Db == "" && u.Ct == "" &&
+		u.St == "" && u.Zp == "" && u.Country == "" && u.ExternalID == "" && u.ClientIPAddress == "" &&
+		u.ClientUserAgent == "" && u.FBC == "" && u.FBP == ""
+}
+
+// IsEmpty reports whether no custom_data parameter is set (the object is then omitted from the encoding).
+func (c *CustomData) IsEmpty() bool {
+	return !c.HasValue && c.Currency == "" && c.OrderID == "" && c.SearchString == "" && len(c.ContentIDs) == 0 &&
+		len(c.Contents) == 0 && c.ContentName == "" && c.ContentCategory == "" && c.ContentType == "" &&
+		c.Status == "" && !c.HasNumItems && len(c.Extra) == 0
+}
+
+func appendUserData(dst []byte, u *UserData) []byte {
+	dst = append(dst, '{')
+	w := objWriter{dst: dst}
+	w.optStr("em", u.Em)
+	w.optStr("ph", u.Ph)
+	w.optStr("fn", u.Fn)
+	w.optStr("ln", u.Ln)
+	w.optStr("ge", u.Ge)
+	w.optStr("db", u.Db)
+	w.optStr("ct", u.Ct)
+	w.optStr("st", u.St)
+	w.optStr("zp", u.Zp)
+	w.optStr("country", u.Country)
+	w.optStr("external_id", u.ExternalID)
+	w.optStr("client_ip_address", u.ClientIPAddress)
+	w.optStr("client_user_agent", u.ClientUserAgent)
+	w.optStr("fbc", u.FBC)
+	w.optStr("fbp", u.FBP)
+	return append(w.dst, '}')
+}
+
+func appendCustomData(dst []byte, c *CustomData) []byte {
+	dst = append(dst, '{')
+	w := objWriter{dst: dst}
+	if c.HasValue {
+		w.key("value")
+		w.dst = appendFloat(w.dst, c.Value)
+	}
+	w.optStr("currency", c.Currency)
+	w.optStr("order_id", c.OrderID)
+	w.optStr("search_string", c.SearchString)
+	if len(c.ContentIDs) > 0 {
+		w.key("content_ids")
+		w.dst = appendStrings(w.dst, c.ContentIDs)
+	}
+	if len(c.Contents) > 0 {
+		w.key("contents")
+		w.dst = append(w.dst, '[')
+		for i := range c.Contents {
+			if i > 0 {
+				w.dst = append(w.dst, ',')
+			}
+			w.dst = appendContent(w.dst, &c.Contents[i])
+		}
+		w.dst = append(w.dst, ']')
+	}
+	w.optStr("content_name", c.ContentName)
+	w.optStr("content_category", c.ContentCategory)
+	w.optStr("content_type", c.ContentType)
+	w.optStr("status", c.Status)
+	if c.HasNumItems {
+		w.int("num_items", c.NumItems)
+	}
+	for i := range c.Extra {
+		w.key(c.Extra[i].Key)
+		if len(c.Extra[i].Value) == 0 {
+			w.dst = append(w.dst, "null"...)
+		} else {
+			w.dst = append(w.dst, c.Extra[i].Value...)
+		}
+	}
+	return append(w.dst, '}')
+}
+
+func appendContent(dst []byte, c *Content) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = AppendString(dst, c.ID)
+	dst = append(dst, `,"quantity":`...)
+	dst = strconv.AppendInt(dst, c.Quantity, 10)
+	if c.HasItemPrice {
+		dst = append(dst, `,"item_price":`...)
+		dst = appendFloat(dst, c.ItemPrice)
+	}
+	return append(dst, '}')
+}
+
+func appendStrings(dst []byte, ss []string) []byte {
+	dst = append(dst, '[')
+	for i, s := range ss {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendString(dst, s)
+	}
+	return append(dst, ']')
+}
+
+// objWriter writes the members of one JSON object, inserting commas; the caller writes the braces.
+type objWriter struct {
+	dst   []byte
+	count int
+}
+
+func (w *objWriter) key(k string) {
+	if w.count > 0 {
+		w.dst = append(w.dst, ',')
+	}
+	w.count++
+	w.dst = AppendString(w.dst, k)
+	w.dst = append(w.dst, ':')
+}
+
+func (w *objWriter) str(k, v string) {
+	w.key(k)
+	w.dst = AppendString(w.dst, v)
+}
+
+func (w *objWriter) optStr(k, v string) {
+	if v != "" {
+		w.str(k, v)
+	}
+}
+
+func (w *objWriter) int(k string, v int64) {
+	w.key(k)
+	w.dst = strconv.AppendInt(w.dst, v, 10)
+}
+
+// appendFloat formats f exactly like encoding/json formats a float64.
+func appendFloat(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// encoding/json writes e-7, not e-07.
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string escaped exactly like encoding/json (HTML-safe): ", \ and control
+// characters escaped (\b \f \n \r \t short forms, others as \u00xx), <, > and & as \u003c \u003e \u0026, U+2028
+// and U+2029 escaped, and every invalid UTF-8 byte replaced by \ufffd.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

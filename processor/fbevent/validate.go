@@ -1,0 +1,276 @@
+package fbevent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"time"
+)
+
+// ErrInvalidEvent is wrapped by every *ValidationError: the event would make the Graph API reject the whole
+// request it travels in.
+var ErrInvalidEvent = errors.New("invalid server event")
+
+// ValidationError names the first rule an event breaks. Field is the JSON path of the offending parameter
+// ("user_data.em", "custom_data.contents[2].id"); Problem says what is wrong with it. Neither ever contains the
+// value: user_data values are personal data.
+type ValidationError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidEvent, e.Field, e.Problem)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidEvent) hold.
+func (e *ValidationError) Unwrap() error { return ErrInvalidEvent }
+
+func invalid(field, problem string) error {
+	return &ValidationError{Field: field, Problem: problem}
+}
+
+// MaxEventNameLen is the longest event_name accepted. Meta documents 50 characters for custom event names; the
+// standard names are all shorter.
+const MaxEventNameLen = 50
+
+// actionSources are the action_source values the Graph API accepts.
+var actionSources = [...]string{
+	"email", "website", "app", "phone_call", "chat", "physical_store", "system_generated", "business_messaging",
+	"other",
+}
+
+// typedCustomKeys are the custom_data keys CustomData encodes itself; an Extra parameter must not repeat one.
+var typedCustomKeys = [...]string{
+	"value", "currency", "order_id", "search_string", "content_ids", "contents", "content_name",
+	"content_category", "content_type", "status", "num_items",
+}
+
+// Validate checks ev against the shape rules the Graph API applies to a server event (PRODUCT.md §7) and returns
+// the first broken rule as a *ValidationError wrapping ErrInvalidEvent, or nil. It is meant for the final,
+// normalized and hashed event: every hashed user_data field must already be a SHA-256 hex digest.
+//
+// The checks are deterministic and in a fixed order (root, user_data, custom_data, extra parameters). now is part
+// of the signature for clock-relative rules, but none is applied today: the 7-day window and the future tolerance
+// are deliberately left to the eligibility stage, which owns them with their safety margin and per-action_source
+// limits, so that an expired event gets the precise reason event_too_old rather than invalid_event.
+func Validate(ev *Event, now time.Time) error {
+	if err := validateRoot(ev); err != nil {
+		return err
+	}
+	if err := validateUserData(&ev.UserData); err != nil {
+		return err
+	}
+	if err := validateCustomData(ev.EventName, &ev.CustomData); err != nil {
+		return err
+	}
+	return nil
+}
+
+func validateRoot(ev *Event) error {
+	switch {
+	case ev.EventName == "":
+		return invalid("event_name", "required")
+	case len(ev.EventName) > MaxEventNameLen:
+		return invalid("event_name", fmt.Sprintf("longer than %d characters", MaxEventNameLen))
+	case !validEventName(ev.EventName):
+		return invalid("event_name", "only letters, digits, '_', '-' and spaces are allowed")
+	case ev.EventTime <= 0:
+		return invalid("event_time", "must be a positive unix time in seconds")
+	case ev.ActionSource == "":
+		return invalid("action_source", "required")
+	case !validActionSource(ev.ActionSource):
+		return invalid("action_source", "not one of email, website, app, phone_call, chat, physical_store, "+
+			"system_generated, business_messaging, other")
+	}
+	if ev.ActionSource == "website" {
+		if ev.EventSourceURL == "" {
+			return invalid("event_source_url", "required when action_source is website")
+		}
+		if ev.UserData.ClientUserAgent == "" {
+			return invalid("user_data.client_user_agent", "required when action_source is website")
+		}
+	}
+	for _, o := range ev.DataProcessingOptions {
+		if o != "LDU" {
+			return invalid("data_processing_options", `only "LDU" or an empty list is accepted`)
+		}
+	}
+	if ev.HasDataProcessingOptionsCountry && ev.DataProcessingOptionsCountry < 0 {
+		return invalid("data_processing_options_country", "must not be negative")
+	}
+	if ev.HasDataProcessingOptionsState && ev.DataProcessingOptionsState < 0 {
+		return invalid("data_processing_options_state", "must not be negative")
+	}
+	return nil
+}
+
+func validEventName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+func validActionSource(s string) bool {
+	for _, a := range actionSources {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+func validateUserData(u *UserData) error {
+	if u.IsEmpty() {
+		return invalid("user_data", "at least one customer information parameter is required")
+	}
+	hashed := [...]struct{ name, v string }{
+		{"em", u.Em}, {"ph", u.Ph}, {"fn", u.Fn}, {"ln", u.Ln}, {"ge", u.Ge}, {"db", u.Db}, {"ct", u.Ct},
+		{"st", u.St}, {"zp", u.Zp}, {"country", u.Country}, {"external_id", u.ExternalID},
+	}
+	for _, h := range hashed {
+		if h.v != "" && !IsSHA256Hex(h.v) {
+			return invalid("user_data."+h.name, "not a SHA-256 digest in lowercase hex (64 characters)")
+		}
+	}
+	if u.ClientIPAddress != "" {
+		a, err := netip.ParseAddr(u.ClientIPAddress)
+		if err != nil || a.Zone() != "" {
+			return invalid("user_data.client_ip_address", "not an IPv4 or IPv6 address")
+		}
+	}
+	if u.FBC != "" && !ValidFBC(u.FBC) {
+		return invalid("user_data.fbc", "not of the form fb.<0-2>.<creation time in ms>.<fbclid>")
+	}
+	if u.FBP != "" && !ValidFBP(u.FBP) {
+		return invalid("user_data.fbp", "not of the form fb.<0-2>.<creation time in ms>.<random number>")
+	}
+	return nil
+}
+
+func validateCustomData(eventName string, c *CustomData) error {
+	if c.HasValue && !finite(c.Value) {
+		return invalid("custom_data.value", "must be a finite number")
+	}
+	if c.Currency != "" && !validCurrency(c.Currency) {
+		return invalid("custom_data.currency", "not a 3-letter ISO 4217 code")
+	}
+	if eventName == "Purchase" {
+		if !c.HasValue {
+			return invalid("custom_data.value", "required for Purchase")
+		}
+		if c.Currency == "" {
+			return invalid("custom_data.currency", "required for Purchase")
+		}
+	}
+	if c.HasNumItems && c.NumItems < 0 {
+		return invalid("custom_data.num_items", "must not be negative")
+	}
+	for i := range c.Contents {
+		it := &c.Contents[i]
+		switch {
+		case it.ID == "":
+			return invalid(fmt.Sprintf("custom_data.contents[%d].id", i), "required")
+		case it.Quantity < 0:
+			return invalid(fmt.Sprintf("custom_data.contents[%d].quantity", i), "must not be negative")
+		case it.HasItemPrice && !finite(it.ItemPrice):
+			return invalid(fmt.Sprintf("custom_data.contents[%d].item_price", i), "must be a finite number")
+		}
+	}
+	for i := range c.Extra {
+		p := &c.Extra[i]
+		field := fmt.Sprintf("custom_data.extra[%d]", i)
+		if p.Key == "" {
+			return invalid(field, "key must not be empty")
+		}
+		for _, k := range typedCustomKeys {
+			if p.Key == k {
+				return invalid(field, "key repeats a standard custom_data parameter")
+			}
+		}
+		for j := range i {
+			if c.Extra[j].Key == p.Key {
+				return invalid(field, "key appears twice")
+			}
+		}
+		if !json.Valid(p.Value) {
+			return invalid(field, "value is not valid JSON")
+		}
+	}
+	return nil
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+func validCurrency(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsSHA256Hex reports whether s is a SHA-256 digest as the Graph API expects hashed parameters: exactly 64
+// lowercase hexadecimal characters.
+func IsSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidFBP reports whether s has the _fbp cookie shape fb.<subdomainIndex>.<creationTime>.<randomNumber>:
+// subdomainIndex 0, 1 or 2, creationTime a 13-digit unix time in milliseconds, randomNumber one or more digits.
+func ValidFBP(s string) bool {
+	rest, ok := fbPrefix(s)
+	if !ok {
+		return false
+	}
+	return rest != "" && allDigits(rest)
+}
+
+// ValidFBC reports whether s has the _fbc cookie shape fb.<subdomainIndex>.<creationTime>.<fbclid>:
+// subdomainIndex 0, 1 or 2, creationTime a 13-digit unix time in milliseconds, fbclid non-empty. The fbclid is
+// opaque (it may contain dots, dashes, underscores) and is not otherwise checked.
+func ValidFBC(s string) bool {
+	rest, ok := fbPrefix(s)
+	return ok && rest != ""
+}
+
+// fbPrefix checks "fb.<0-2>.<13 digits>." and returns what follows it.
+func fbPrefix(s string) (string, bool) {
+	const head = len("fb.0.") + 13 + 1
+	if len(s) < head || s[:3] != "fb." || s[3] < '0' || s[3] > '2' || s[4] != '.' || s[head-1] != '.' {
+		return "", false
+	}
+	if !allDigits(s[5 : head-1]) {
+		return "", false
+	}
+	return s[head:], true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,377 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/capi-connector/capi-connector/processor/fbevent"
+	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/schema"
+)
+
+// Overrides (integrations.facebook.user_data / custom_data) are rare compared with mapped fields, so their
+// parsing favours clarity (encoding/json for arrays and escaped strings) over speed; the common shapes (plain
+// strings and numbers) take a path that does not allocate beyond the resulting value.
+
+const (
+	userDataPrefix   = "integrations.facebook.user_data."
+	customDataPrefix = "integrations.facebook.custom_data."
+)
+
+// overrideUserData applies integrations.facebook.user_data.<p> for every user_data parameter the connector sends.
+// A JSON string replaces the field (an empty string removes it), a number is accepted where identifiers are
+// often numeric (external_id, zp, ph), null removes the field. Other keys are ignored: fbevent.UserData has no
+// place for them and Meta rejects unknown user_data keys.
+func overrideUserData(fields []schema.RawField, ud *fbevent.UserData) *reject.Rejection {
+	for _, f := range fields {
+		var dst *string
+		numeric := false
+		switch f.Key {
+		case "em":
+			dst = &ud.Em
+		case "ph":
+			dst, numeric = &ud.Ph, true
+		case "fn":
+			dst = &ud.Fn
+		case "ln":
+			dst = &ud.Ln
+		case "ge":
+			dst = &ud.Ge
+		case "db":
+			dst = &ud.Db
+		case "ct":
+			dst = &ud.Ct
+		case "st":
+			dst = &ud.St
+		case "zp":
+			dst, numeric = &ud.Zp, true
+		case "country":
+			dst = &ud.Country
+		case "external_id":
+			dst, numeric = &ud.ExternalID, true
+		case "client_ip_address":
+			dst = &ud.ClientIPAddress
+		case "client_user_agent":
+			dst = &ud.ClientUserAgent
+		case "fbc":
+			dst = &ud.FBC
+		case "fbp":
+			dst = &ud.FBP
+		default:
+			continue
+		}
+		s, ok := text(f.Value, numeric)
+		if !ok {
+			want := "a string"
+			if numeric {
+				want = "a string or a number"
+			}
+			return invalid(userDataPrefix, f.Key, "want "+want)
+		}
+		*dst = s
+	}
+	return nil
+}
+
+// overrideCustomData applies integrations.facebook.custom_data: the typed keys parse into their fields, the
+// others become custom parameters in input order; then, when enabled, the passthrough root scalars.
+func overrideCustomData(fields []schema.RawField, extra []schema.RawField, opt Options, cd *fbevent.CustomData) *reject.Rejection {
+	var params []fbevent.Param
+	size := 0
+	for _, f := range fields {
+		if r := overrideTyped(f, cd); r != nil {
+			return r
+		}
+		if isTypedKey(f.Key) {
+			continue
+		}
+		if i := paramIndex(params, f.Key); i >= 0 {
+			params[i].Value = f.Value // a repeated key: the last value wins, at the first position
+			continue
+		}
+		params = append(params, fbevent.Param{Key: f.Key, Value: f.Value})
+		size += len(f.Value)
+	}
+	if opt.CustomDataPassthrough {
+		for _, f := range extra {
+			if !isScalar(f.Value) || isTypedKey(f.Key) || paramIndex(params, f.Key) >= 0 {
+				continue
+			}
+			params = append(params, fbevent.Param{Key: f.Key, Value: f.Value})
+			size += len(f.Value)
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	// One copy for all values: the output owns its bytes and never aliases the event shared by destinations.
+	buf := make([]byte, 0, size)
+	for i := range params {
+		off := len(buf)
+		buf = append(buf, params[i].Value...)
+		params[i].Value = buf[off:len(buf):len(buf)]
+	}
+	cd.Extra = params
+	return nil
+}
+
+func paramIndex(params []fbevent.Param, key string) int {
+	for i := range params {
+		if params[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// isTypedKey reports whether key is one of fbevent.CustomData's typed fields, which custom parameters must
+// never duplicate.
+func isTypedKey(key string) bool {
+	switch key {
+	case "value", "currency", "order_id", "search_string", "content_ids", "contents", "content_name",
+		"content_category", "content_type", "status", "num_items":
+		return true
+	}
+	return false
+}
+
+// overrideTyped parses a typed custom_data key into its field; other keys are left alone. null removes the
+// field (so does "" for the numeric ones).
+func overrideTyped(f schema.RawField, cd *fbevent.CustomData) *reject.Rejection {
+	var dst *string
+	switch f.Key {
+	case "currency":
+		dst = &cd.Currency
+	case "order_id":
+		dst = &cd.OrderID
+	case "search_string":
+		dst = &cd.SearchString
+	case "content_name":
+		dst = &cd.ContentName
+	case "content_category":
+		dst = &cd.ContentCategory
+	case "content_type":
+		dst = &cd.ContentType
+	case "status":
+		dst = &cd.Status
+	case "value":
+		if isAbsent(f.Value) {
+			cd.Value, cd.HasValue = 0, false
+			return nil
+		}
+		v, ok := number(f.Value)
+		if !ok {
+			return invalid(customDataPrefix, f.Key, "want a number or a numeric string")
+		}
+		cd.Value, cd.HasValue = v, true
+		return nil
+	case "num_items":
+		if isAbsent(f.Value) {
+			cd.NumItems, cd.HasNumItems = 0, false
+			return nil
+		}
+		n, ok := integer(f.Value)
+		if !ok {
+			return invalid(customDataPrefix, f.Key, "want an integer")
+		}
+		cd.NumItems, cd.HasNumItems = n, true
+		return nil
+	case "content_ids":
+		if isNull(f.Value) {
+			cd.ContentIDs = nil
+			return nil
+		}
+		ids, ok := contentIDs(f.Value)
+		if !ok {
+			return invalid(customDataPrefix, f.Key, "want an array of strings or numbers")
+		}
+		cd.ContentIDs = ids
+		return nil
+	case "contents":
+		if isNull(f.Value) {
+			cd.Contents = nil
+			return nil
+		}
+		cs, ok := contents(f.Value)
+		if !ok {
+			return invalid(customDataPrefix, f.Key, "want an array of {id, quantity, item_price}")
+		}
+		cd.Contents = cs
+		return nil
+	default:
+		return nil
+	}
+	s, ok := text(f.Value, true)
+	if !ok {
+		return invalid(customDataPrefix, f.Key, "want a string or a number")
+	}
+	*dst = s
+	return nil
+}
+
+func invalid(prefix, key, why string) *reject.Rejection {
+	return reject.New(reject.InvalidPayload, reject.StageMapping, "%s%s: %s", prefix, key, why)
+}
+
+func isNull(raw []byte) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// isAbsent is null or "" (blank): tag templates render an unset numeric variable as an empty string, and the
+// decoder reads the root value the same way.
+func isAbsent(raw []byte) bool {
+	if isNull(raw) {
+		return true
+	}
+	s, ok := jsonString(bytes.TrimSpace(raw))
+	return ok && strings.TrimSpace(s) == ""
+}
+
+// isScalar reports whether a raw JSON value is a string, a number or a boolean.
+func isScalar(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return false
+	}
+	switch c := raw[0]; {
+	case c == '"', c == 't', c == 'f', c == '-', c >= '0' && c <= '9':
+		return true
+	}
+	return false
+}
+
+// text returns a raw JSON string's value, or a number's text when numbers are allowed. null gives "".
+func text(raw []byte, numbersOK bool) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", false
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		return jsonString(raw)
+	case c == 'n':
+		return "", isNull(raw)
+	case numbersOK && (c == '-' || c >= '0' && c <= '9'):
+		if !json.Valid(raw) {
+			return "", false
+		}
+		return string(raw), true
+	}
+	return "", false
+}
+
+// jsonString decodes a JSON string literal; literals without escapes (the usual case) skip encoding/json.
+func jsonString(raw []byte) (string, bool) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		body := raw[1 : len(raw)-1]
+		if bytes.IndexByte(body, '\\') < 0 && bytes.IndexByte(body, '"') < 0 {
+			return string(body), true
+		}
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// number parses a JSON number or a string holding a decimal number.
+func number(raw []byte) (float64, bool) {
+	txt, ok := numberText(raw)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(txt, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// integer parses an integral JSON number or numeric string ("3", 3, 3.0).
+func integer(raw []byte) (int64, bool) {
+	txt, ok := numberText(raw)
+	if !ok {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(txt, 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(txt, 64)
+	if err != nil || f != math.Trunc(f) || f >= 0x1p63 || f < -0x1p63 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// numberText returns the decimal text of a JSON number, or of a JSON string holding one (trimmed). Strings
+// must be plain decimal notation: strconv would also accept "Inf", "NaN", hex floats and underscores.
+func numberText(raw []byte) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", false
+	}
+	if raw[0] == '"' {
+		s, ok := jsonString(raw)
+		if !ok {
+			return "", false
+		}
+		s = strings.TrimSpace(s)
+		return s, s != "" && strings.Trim(s, "0123456789.-+eE") == "" && strings.ContainsAny(s, "0123456789")
+	}
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') || !json.Valid(raw) {
+		return "", false
+	}
+	return string(raw), true
+}
+
+// contentIDs parses an array of strings or numbers (numbers kept as their text).
+func contentIDs(raw []byte) ([]string, bool) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return nil, false
+	}
+	ids := make([]string, 0, len(elems))
+	for _, e := range elems {
+		s, ok := text(e, true)
+		if !ok || isNull(e) {
+			return nil, false
+		}
+		ids = append(ids, s)
+	}
+	return ids, true
+}
+
+// contents parses [{id, quantity, item_price}]: id (string or number) and quantity are required, item_price is
+// optional; other keys of an element are ignored (fbevent.Content has no place for them).
+func contents(raw []byte) ([]fbevent.Content, bool) {
+	var elems []struct {
+		ID        json.RawMessage `json:"id"`
+		Quantity  json.RawMessage `json:"quantity"`
+		ItemPrice json.RawMessage `json:"item_price"`
+	}
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return nil, false
+	}
+	out := make([]fbevent.Content, len(elems))
+	for i, e := range elems {
+		id, ok := text(e.ID, true)
+		if !ok || id == "" {
+			return nil, false
+		}
+		q, ok := integer(e.Quantity)
+		if !ok {
+			return nil, false
+		}
+		out[i] = fbevent.Content{ID: id, Quantity: q}
+		if len(e.ItemPrice) > 0 && !isNull(e.ItemPrice) {
+			p, ok := number(e.ItemPrice)
+			if !ok {
+				return nil, false
+			}
+			out[i].ItemPrice, out[i].HasItemPrice = p, true
+		}
+	}
+	return out, true
+}

@@ -1,0 +1,159 @@
+// Package metrics exports the connector's Prometheus series (all named capi_…): the runtime's counters, Graph
+// request outcomes and latencies (as a capi.Observer), breaker state, in-flight records, committed offsets and
+// lag per partition, and franz-go's client metrics (plugin/kprom, under capi_kafka_…).
+package metrics
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kprom"
+
+	"github.com/capi-connector/capi-connector/processor/stream"
+)
+
+// Metrics is registered once per process on its own registry (no global state).
+type Metrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	batchSize *prometheus.HistogramVec
+	retries   *prometheus.CounterVec
+	kprom     *kprom.Metrics
+}
+
+// New creates and registers the series on reg.
+func New(reg *prometheus.Registry) *Metrics {
+	m := &Metrics{
+		reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "capi_graph_requests_total",
+			Help: "Graph API requests by destination, outcome (ok or error class) and HTTP status class.",
+		}, []string{"destination", "outcome", "status_class"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "capi_graph_request_duration_seconds",
+			Help:    "Graph API request latency.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+		}, []string{"destination"}),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "capi_graph_batch_events",
+			Help:    "Events per Graph API request.",
+			Buckets: []float64{1, 10, 50, 100, 250, 500, 750, 1000},
+		}, []string{"destination"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "capi_graph_retries_total",
+			Help: "Waits before resending to the Graph API, by destination and class.",
+		}, []string{"destination", "class"}),
+		kprom: kprom.NewMetrics("capi_kafka", kprom.Registerer(reg), kprom.Gatherer(reg)),
+	}
+	reg.MustRegister(m.requests, m.latency, m.batchSize, m.retries)
+	return m
+}
+
+// KafkaHooks are the franz-go hooks that feed capi_kafka_* client metrics.
+func (m *Metrics) KafkaHooks() []kgo.Opt { return []kgo.Opt{kgo.WithHooks(m.kprom)} }
+
+// Request implements capi.Observer.
+func (m *Metrics) Request(dest, outcome string, httpStatus int, dur time.Duration, events int) {
+	class := "none"
+	if httpStatus > 0 {
+		class = strconv.Itoa(httpStatus/100) + "xx"
+	}
+	m.requests.WithLabelValues(dest, outcome, class).Inc()
+	m.latency.WithLabelValues(dest).Observe(dur.Seconds())
+	m.batchSize.WithLabelValues(dest).Observe(float64(events))
+}
+
+// Retry implements capi.Observer.
+func (m *Metrics) Retry(dest, class string) { m.retries.WithLabelValues(dest, class).Inc() }
+
+// Watch registers the collector that reads the runner's live state at scrape time.
+func (m *Metrics) Watch(r *stream.Runner, groupTopics []string, group string) {
+	m.reg.MustRegister(&runnerCollector{r: r, group: group, topics: groupTopics})
+}
+
+var (
+	descConsumed  = prometheus.NewDesc("capi_records_consumed_total", "Source records fetched and dispatched.", nil, nil)
+	descDelivered = prometheus.NewDesc("capi_events_delivered_total", "Events acknowledged by the Graph API.", []string{"destination"}, nil)
+	descRejected  = prometheus.NewDesc("capi_events_rejected_total", "Events dead-lettered, by destination (empty for decode failures) and reason.", []string{"destination", "reason"}, nil)
+	descInFlight  = prometheus.NewDesc("capi_in_flight_records", "Records fetched and not yet committable.", nil, nil)
+	descBreaker   = prometheus.NewDesc("capi_breaker_state", "Circuit breaker state per destination: 0 closed, 1 half-open, 2 open.", []string{"destination"}, nil)
+	descMisconf   = prometheus.NewDesc("capi_destination_misconfigured", "1 while a destination is stopped by a configuration error.", []string{"destination"}, nil)
+	descPaused    = prometheus.NewDesc("capi_fetch_paused", "1 while fetching is paused (breaker open or destination misconfigured).", nil, nil)
+	descCommitted = prometheus.NewDesc("capi_committed_offset", "Last offset committed by this process.", []string{"topic", "partition"}, nil)
+	descEnd       = prometheus.NewDesc("capi_end_offset", "End offset (high watermark) of the partition.", []string{"topic", "partition"}, nil)
+	descLag       = prometheus.NewDesc("capi_consumer_lag", "End offset minus committed offset of the group.", []string{"topic", "partition"}, nil)
+	descCoverage  = prometheus.NewDesc("capi_match_key_events_total", "Delivered events carrying each match key (em, ph, external_id, fbp, fbc); divide by capi_events_delivered_total for coverage, the proxy for Event Match Quality.", []string{"destination", "key"}, nil)
+	descDLQErrors = prometheus.NewDesc("capi_dlq_produce_errors_total", "Failed dead-letter produce attempts (each is retried; the source offset waits).", nil, nil)
+)
+
+type runnerCollector struct {
+	r      *stream.Runner
+	group  string
+	topics []string
+}
+
+func (c *runnerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descConsumed, descDelivered, descRejected, descInFlight, descBreaker, descMisconf,
+		descPaused, descCommitted, descEnd, descLag, descCoverage, descDLQErrors} {
+		ch <- d
+	}
+}
+
+func (c *runnerCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.r.Stats()
+	ch <- prometheus.MustNewConstMetric(descConsumed, prometheus.CounterValue, float64(s.Consumed.Load()))
+	ch <- prometheus.MustNewConstMetric(descDLQErrors, prometheus.CounterValue, float64(s.DLQErrors.Load()))
+	for d, n := range s.Delivered() {
+		ch <- prometheus.MustNewConstMetric(descDelivered, prometheus.CounterValue, float64(n), d)
+	}
+	for k, n := range s.Rejected() {
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), k.Destination, string(k.Reason))
+	}
+	for k, n := range s.MatchKeys() {
+		ch <- prometheus.MustNewConstMetric(descCoverage, prometheus.CounterValue, float64(n), k.Destination, k.Key)
+	}
+	ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(c.r.InFlight()))
+	paused := 0.0
+	if c.r.Paused() {
+		paused = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descPaused, prometheus.GaugeValue, paused)
+	for _, d := range c.r.DestinationStates() {
+		ch <- prometheus.MustNewConstMetric(descBreaker, prometheus.GaugeValue, float64(d.Breaker), d.Name)
+		mis := 0.0
+		if d.Misconfigured {
+			mis = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descMisconf, prometheus.GaugeValue, mis, d.Name)
+	}
+	committed := s.Committed()
+	for tp, off := range committed {
+		ch <- prometheus.MustNewConstMetric(descCommitted, prometheus.GaugeValue, float64(off), tp.Topic, strconv.Itoa(int(tp.Partition)))
+	}
+	// Lag from the broker's view (group commits of every member, not only ours), bounded so a slow broker
+	// cannot stall a scrape.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(c.r.Client())
+	lags, err := adm.Lag(ctx, c.group)
+	if err != nil {
+		return
+	}
+	lags.Each(func(l kadm.DescribedGroupLag) {
+		for _, ps := range l.Lag {
+			for _, gl := range ps {
+				if gl.Err != nil {
+					continue
+				}
+				p := strconv.Itoa(int(gl.Partition))
+				ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(gl.End.Offset), gl.Topic, p)
+				ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(gl.Lag), gl.Topic, p)
+			}
+		}
+	})
+}

@@ -1,0 +1,197 @@
+// Package normalize is the normalize + SHA-256 stage (PRODUCT.md §6): it turns the clear customer information the
+// mapping stage put in user_data into the normalized, lowercase-hex SHA-256 values the Conversions API matches on.
+//
+// Contract:
+//   - Every hashed field (em ph fn ln ge db ct st zp country external_id) is trimmed, normalized by its own rule
+//     and hashed. A value that already is a SHA-256 (64 hex characters) is passed through, lowercased, never
+//     hashed twice: pre-hashed inputs from upstream are trusted as they are.
+//   - A value that is invalid once normalized is cleared and its key reported as dropped; it is never sent half
+//     normalized (a wrong hash matches nobody and costs the event its match quality silently).
+//   - client_ip_address, client_user_agent, fbc and fbp are only trimmed: they are sent in clear.
+//   - Nothing here logs or returns personal data in an error.
+//
+// The per-field normalizers are exported (returning the normalized clear value) for tests, fuzzing and reuse,
+// e.g. by a preview command that shows what would be hashed.
+package normalize
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/capi-connector/capi-connector/processor/fbevent"
+)
+
+// ErrUnknownRegion is returned by New when the default phone region is not a region the phone library knows.
+var ErrUnknownRegion = errors.New("unknown phone region")
+
+// maxInput bounds the length of a clear value we are willing to normalize. Real values are far shorter (an
+// address is at most 254 bytes); longer ones are garbage, and the bound keeps the stage's cost per event bounded.
+const maxInput = 512
+
+// Normalizer normalizes and hashes user_data in place (PRODUCT.md §6). It is safe for concurrent use: its only
+// mutable state is the phone cache, which has its own locks.
+type Normalizer struct {
+	region string // upper-case ISO 3166-1 alpha-2 phone region, or "" for none
+	phones *phoneCache
+}
+
+// New returns a Normalizer whose phone numbers without an international prefix are read in defaultRegion, an
+// ISO 3166-1 alpha-2 code ("FR", case-insensitive). With "" there is no default region: a number must then be
+// international ("+33…", "0033…", or E.164 digits without '+', see Phone). An unknown region is an error
+// (ErrUnknownRegion): silently parsing every number in the wrong country would drop or mis-hash all of them.
+func New(defaultRegion string) (*Normalizer, error) {
+	region := strings.ToUpper(strings.TrimSpace(defaultRegion))
+	if region != "" && (len(region) != 2 || phonenumbers.GetCountryCodeForRegion(region) == 0) {
+		return nil, fmt.Errorf("normalize: default phone region %q: %w", defaultRegion, ErrUnknownRegion)
+	}
+	return &Normalizer{region: region, phones: newPhoneCache()}, nil
+}
+
+// field identifies one hashed user_data field; it lets UserData dispatch with direct calls (no function values),
+// so the scratch buffer stays on the stack.
+type field uint8
+
+const (
+	fieldEm field = iota
+	fieldPh
+	fieldFn
+	fieldLn
+	fieldGe
+	fieldDb
+	fieldCt
+	fieldSt
+	fieldZp
+	fieldCountry
+	fieldExternalID
+)
+
+// keys are the user_data keys reported in the dropped list.
+var keys = [...]string{
+	fieldEm: "em", fieldPh: "ph", fieldFn: "fn", fieldLn: "ln", fieldGe: "ge", fieldDb: "db", fieldCt: "ct",
+	fieldSt: "st", fieldZp: "zp", fieldCountry: "country", fieldExternalID: "external_id",
+}
+
+// UserData normalizes and hashes every hashed field of ud in place and trims the clear ones. A field that is
+// empty after trimming is cleared and not reported. A field whose value is invalid after normalization is cleared
+// and its key ("em", "ph", …) appended to dropped, which is returned; the caller decides eligibility afterwards.
+func (n *Normalizer) UserData(ud *fbevent.UserData, dropped []string) []string {
+	// One scratch buffer for every field: each normalized value is hashed before the next one is built.
+	var buf [256]byte
+	dropped = n.hashField(fieldEm, &ud.Em, buf[:0], dropped)
+	dropped = n.hashField(fieldPh, &ud.Ph, buf[:0], dropped)
+	dropped = n.hashField(fieldFn, &ud.Fn, buf[:0], dropped)
+	dropped = n.hashField(fieldLn, &ud.Ln, buf[:0], dropped)
+	dropped = n.hashField(fieldGe, &ud.Ge, buf[:0], dropped)
+	dropped = n.hashField(fieldDb, &ud.Db, buf[:0], dropped)
+	dropped = n.hashField(fieldCt, &ud.Ct, buf[:0], dropped)
+	dropped = n.hashField(fieldSt, &ud.St, buf[:0], dropped)
+	dropped = n.hashField(fieldZp, &ud.Zp, buf[:0], dropped)
+	dropped = n.hashField(fieldCountry, &ud.Country, buf[:0], dropped)
+	dropped = n.hashField(fieldExternalID, &ud.ExternalID, buf[:0], dropped)
+
+	ud.ClientIPAddress = strings.TrimSpace(ud.ClientIPAddress)
+	ud.ClientUserAgent = strings.TrimSpace(ud.ClientUserAgent)
+	ud.FBC = strings.TrimSpace(ud.FBC)
+	ud.FBP = strings.TrimSpace(ud.FBP)
+	return dropped
+}
+
+func (n *Normalizer) hashField(f field, v *string, buf []byte, dropped []string) []string {
+	s := strings.TrimSpace(*v)
+	if s == "" {
+		*v = ""
+		return dropped
+	}
+	if h, ok := passThrough(s); ok {
+		*v = h
+		return dropped
+	}
+	b, ok := n.appendField(f, buf, s)
+	if !ok {
+		*v = ""
+		return append(dropped, keys[f])
+	}
+	*v = hashBytes(b)
+	return dropped
+}
+
+// appendField appends the normalized clear value of s (already trimmed, not empty) for field f to dst.
+func (n *Normalizer) appendField(f field, dst []byte, s string) ([]byte, bool) {
+	switch f {
+	case fieldEm:
+		return appendEmail(dst, s)
+	case fieldPh:
+		p, ok := n.phone(s)
+		return append(dst, p...), ok
+	case fieldFn, fieldLn:
+		return appendName(dst, s)
+	case fieldGe:
+		return appendGender(dst, s)
+	case fieldDb:
+		return appendDateOfBirth(dst, s, today())
+	case fieldCt:
+		return appendCity(dst, s)
+	case fieldSt:
+		return appendState(dst, s)
+	case fieldZp:
+		return appendZip(dst, s)
+	case fieldCountry:
+		return appendCountry(dst, s)
+	case fieldExternalID:
+		return appendExternalID(dst, s)
+	}
+	return dst, false
+}
+
+// passThrough reports whether s already is a SHA-256 in hex (any case) and returns it lowercased. Such a value is
+// never hashed again: upstream pre-hashed it (PRODUCT.md §4, user.<field>_sha256).
+func passThrough(s string) (string, bool) {
+	if len(s) != 2*sha256.Size {
+		return "", false
+	}
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		case 'A' <= c && c <= 'F':
+			upper = true
+		default:
+			return "", false
+		}
+	}
+	if upper {
+		return strings.ToLower(s), true
+	}
+	return s, true
+}
+
+// Hash returns the lowercase hex SHA-256 of s.
+func Hash(s string) string {
+	var buf [256]byte
+	if len(s) <= len(buf) {
+		return hashBytes(append(buf[:0], s...))
+	}
+	return hashBytes([]byte(s))
+}
+
+// hashBytes returns the lowercase hex SHA-256 of b; the returned string is its only allocation.
+func hashBytes(b []byte) string {
+	sum := sha256.Sum256(b)
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// stringOf is the exported normalizers' adapter from the append form.
+func stringOf(b []byte, ok bool) (string, bool) {
+	if !ok {
+		return "", false
+	}
+	return string(b), true
+}

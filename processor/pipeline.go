@@ -1,0 +1,220 @@
+// Package processor assembles the transformation stages (decode → consent → map → normalize + hash → eligibility →
+// validation → encode) into one Pipeline per configuration, with no Kafka and no HTTP involved. The delivery
+// runtime (processor/stream) and the preview command both call Pipeline.Process, so what preview prints is exactly
+// what the service sends.
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/capi-connector/capi-connector/processor/consent"
+	"github.com/capi-connector/capi-connector/processor/eligibility"
+	"github.com/capi-connector/capi-connector/processor/fbevent"
+	"github.com/capi-connector/capi-connector/processor/mapping"
+	"github.com/capi-connector/capi-connector/processor/normalize"
+	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/schema"
+)
+
+// Decoder turns a record value into an Event. Errors wrapping schema.ErrSchema become schema_error rejections,
+// errors wrapping schema.ErrInvalidJSON / schema.ErrInvalidField become invalid_payload rejections, and any other
+// error (a schema registry that cannot be reached) is transient: Process returns it and the caller retries.
+type Decoder interface {
+	Decode(ctx context.Context, data []byte, ev *schema.Event) error
+}
+
+// LDU is Meta's Limited Data Use setting of a destination (data_processing_options ["LDU"] with a country and
+// state; 0/0 lets Meta geolocate).
+type LDU struct {
+	Enabled bool
+	Country int64
+	State   int64
+}
+
+// Destination is what the transformation needs to know about one pixel. Delivery settings (token, batching) live
+// in the runtime, not here.
+type Destination struct {
+	Name            string
+	ConsentCategory string // "" = no consent filter
+	DefaultRegion   string // phone default region, "" = none
+	Include         []string
+	Exclude         []string
+	LDU             LDU
+	Mapping         mapping.Options
+	Rules           eligibility.Rules
+}
+
+// Record is the input of one Process call.
+type Record struct {
+	Value []byte
+	// Timestamp is the Kafka record timestamp (preview: --now). It is the event_time of events that carry no
+	// context.event_timestamp, so a replay keeps the original time.
+	Timestamp time.Time
+}
+
+// Outcome is the result of one record for one destination: exactly one of Filtered, Rejection or JSON is set.
+type Outcome struct {
+	Destination int // index into the pipeline's destinations
+	// Filtered is true when the destination's event filter excludes the event: nothing to send, nothing to DLQ.
+	Filtered  bool
+	Rejection *reject.Rejection
+	// JSON is the encoded server event (owned by the caller), with the fields delivery needs.
+	JSON         []byte
+	EventID      string
+	EventName    string
+	EventTime    int64
+	ActionSource string
+	// MatchKeys has a bit per match key the delivered event carries (KeyEm…KeyFBC), for coverage metrics.
+	MatchKeys MatchKeys
+}
+
+// MatchKeys is a set of the match keys Meta weighs most for Event Match Quality.
+type MatchKeys uint8
+
+// Match keys.
+const (
+	KeyEm MatchKeys = 1 << iota
+	KeyPh
+	KeyExternalID
+	KeyFBP
+	KeyFBC
+)
+
+// MatchKeyNames are the user_data names of the match keys, in bit order.
+var MatchKeyNames = [...]string{"em", "ph", "external_id", "fbp", "fbc"}
+
+func matchKeys(u *fbevent.UserData) MatchKeys {
+	var k MatchKeys
+	for i, v := range [...]string{u.Em, u.Ph, u.ExternalID, u.FBP, u.FBC} {
+		if v != "" {
+			k |= 1 << i
+		}
+	}
+	return k
+}
+
+// Pipeline runs the stages for every configured destination. It is safe for concurrent use.
+type Pipeline struct {
+	dec   Decoder
+	dests []dest
+}
+
+type dest struct {
+	cfg     Destination
+	include map[string]bool
+	exclude map[string]bool
+	norm    *normalize.Normalizer
+}
+
+// New builds a pipeline. It fails on a destination whose settings cannot work (an unknown phone region).
+func New(dec Decoder, dests []Destination) (*Pipeline, error) {
+	if len(dests) == 0 {
+		return nil, errors.New("processor: at least one destination is required")
+	}
+	p := &Pipeline{dec: dec}
+	for _, d := range dests {
+		n, err := normalize.New(d.DefaultRegion)
+		if err != nil {
+			return nil, fmt.Errorf("destination %q: %w", d.Name, err)
+		}
+		p.dests = append(p.dests, dest{cfg: d, include: set(d.Include), exclude: set(d.Exclude), norm: n})
+	}
+	return p, nil
+}
+
+func set(names []string) map[string]bool {
+	if len(names) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// Destinations returns the destinations in index order.
+func (p *Pipeline) Destinations() []Destination {
+	out := make([]Destination, len(p.dests))
+	for i, d := range p.dests {
+		out[i] = d.cfg
+	}
+	return out
+}
+
+// Process runs one record through every destination and appends one Outcome per destination to out. The only
+// error is a transient decoder failure (nothing appended); the caller retries the same record later.
+func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out []Outcome) ([]Outcome, error) {
+	var ev schema.Event
+	if err := p.dec.Decode(ctx, rec.Value, &ev); err != nil {
+		rej := decodeRejection(err)
+		if rej == nil {
+			return out, err
+		}
+		for i := range p.dests {
+			out = append(out, Outcome{Destination: i, Rejection: rej})
+		}
+		return out, nil
+	}
+	for i := range p.dests {
+		out = append(out, p.dests[i].process(&ev, rec, now, i))
+	}
+	return out, nil
+}
+
+func decodeRejection(err error) *reject.Rejection {
+	switch {
+	case errors.Is(err, schema.ErrSchema):
+		return &reject.Rejection{Reason: reject.SchemaError, Stage: reject.StageDecode, Detail: err.Error()}
+	case errors.Is(err, schema.ErrInvalidJSON), errors.Is(err, schema.ErrInvalidField):
+		return &reject.Rejection{Reason: reject.InvalidPayload, Stage: reject.StageDecode, Detail: err.Error()}
+	}
+	return nil
+}
+
+func (d *dest) process(ev *schema.Event, rec Record, now time.Time, idx int) Outcome {
+	o := Outcome{Destination: idx}
+	if d.filtered(ev.EventName) {
+		o.Filtered = true
+		return o
+	}
+	if rej := consent.Check(d.cfg.ConsentCategory, ev); rej != nil {
+		o.Rejection = rej
+		return o
+	}
+	var fb fbevent.Event
+	if rej := mapping.Map(ev, mapping.Input{Raw: rec.Value, RecordTime: rec.Timestamp}, d.cfg.Mapping, &fb); rej != nil {
+		o.Rejection = rej
+		return o
+	}
+	if d.cfg.LDU.Enabled && !fb.HasDataProcessingOptions {
+		fb.DataProcessingOptions = []string{"LDU"}
+		fb.HasDataProcessingOptions = true
+		fb.DataProcessingOptionsCountry, fb.HasDataProcessingOptionsCountry = d.cfg.LDU.Country, true
+		fb.DataProcessingOptionsState, fb.HasDataProcessingOptionsState = d.cfg.LDU.State, true
+	}
+	var dropped [16]string
+	d.norm.UserData(&fb.UserData, dropped[:0])
+	if rej := eligibility.Check(&fb, now, d.cfg.Rules); rej != nil {
+		o.Rejection = rej
+		return o
+	}
+	if err := fbevent.Validate(&fb, now); err != nil {
+		o.Rejection = &reject.Rejection{Reason: reject.InvalidEvent, Stage: reject.StageValidate, Detail: err.Error()}
+		return o
+	}
+	o.JSON = fbevent.AppendJSON(make([]byte, 0, 1024), &fb)
+	o.EventID, o.EventName, o.EventTime, o.ActionSource = fb.EventID, fb.EventName, fb.EventTime, fb.ActionSource
+	o.MatchKeys = matchKeys(&fb.UserData)
+	return o
+}
+
+func (d *dest) filtered(name string) bool {
+	if d.include != nil && !d.include[name] {
+		return true
+	}
+	return d.exclude[name]
+}

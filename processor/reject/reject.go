@@ -1,0 +1,65 @@
+// Package reject defines the typed rejection every pipeline stage returns when an event cannot go to Facebook:
+// a stable machine reason code (the capi-reason DLQ header), the stage that decided it, and a human detail that
+// never contains personal data in clear.
+package reject
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Reason is a stable machine code. Values are contracts (DLQ header capi-reason, metrics labels, replay filters):
+// never rename one.
+type Reason string
+
+// Reason codes (PRODUCT.md §3, extended).
+const (
+	NoConsent             Reason = "no_consent"
+	InsufficientUserData  Reason = "insufficient_user_data"
+	MissingPIIForPurchase Reason = "missing_pii_for_purchase"
+	InvalidPayload        Reason = "invalid_payload"
+	SchemaError           Reason = "schema_error"
+	EventTooOld           Reason = "event_too_old"
+	EventInFuture         Reason = "event_in_future"
+	FacebookRejected      Reason = "facebook_rejected"
+	MissingEventName      Reason = "missing_event_name"
+	MissingWebsiteData    Reason = "missing_website_data"
+	BaselineCombination   Reason = "baseline_combination_invalid"
+	InvalidEvent          Reason = "invalid_event" // the final payload would not pass Graph API validation
+)
+
+// Stage names (DLQ header capi-stage).
+const (
+	StageDecode      = "decode"
+	StageConsent     = "consent"
+	StageMapping     = "mapping"
+	StageNormalize   = "normalize"
+	StageEligibility = "eligibility"
+	StageValidate    = "validate"
+	StageDelivery    = "delivery"
+)
+
+// Rejection is why one event for one destination cannot be delivered. It is an error so it can travel through
+// error returns; use errors.As to get it back.
+type Rejection struct {
+	Reason Reason
+	Stage  string
+	// Detail is for humans. It must never contain personal data in clear: name fields, not values.
+	Detail string
+}
+
+// New returns a rejection with a formatted detail. Callers must not format personal data into it.
+func New(reason Reason, stage, format string, args ...any) *Rejection {
+	return &Rejection{Reason: reason, Stage: stage, Detail: fmt.Sprintf(format, args...)}
+}
+
+func (r *Rejection) Error() string {
+	return fmt.Sprintf("%s at %s: %s", r.Reason, r.Stage, r.Detail)
+}
+
+// As returns the rejection carried by err, if any.
+func As(err error) (*Rejection, bool) {
+	var r *Rejection
+	ok := errors.As(err, &r)
+	return r, ok
+}

@@ -1,0 +1,256 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/processor"
+	"github.com/capi-connector/capi-connector/processor/capi"
+	"github.com/capi-connector/capi-connector/processor/dlq"
+	"github.com/capi-connector/capi-connector/processor/reject"
+)
+
+// BatchOptions bound one Graph request and the concurrency towards one destination.
+type BatchOptions struct {
+	// MaxEvents per request (Graph accepts at most 1000). Default 1000.
+	MaxEvents int
+	// MaxBytes of the request body. Default 4 MB.
+	MaxBytes int
+	// Linger is how long a partial batch waits for more events. Longer means fuller requests and more latency.
+	// Default 250ms.
+	Linger time.Duration
+	// MaxInFlight requests at once for this destination, so throughput does not wait on one round trip. Default 4.
+	MaxInFlight int
+}
+
+func (b *BatchOptions) defaults() {
+	if b.MaxEvents <= 0 || b.MaxEvents > 1000 {
+		b.MaxEvents = 1000
+	}
+	if b.MaxBytes <= 0 {
+		b.MaxBytes = 4_000_000
+	}
+	if b.Linger < 0 {
+		b.Linger = 0
+	} else if b.Linger == 0 {
+		b.Linger = 250 * time.Millisecond
+	}
+	if b.MaxInFlight <= 0 {
+		b.MaxInFlight = 4
+	}
+}
+
+// item is one event on its way to one destination.
+type item struct {
+	capi.Item
+	rec   *kgo.Record
+	entry *entry
+	keys  processor.MatchKeys
+}
+
+// destination batches the events for one pixel and sends them with a bounded number of requests in flight. Its
+// input never blocks the poll loop: batches queue here, and the in-flight record cap bounds the queue.
+type destination struct {
+	name   string
+	client *capi.Client
+	opts   BatchOptions
+	dlq    *dlqWriter
+	log    zerolog.Logger
+	stats  *Stats
+	now    func() time.Time
+	// misconfiguredRetry is how long a destination stopped by a configuration error waits before trying again
+	// (the fix may happen on Facebook's side, e.g. a permission granted).
+	misconfiguredRetry time.Duration
+	onMisconfigured    func(name string, bad bool)
+
+	in chan item
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	ready   [][]item
+	closing bool
+
+	misconfigured atomic.Bool
+	wg            sync.WaitGroup
+}
+
+func (d *destination) start(ctx context.Context) {
+	d.opts.defaults()
+	d.cond = sync.NewCond(&d.mu)
+	d.in = make(chan item, 4096)
+	d.wg.Add(1 + d.opts.MaxInFlight)
+	go d.batch()
+	for range d.opts.MaxInFlight {
+		go d.send(ctx)
+	}
+}
+
+// stop closes the input; queued batches are still sent (until ctx of start ends), then the goroutines exit.
+func (d *destination) stop() { close(d.in) }
+
+func (d *destination) wait() { d.wg.Wait() }
+
+func (d *destination) batch() {
+	defer d.wg.Done()
+	var (
+		cur   []item
+		size  int
+		timer = time.NewTimer(time.Hour)
+	)
+	timer.Stop()
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		d.mu.Lock()
+		d.ready = append(d.ready, cur)
+		d.cond.Signal()
+		d.mu.Unlock()
+		cur, size = nil, 0
+		timer.Stop()
+	}
+	for {
+		select {
+		case it, ok := <-d.in:
+			if !ok {
+				flush()
+				d.mu.Lock()
+				d.closing = true
+				d.cond.Broadcast()
+				d.mu.Unlock()
+				return
+			}
+			if len(cur) > 0 && size+len(it.JSON)+1 > d.opts.MaxBytes {
+				flush()
+			}
+			if len(cur) == 0 {
+				cur = make([]item, 0, min(d.opts.MaxEvents, 256))
+				timer.Reset(d.opts.Linger)
+			}
+			cur = append(cur, it)
+			size += len(it.JSON) + 1
+			if len(cur) >= d.opts.MaxEvents {
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
+}
+
+func (d *destination) next() []item {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for len(d.ready) == 0 && !d.closing {
+		d.cond.Wait()
+	}
+	if len(d.ready) == 0 {
+		return nil
+	}
+	b := d.ready[0]
+	d.ready[0] = nil
+	d.ready = d.ready[1:]
+	return b
+}
+
+func (d *destination) send(ctx context.Context) {
+	defer d.wg.Done()
+	for {
+		b := d.next()
+		if b == nil {
+			return
+		}
+		d.deliver(ctx, b)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// deliver sends one batch until every item has a durable outcome, the destination is misconfigured and ctx ends,
+// or ctx ends. Items without a durable outcome are never acknowledged, so their offsets are never committed.
+func (d *destination) deliver(ctx context.Context, b []item) {
+	items := make([]capi.Item, len(b))
+	for i := range b {
+		items[i] = b[i].Item
+	}
+	for {
+		d.stats.Batches.Add(1)
+		res, err := d.client.Send(ctx, items)
+		for _, i := range res.Delivered {
+			d.stats.delivered(d.name, 1, b[i].keys)
+			b[i].entry.ack()
+		}
+		for _, r := range res.Rejected {
+			it := b[r.Index]
+			rej := &reject.Rejection{Reason: reject.FacebookRejected, Stage: reject.StageDelivery, Detail: r.Err.Error()}
+			d.deadLetter(it, rej, r.Err.Code, r.Err.Subcode)
+		}
+		for _, i := range res.TooOld {
+			rej := &reject.Rejection{Reason: reject.EventTooOld, Stage: reject.StageDelivery,
+				Detail: "the event can no longer be delivered inside Facebook's time window after retries"}
+			d.deadLetter(b[i], rej, 0, 0)
+		}
+		if err == nil {
+			if d.misconfigured.CompareAndSwap(true, false) {
+				d.onMisconfigured(d.name, false)
+			}
+			return
+		}
+		var mis *capi.MisconfiguredError
+		if !errors.As(err, &mis) || ctx.Err() != nil {
+			return
+		}
+		// Configuration error: stop here, report not ready, never dead-letter the stream. Try again later with
+		// the events that are still undecided.
+		if d.misconfigured.CompareAndSwap(false, true) {
+			d.onMisconfigured(d.name, true)
+		}
+		d.log.Error().Err(err).Str("destination", d.name).Dur("retry_in", d.misconfiguredRetry).
+			Msg("destination misconfigured: delivery stopped, consumption paused; fix the configuration (token, pixel id, permissions) and restart")
+		b, items = undecided(b, items, res)
+		if len(b) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(d.misconfiguredRetry):
+		}
+	}
+}
+
+func undecided(b []item, items []capi.Item, res capi.Result) ([]item, []capi.Item) {
+	decided := make(map[int]bool, len(res.Delivered)+len(res.Rejected)+len(res.TooOld))
+	for _, i := range res.Delivered {
+		decided[i] = true
+	}
+	for _, r := range res.Rejected {
+		decided[r.Index] = true
+	}
+	for _, i := range res.TooOld {
+		decided[i] = true
+	}
+	var nb []item
+	var ni []capi.Item
+	for i := range b {
+		if !decided[i] {
+			nb = append(nb, b[i])
+			ni = append(ni, items[i])
+		}
+	}
+	return nb, ni
+}
+
+func (d *destination) deadLetter(it item, rej *reject.Rejection, code, subcode int) {
+	d.stats.rejected(d.name, rej.Reason)
+	r := dlq.Record(d.dlq.topic, it.rec, dlq.Failure{Rejection: rej, Destination: d.name, FailedAt: d.now(),
+		FacebookCode: code, FacebookSubcode: subcode})
+	d.dlq.write(r, it.entry.ack)
+}

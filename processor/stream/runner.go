@@ -1,0 +1,623 @@
+// Package stream is the Kafka side of the connector: a franz-go consumer group feeds records through the
+// processor pipeline, events are batched per destination and delivered by processor/capi, rejections are
+// dead-lettered, and a record's offset is committed only when every outcome of it is durable (PRODUCT.md §2).
+//
+// Guarantees:
+//   - A partition's committed offset is the contiguous watermark of done records: never past unacknowledged work,
+//     whatever order batches finish in, and never lower than an offset this process committed before.
+//   - On revoke, in-flight work of the revoked partitions is waited for (up to RevokeTimeout), the watermark is
+//     committed, and the partition is closed: acknowledgments arriving later change nothing. On loss nothing is
+//     committed.
+//   - While any destination's breaker is open or a destination is misconfigured, fetching is paused; memory is
+//     bounded by MaxInFlightRecords whatever the backlog.
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/sony/gobreaker/v2"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/capi-connector/capi-connector/processor"
+	"github.com/capi-connector/capi-connector/processor/capi"
+	"github.com/capi-connector/capi-connector/processor/dlq"
+	"github.com/capi-connector/capi-connector/processor/reject"
+)
+
+// Destination is one pixel's delivery settings, in the same order as the pipeline's destinations.
+type Destination struct {
+	Graph  capi.Destination
+	Client capi.Options
+	Batch  BatchOptions
+}
+
+// Options configure a Runner. Zero values take the documented defaults.
+type Options struct {
+	// Kafka are the connection options shared by the consumer and the DLQ producer: seed brokers, TLS, SASL,
+	// client id, logger. Group, topic and producer options are added by the runner.
+	Kafka []kgo.Opt
+	// ConsumerOpts are added to the consumer only (e.g. the kprom metrics hook, which can watch one client).
+	ConsumerOpts []kgo.Opt
+	// Topics are the source topics.
+	Topics []string
+	// Group is the consumer group.
+	Group string
+	// InstanceID enables static membership: a restarted member with the same id takes its partitions back at
+	// once; a dead one keeps them unconsumed until the session timeout.
+	InstanceID string
+	// StartLatest makes a new group start at the end of the topics instead of the beginning (the default, so no
+	// event already in the topic is skipped).
+	StartLatest bool
+	// SessionTimeout of the group member. Default 45s.
+	SessionTimeout time.Duration
+	// DLQTopic receives rejected records.
+	DLQTopic string
+	// MaxInFlightRecords caps records fetched and not yet committable. It bounds memory; too low a value starves
+	// batching (keep it ≥ batch size × in-flight requests × destinations). Default 20000.
+	MaxInFlightRecords int
+	// FetchMaxBytes bounds one fetch response. Default 16 MiB.
+	FetchMaxBytes int32
+	// CommitInterval between offset commits. Shorter means fewer re-deliveries after a crash (all with the same
+	// event_id) and more commit traffic. Default 1s.
+	CommitInterval time.Duration
+	// RevokeTimeout bounds how long a rebalance waits for in-flight work of revoked partitions. It must stay below
+	// the group's rebalance timeout (60s). Default 20s.
+	RevokeTimeout time.Duration
+	// ShutdownTimeout bounds the graceful drain after the context is cancelled. Default 30s.
+	ShutdownTimeout time.Duration
+	// MisconfiguredRetry is how long a destination stopped by a configuration error waits before retrying.
+	// Default 5m.
+	MisconfiguredRetry time.Duration
+	// DLQRetryBackoff is the first wait after a failed DLQ produce. Default 500ms.
+	DLQRetryBackoff time.Duration
+
+	Pipeline     *processor.Pipeline
+	Destinations []Destination
+	Logger       zerolog.Logger
+	Now          func() time.Time
+}
+
+func (o *Options) defaults() error {
+	if len(o.Topics) == 0 || o.Group == "" || o.DLQTopic == "" {
+		return errors.New("stream: topics, group and DLQ topic are required")
+	}
+	if o.Pipeline == nil || len(o.Destinations) != len(o.Pipeline.Destinations()) {
+		return errors.New("stream: the pipeline's destinations and the delivery destinations must match")
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 45 * time.Second
+	}
+	if o.MaxInFlightRecords <= 0 {
+		o.MaxInFlightRecords = 20000
+	}
+	if o.FetchMaxBytes <= 0 {
+		o.FetchMaxBytes = 16 << 20
+	}
+	if o.CommitInterval <= 0 {
+		o.CommitInterval = time.Second
+	}
+	if o.RevokeTimeout <= 0 {
+		o.RevokeTimeout = 20 * time.Second
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 30 * time.Second
+	}
+	if o.MisconfiguredRetry <= 0 {
+		o.MisconfiguredRetry = 5 * time.Minute
+	}
+	if o.DLQRetryBackoff <= 0 {
+		o.DLQRetryBackoff = 500 * time.Millisecond
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// Runner consumes, transforms, delivers and commits until its context ends.
+type Runner struct {
+	opts  Options
+	log   zerolog.Logger
+	stats *Stats
+
+	cl       *kgo.Client
+	producer *kgo.Client
+	dlq      *dlqWriter
+	dests    []*destination
+	inflight *inflight
+
+	partsMu sync.Mutex
+	parts   map[TopicPartition]*partition
+
+	commitMu sync.Mutex
+
+	pauseMu sync.Mutex
+	paused  map[string]bool // destination → reason to pause fetching
+
+	joined       atomic.Bool
+	shuttingDown atomic.Bool
+	misconf      sync.Map // destination → true while misconfigured
+
+	hardCtx    context.Context // cancelled when the drain deadline passes: abandons in-flight work
+	hardCancel context.CancelFunc
+}
+
+// New creates the Kafka clients and the Graph clients. Nothing is fetched before Run.
+func New(opts Options) (*Runner, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	r := &Runner{
+		opts:     opts,
+		log:      opts.Logger,
+		stats:    newStats(),
+		inflight: newInflight(),
+		parts:    map[TopicPartition]*partition{},
+		paused:   map[string]bool{},
+	}
+	r.hardCtx, r.hardCancel = context.WithCancel(context.Background())
+
+	start := kgo.NewOffset().AtStart()
+	if opts.StartLatest {
+		start = kgo.NewOffset().AtEnd()
+	}
+	consumerOpts := append(append([]kgo.Opt{}, opts.Kafka...),
+		kgo.ConsumerGroup(opts.Group),
+		kgo.ConsumeTopics(opts.Topics...),
+		// Set explicitly: franz-go's default reset policy changed across versions.
+		kgo.ConsumeResetOffset(start),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.SessionTimeout(opts.SessionTimeout),
+		kgo.FetchMaxBytes(opts.FetchMaxBytes),
+		kgo.OnPartitionsAssigned(r.onAssigned),
+		kgo.OnPartitionsRevoked(r.onRevoked),
+		kgo.OnPartitionsLost(r.onLost),
+	)
+	consumerOpts = append(consumerOpts, opts.ConsumerOpts...)
+	if opts.InstanceID != "" {
+		consumerOpts = append(consumerOpts, kgo.InstanceID(opts.InstanceID))
+	}
+	cl, err := kgo.NewClient(consumerOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("stream: consumer: %w", err)
+	}
+	producerOpts := append(append([]kgo.Opt{}, opts.Kafka...),
+		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent producer (franz-go's default) requires acks=all
+		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.MaxBufferedRecords(opts.MaxInFlightRecords*len(opts.Destinations)+1000),
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+	)
+	producer, err := kgo.NewClient(producerOpts...)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("stream: DLQ producer: %w", err)
+	}
+	r.cl, r.producer = cl, producer
+	r.dlq = &dlqWriter{cl: producer, topic: opts.DLQTopic, log: r.log, ctx: r.hardCtx, backoff: opts.DLQRetryBackoff,
+		onError: func() { r.stats.DLQErrors.Add(1) }}
+
+	for _, d := range opts.Destinations {
+		co := d.Client
+		name := d.Graph.Name
+		user := co.OnStateChange
+		co.OnStateChange = func(dest string, from, to gobreaker.State) {
+			r.onBreaker(dest, from, to)
+			if user != nil {
+				user(dest, from, to)
+			}
+		}
+		client, err := capi.New(d.Graph, co)
+		if err != nil {
+			r.close()
+			return nil, fmt.Errorf("stream: destination %q: %w", name, err)
+		}
+		r.dests = append(r.dests, &destination{
+			name: name, client: client, opts: d.Batch, dlq: r.dlq, log: r.log, stats: r.stats, now: opts.Now,
+			misconfiguredRetry: opts.MisconfiguredRetry, onMisconfigured: r.onMisconfigured,
+		})
+		r.stats.delivered(name, 0, 0)
+	}
+	return r, nil
+}
+
+// Stats returns the live counters.
+func (r *Runner) Stats() *Stats { return r.stats }
+
+// Ready reports whether the member joined its group and no destination is misconfigured (/readyz).
+func (r *Runner) Ready() bool {
+	if !r.joined.Load() || r.shuttingDown.Load() {
+		return false
+	}
+	bad := false
+	r.misconf.Range(func(_, v any) bool {
+		bad = v.(bool)
+		return !bad
+	})
+	return !bad
+}
+
+// InFlight is the number of records fetched and not yet done.
+func (r *Runner) InFlight() int64 { return r.inflight.count() }
+
+// Client is the consumer client (for lag metrics and tests).
+func (r *Runner) Client() *kgo.Client { return r.cl }
+
+// Run consumes until ctx ends, then drains within ShutdownTimeout: stops fetching, finishes in-flight batches,
+// commits what is acknowledged and leaves the group. It returns nil after a clean drain and an error wrapping
+// ErrDrainTimeout when work had to be abandoned (it will be consumed again, with the same event ids).
+func (r *Runner) Run(ctx context.Context) error {
+	for _, d := range r.dests {
+		d.start(r.hardCtx)
+	}
+	commitCtx, stopCommits := context.WithCancel(context.Background())
+	commitsDone := make(chan struct{})
+	go func() {
+		defer close(commitsDone)
+		r.commitLoop(commitCtx)
+	}()
+
+	r.poll(ctx)
+
+	// Drain.
+	r.log.Info().Int64("in_flight", r.inflight.count()).Dur("deadline", r.opts.ShutdownTimeout).Msg("draining")
+	deadline := time.Now().Add(r.opts.ShutdownTimeout)
+	for _, d := range r.dests {
+		d.stop()
+	}
+	drained := r.waitIdle(deadline)
+	r.hardCancel()
+	for _, d := range r.dests {
+		d.wait()
+	}
+	stopCommits()
+	<-commitsDone
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	r.commitMu.Lock()
+	r.commitLocked(cctx, r.allPartitions())
+	r.commitMu.Unlock()
+	cancel()
+	r.shuttingDown.Store(true)
+	r.close()
+	if !drained {
+		return fmt.Errorf("%w: %d records abandoned", ErrDrainTimeout, r.inflight.count())
+	}
+	return nil
+}
+
+// ErrDrainTimeout reports a shutdown that could not finish in-flight work within the deadline.
+var ErrDrainTimeout = errors.New("stream: drain deadline passed")
+
+func (r *Runner) close() {
+	r.cl.CloseAllowingRebalance()
+	fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_ = r.producer.Flush(fctx)
+	cancel()
+	r.producer.Close()
+}
+
+func (r *Runner) waitIdle(deadline time.Time) bool {
+	for r.inflight.count() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-r.inflight.space:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+func (r *Runner) poll(ctx context.Context) {
+	var outs []processor.Outcome
+	for ctx.Err() == nil {
+		room := int64(r.opts.MaxInFlightRecords) - r.inflight.count()
+		if room <= 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.inflight.space:
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		fs := r.cl.PollRecords(ctx, int(room))
+		if fs.IsClientClosed() {
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				r.log.Warn().Err(err).Str("topic", t).Int32("partition", p).Msg("fetch error")
+			}
+		})
+		fs.EachRecord(func(rec *kgo.Record) {
+			outs = r.dispatch(ctx, rec, outs[:0])
+		})
+		r.cl.AllowRebalance()
+	}
+}
+
+// dispatch runs one record through the pipeline and hands every outcome to its destination or to the DLQ.
+func (r *Runner) dispatch(ctx context.Context, rec *kgo.Record, outs []processor.Outcome) []processor.Outcome {
+	r.partsMu.Lock()
+	p := r.parts[TopicPartition{rec.Topic, rec.Partition}]
+	r.partsMu.Unlock()
+	if p == nil {
+		return outs
+	}
+	r.stats.Consumed.Add(1)
+	var err error
+	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 30*time.Second) {
+		outs, err = r.opts.Pipeline.Process(ctx, processor.Record{Value: rec.Value, Timestamp: rec.Timestamp}, r.opts.Now(), outs[:0])
+		if err == nil {
+			break
+		}
+		// Transient (schema registry unreachable): retry the same record, never dead-letter it.
+		r.log.Warn().Err(err).Str("topic", rec.Topic).Int32("partition", rec.Partition).Int64("offset", rec.Offset).
+			Dur("retry_in", wait).Msg("decode failed transiently; retrying")
+		select {
+		case <-ctx.Done():
+			return outs
+		case <-time.After(wait):
+		}
+	}
+	// A decode failure is the same for every destination: one DLQ record, destination "".
+	if len(outs) > 0 && outs[0].Rejection != nil && outs[0].Rejection.Stage == reject.StageDecode {
+		e := p.add(rec.Offset, rec.LeaderEpoch, 1)
+		if e == nil {
+			return outs
+		}
+		r.stats.rejected("", outs[0].Rejection.Reason)
+		r.dlq.write(dlq.Record(r.opts.DLQTopic, rec, dlq.Failure{Rejection: outs[0].Rejection, FailedAt: r.opts.Now()}), e.ack)
+		return outs
+	}
+	e := p.add(rec.Offset, rec.LeaderEpoch, int32(len(outs))+1)
+	if e == nil {
+		return outs
+	}
+	for _, o := range outs {
+		d := r.dests[o.Destination]
+		switch {
+		case o.Filtered:
+			e.ack()
+		case o.Rejection != nil:
+			r.stats.rejected(d.name, o.Rejection.Reason)
+			r.dlq.write(dlq.Record(r.opts.DLQTopic, rec, dlq.Failure{Rejection: o.Rejection, Destination: d.name, FailedAt: r.opts.Now()}), e.ack)
+		default:
+			d.in <- item{Item: capi.Item{JSON: o.JSON, EventID: o.EventID, EventTime: o.EventTime, ActionSource: o.ActionSource}, rec: rec, entry: e, keys: o.MatchKeys}
+		}
+	}
+	e.ack() // the dispatch guard
+	return outs
+}
+
+func (r *Runner) onAssigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	r.partsMu.Lock()
+	for t, ps := range assigned {
+		for _, p := range ps {
+			r.parts[TopicPartition{t, p}] = newPartition(t, p, r.inflight)
+		}
+	}
+	r.partsMu.Unlock()
+	r.joined.Store(true)
+	r.log.Info().Interface("partitions", assigned).Msg("partitions assigned")
+}
+
+func (r *Runner) take(ps map[string][]int32) []*partition {
+	r.partsMu.Lock()
+	defer r.partsMu.Unlock()
+	var out []*partition
+	for t, list := range ps {
+		for _, p := range list {
+			tp := TopicPartition{t, p}
+			if part := r.parts[tp]; part != nil {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+func (r *Runner) remove(parts []*partition) {
+	r.partsMu.Lock()
+	for _, p := range parts {
+		tp := TopicPartition{p.topic, p.part}
+		if r.parts[tp] == p {
+			delete(r.parts, tp)
+		}
+	}
+	r.partsMu.Unlock()
+}
+
+// onRevoked waits for the revoked partitions' in-flight work, commits their watermark and closes them, all
+// before the rebalance continues, so the next owner starts exactly where acknowledged work ends.
+func (r *Runner) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	parts := r.take(revoked)
+	if len(parts) == 0 {
+		return
+	}
+	deadline := time.Now().Add(r.opts.RevokeTimeout)
+	if r.shuttingDown.Load() {
+		deadline = time.Now()
+	}
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		n := 0
+		for _, p := range parts {
+			n += p.outstanding()
+		}
+		if n == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r.commitMu.Lock()
+	r.commitLocked(cctx, parts)
+	for _, p := range parts {
+		p.close()
+	}
+	r.commitMu.Unlock()
+	r.remove(parts)
+	r.log.Info().Interface("partitions", revoked).Msg("partitions revoked")
+}
+
+// onLost closes the partitions without committing: another member may own them already.
+func (r *Runner) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	parts := r.take(lost)
+	r.commitMu.Lock()
+	for _, p := range parts {
+		p.close()
+	}
+	r.commitMu.Unlock()
+	r.remove(parts)
+	r.log.Warn().Interface("partitions", lost).Msg("partitions lost; uncommitted work will be consumed again by their new owner")
+}
+
+func (r *Runner) allPartitions() []*partition {
+	r.partsMu.Lock()
+	defer r.partsMu.Unlock()
+	out := make([]*partition, 0, len(r.parts))
+	for _, p := range r.parts {
+		out = append(out, p)
+	}
+	return out
+}
+
+func (r *Runner) commitLoop(ctx context.Context) {
+	t := time.NewTicker(r.opts.CommitInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			r.commitMu.Lock()
+			r.commitLocked(cctx, r.allPartitions())
+			r.commitMu.Unlock()
+			cancel()
+		}
+	}
+}
+
+// commitLocked commits the watermark of every open partition in parts that advanced. commitMu must be held: it
+// orders commits against revokes, so a partition is never committed after it was handed to another member.
+func (r *Runner) commitLocked(ctx context.Context, parts []*partition) {
+	offsets := map[string]map[int32]kgo.EpochOffset{}
+	for _, p := range parts {
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if closed {
+			continue
+		}
+		off, epoch := p.advance()
+		if off < 0 {
+			continue
+		}
+		if offsets[p.topic] == nil {
+			offsets[p.topic] = map[int32]kgo.EpochOffset{}
+		}
+		offsets[p.topic][p.part] = kgo.EpochOffset{Epoch: epoch, Offset: off}
+	}
+	if len(offsets) == 0 {
+		return
+	}
+	r.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			r.log.Warn().Err(err).Msg("offset commit failed; retrying at the next interval")
+			return
+		}
+		ok := false
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if p.ErrorCode != 0 {
+					r.log.Warn().Str("topic", t.Topic).Int32("partition", p.Partition).Int16("error_code", p.ErrorCode).Msg("offset commit refused for partition")
+					continue
+				}
+				eo, found := offsets[t.Topic][p.Partition]
+				if !found {
+					continue
+				}
+				ok = true
+				for _, part := range parts {
+					if part.topic == t.Topic && part.part == p.Partition {
+						part.committedAt(eo.Offset)
+					}
+				}
+				r.stats.commit(TopicPartition{t.Topic, p.Partition}, eo.Offset)
+			}
+		}
+		if ok {
+			r.stats.Commits.Add(1)
+		}
+	})
+}
+
+// onBreaker pauses fetching while any destination's breaker is open and resumes when all are closed again.
+func (r *Runner) onBreaker(dest string, from, to gobreaker.State) {
+	r.log.Warn().Str("destination", dest).Str("from", from.String()).Str("to", to.String()).Msg("circuit breaker state change")
+	switch to {
+	case gobreaker.StateOpen:
+		r.setPaused("breaker:"+dest, true)
+	case gobreaker.StateClosed:
+		r.setPaused("breaker:"+dest, false)
+	}
+}
+
+func (r *Runner) onMisconfigured(dest string, bad bool) {
+	r.misconf.Store(dest, bad)
+	r.setPaused("misconfigured:"+dest, bad)
+}
+
+func (r *Runner) setPaused(reason string, on bool) {
+	r.pauseMu.Lock()
+	defer r.pauseMu.Unlock()
+	was := len(r.paused) > 0
+	if on {
+		r.paused[reason] = true
+	} else {
+		delete(r.paused, reason)
+	}
+	now := len(r.paused) > 0
+	switch {
+	case now && !was:
+		r.cl.PauseFetchTopics(r.opts.Topics...)
+		r.log.Warn().Str("reason", reason).Msg("fetching paused")
+	case !now && was:
+		r.cl.ResumeFetchTopics(r.opts.Topics...)
+		r.log.Info().Msg("fetching resumed")
+	}
+}
+
+// Paused reports whether fetching is paused.
+func (r *Runner) Paused() bool {
+	r.pauseMu.Lock()
+	defer r.pauseMu.Unlock()
+	return len(r.paused) > 0
+}
+
+// DestinationState is a destination's health for metrics.
+type DestinationState struct {
+	Name          string
+	Breaker       gobreaker.State
+	Misconfigured bool
+}
+
+// DestinationStates returns every destination's breaker state and misconfiguration flag.
+func (r *Runner) DestinationStates() []DestinationState {
+	out := make([]DestinationState, 0, len(r.dests))
+	for _, d := range r.dests {
+		out = append(out, DestinationState{Name: d.name, Breaker: d.client.State(), Misconfigured: d.misconfigured.Load()})
+	}
+	return out
+}

@@ -1,0 +1,1095 @@
+package schema
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+// Decode errors. Callers branch on these with errors.Is; the *DecodeError carrying them says where.
+var (
+	// ErrInvalidJSON: the bytes are not a JSON object (syntax error, invalid UTF-8, a number JSON does not
+	// allow, or a top level that is not an object).
+	ErrInvalidJSON = errors.New("invalid JSON")
+	// ErrInvalidField: the JSON is well formed but a known field has a type or value the model does not accept
+	// (user as a string, items not an array, a price that is not a number…).
+	ErrInvalidField = errors.New("invalid field")
+)
+
+// DecodeError says why and where an event could not be decoded. Its message names fields and byte offsets,
+// never field values, so it can go to logs and DLQ headers as is.
+type DecodeError struct {
+	// Field is the path of the offending field (e.g. "items[1].product.price"), empty for syntax errors.
+	Field string
+	// Offset is the byte offset of a syntax error when known, else -1.
+	Offset int64
+	// Reason is a short value-free explanation ("want object, got string").
+	Reason string
+	// Err is ErrInvalidJSON or ErrInvalidField.
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("decode event: ")
+	b.WriteString(e.Err.Error())
+	if e.Field != "" {
+		b.WriteString(" ")
+		b.WriteString(strconv.Quote(e.Field))
+	}
+	if e.Offset >= 0 {
+		b.WriteString(" at byte ")
+		b.WriteString(strconv.FormatInt(e.Offset, 10))
+	}
+	if e.Reason != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
+	}
+	return b.String()
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// maxPooledInput is the largest input whose parser and scratch buffers go back to the pool.
+const maxPooledInput = 256 << 10
+
+// JSONDecoder decodes Commanders Act events from JSON (PRODUCT.md §4). It is safe for concurrent use: parsers
+// and scratch buffers are pooled, and a decoded Event never refers to them.
+//
+// Leniency, chosen because producers are tag templates and batch exports, not careful serializers:
+// JSON null and, for numbers, "" mean "absent"; string fields also accept JSON numbers (kept as their text:
+// zip codes, phones and ids are often sent as numbers); value/amount/price/quantity/event_timestamp accept
+// numeric strings; consent_categories accepts an array or one comma-separated string.
+type JSONDecoder struct {
+	pool sync.Pool // of *jsonState
+}
+
+// NewJSONDecoder returns a decoder ready for concurrent use.
+func NewJSONDecoder() *JSONDecoder {
+	return &JSONDecoder{pool: sync.Pool{New: func() any { return new(jsonState) }}}
+}
+
+// Decode resets *ev and fills it from data. On error *ev is reset and the error is a *DecodeError wrapping
+// ErrInvalidJSON or ErrInvalidField. The Event owns all its memory (nothing aliases data or the parser).
+func (d *JSONDecoder) Decode(data []byte, ev *Event) error {
+	*ev = Event{}
+	if !utf8.Valid(data) {
+		return &DecodeError{Offset: int64(firstInvalidUTF8(data)), Reason: "invalid UTF-8", Err: ErrInvalidJSON}
+	}
+	s := d.pool.Get().(*jsonState)
+	defer func() {
+		clear(s.fixes) // they point into ev: do not keep the caller's event alive from the pool
+		// The parser and buffers grow to the largest input they saw; do not keep a huge one alive in the pool.
+		if len(data) <= maxPooledInput {
+			d.pool.Put(s)
+		}
+	}()
+	s.reset()
+	v, err := s.p.ParseBytes(data)
+	if err != nil {
+		return syntaxError(data)
+	}
+	root, err := v.Object()
+	if err != nil {
+		return &DecodeError{Offset: -1, Reason: "top level is " + v.Type().String() + ", want object", Err: ErrInvalidJSON}
+	}
+	s.root(root, ev)
+	if s.err != nil {
+		*ev = Event{}
+		e := *s.err // the state is pooled: hand out a copy
+		return &e
+	}
+	s.finish(ev)
+	return nil
+}
+
+// syntaxError locates a syntax error for the message. It runs only on the error path.
+func syntaxError(data []byte) *DecodeError {
+	e := &DecodeError{Offset: -1, Err: ErrInvalidJSON, Reason: "syntax error"}
+	if off, ok := jsonSyntaxOffset(data); ok {
+		e.Offset = off
+	}
+	return e
+}
+
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// span is a range of jsonState.str or jsonState.raw.
+type span struct{ off, end int }
+
+// strFix is a string destination inside the Event, filled from jsonState.str once decoding succeeded, so that
+// all strings of an event share one allocation.
+type strFix struct {
+	dst *string
+	span
+}
+
+type rawRef struct {
+	key, val span
+}
+
+// jsonState is the per-call scratch space. Nothing in it outlives Decode except through copies.
+type jsonState struct {
+	p   fastjson.Parser
+	err *DecodeError
+	e   DecodeError // backing storage for err, so the error path does not allocate twice
+
+	num   []byte // scratch for number texts
+	str   []byte // bytes of every string of the event, copied out of the parser
+	raw   []byte // raw JSON values (Extra, user_data, custom_data), re-encoded canonically
+	fixes []strFix
+
+	extra, userData, customData []rawRef
+	consent, userConsent, dpo   []span
+
+	amount                float64
+	hasAmount             bool
+	browserIP, browserUA  span
+	hasBrowserIP, hasBrUA bool
+	hasDeviceIP, hasDevUA bool
+}
+
+func (s *jsonState) reset() {
+	p := s.p
+	num, str, raw, fixes := s.num[:0], s.str[:0], s.raw[:0], s.fixes[:0]
+	extra, ud, cd := s.extra[:0], s.userData[:0], s.customData[:0]
+	consent, uc, dpo := s.consent[:0], s.userConsent[:0], s.dpo[:0]
+	*s = jsonState{p: p, num: num, str: str, raw: raw, fixes: fixes, extra: extra, userData: ud, customData: cd,
+		consent: consent, userConsent: uc, dpo: dpo}
+}
+
+func (s *jsonState) fail(field string, sentinel error, reason string) {
+	if s.err != nil {
+		return
+	}
+	s.e = DecodeError{Field: field, Offset: -1, Reason: reason, Err: sentinel}
+	s.err = &s.e
+}
+
+func (s *jsonState) wrongType(field string, v *fastjson.Value, want string) {
+	s.fail(field, ErrInvalidField, "want "+want+", got "+v.Type().String())
+}
+
+// finish copies the collected strings and raw values into memory owned by ev.
+func (s *jsonState) finish(ev *Event) {
+	if !ev.HasValue && s.hasAmount {
+		ev.Value, ev.HasValue = s.amount, true
+	}
+	if !s.hasDeviceIP && s.hasBrowserIP {
+		s.fixes = append(s.fixes, strFix{&ev.Context.Device.IP, s.browserIP})
+	}
+	if !s.hasDevUA && s.hasBrUA {
+		s.fixes = append(s.fixes, strFix{&ev.Context.Device.UserAgent, s.browserUA})
+	}
+	all := string(s.str)
+	for _, f := range s.fixes {
+		*f.dst = all[f.off:f.end]
+	}
+	var raw []byte
+	if len(s.raw) > 0 {
+		raw = make([]byte, len(s.raw))
+		copy(raw, s.raw)
+	}
+	ev.Extra = rawFields(s.extra, all, raw)
+	ev.Integrations.Facebook.UserData = rawFields(s.userData, all, raw)
+	ev.Integrations.Facebook.CustomData = rawFields(s.customData, all, raw)
+	ev.ConsentCategories = strList(s.consent, all, false)
+	ev.User.ConsentCategories = strList(s.userConsent, all, false)
+	if ev.Integrations.Facebook.HasDataProcessingOptions {
+		ev.Integrations.Facebook.DataProcessingOptions = strList(s.dpo, all, true)
+	}
+}
+
+func rawFields(refs []rawRef, all string, raw []byte) []RawField {
+	if len(refs) == 0 {
+		return nil
+	}
+	out := make([]RawField, len(refs))
+	for i, r := range refs {
+		out[i] = RawField{Key: all[r.key.off:r.key.end], Value: raw[r.val.off:r.val.end:r.val.end]}
+	}
+	return out
+}
+
+// strList builds a list. An empty list is nil unless present, for the one list whose absence means something
+// (data_processing_options).
+func strList(spans []span, all string, present bool) []string {
+	if len(spans) == 0 {
+		if present {
+			return []string{}
+		}
+		return nil
+	}
+	out := make([]string, len(spans))
+	for i, sp := range spans {
+		out[i] = all[sp.off:sp.end]
+	}
+	return out
+}
+
+// addStr copies b into the string buffer.
+func (s *jsonState) addStr(b []byte) span {
+	off := len(s.str)
+	s.str = append(s.str, b...)
+	return span{off, len(s.str)}
+}
+
+func (s *jsonState) addStrS(v string) span {
+	off := len(s.str)
+	s.str = append(s.str, v...)
+	return span{off, len(s.str)}
+}
+
+// text reads a string field (or a number, kept as its JSON text). ok is false when absent (null) or invalid.
+func (s *jsonState) text(v *fastjson.Value, field string) (span, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return s.addStr(b), true
+	case fastjson.TypeNumber:
+		// fastjson keeps a number as its source text and MarshalTo appends exactly that text.
+		off := len(s.str)
+		s.str = v.MarshalTo(s.str)
+		if !isJSONNumber(s.str[off:]) {
+			s.fail(field, ErrInvalidJSON, "malformed number")
+			return span{}, false
+		}
+		return span{off, len(s.str)}, true
+	case fastjson.TypeNull:
+		return span{}, false
+	default:
+		s.wrongType(field, v, "string or number")
+		return span{}, false
+	}
+}
+
+// setText stores a text field into *dst (at finish). It reports whether a non-empty value was set.
+func (s *jsonState) setText(v *fastjson.Value, field string, dst *string) bool {
+	sp, ok := s.text(v, field)
+	if !ok {
+		return false
+	}
+	s.fixes = append(s.fixes, strFix{dst, sp})
+	return sp.end > sp.off
+}
+
+// numText returns the text of a number field: a JSON number or a numeric string (trimmed), in the reused
+// scratch buffer s.num (valid until the next call). ok is false when absent (null or "") or invalid.
+func (s *jsonState) numText(v *fastjson.Value, field string) ([]byte, bool) {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		s.num = v.MarshalTo(s.num[:0])
+		if !isJSONNumber(s.num) {
+			s.fail(field, ErrInvalidJSON, "malformed number")
+			return nil, false
+		}
+		return s.num, true
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		b = trimSpaceBytes(b)
+		if len(b) == 0 {
+			return nil, false
+		}
+		if !isDecimalText(b) {
+			s.fail(field, ErrInvalidField, "string is not a number")
+			return nil, false
+		}
+		s.num = append(s.num[:0], b...)
+		return s.num, true
+	case fastjson.TypeNull:
+		return nil, false
+	default:
+		s.wrongType(field, v, "number or numeric string")
+		return nil, false
+	}
+}
+
+// number reads a float field: a JSON number or a numeric string. ok is false when absent or invalid.
+func (s *jsonState) number(v *fastjson.Value, field string) (float64, bool) {
+	b, ok := s.numText(v, field)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		s.fail(field, ErrInvalidField, "number out of range")
+		return 0, false
+	}
+	return f, true
+}
+
+// integer reads an integer field (number or numeric string). Non-integral values are rejected unless truncate.
+func (s *jsonState) integer(v *fastjson.Value, field string, truncate bool) (int64, bool) {
+	b, ok := s.numText(v, field)
+	if !ok {
+		return 0, false
+	}
+	// Parse integers exactly (float64 would round beyond 2^53); fall back to float for 1.5e3, 2.0 and the like.
+	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	switch {
+	case err != nil || math.IsInf(f, 0) || math.IsNaN(f) || f >= 0x1p63 || f < -0x1p63:
+		s.fail(field, ErrInvalidField, "integer out of range")
+		return 0, false
+	case f != math.Trunc(f) && !truncate:
+		s.fail(field, ErrInvalidField, "want an integer")
+		return 0, false
+	}
+	return int64(f), true
+}
+
+func (s *jsonState) boolean(v *fastjson.Value, field string) (bool, bool) {
+	switch v.Type() {
+	case fastjson.TypeTrue:
+		return true, true
+	case fastjson.TypeFalse:
+		return false, true
+	case fastjson.TypeNull:
+		return false, false
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		switch strings.TrimSpace(string(b)) {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+		s.fail(field, ErrInvalidField, "string is not a boolean")
+		return false, false
+	default:
+		s.wrongType(field, v, "boolean")
+		return false, false
+	}
+}
+
+// object returns v as an object, nil when null or of the wrong type (the latter recorded as an error).
+func (s *jsonState) object(v *fastjson.Value, field string) *fastjson.Object {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		return o
+	case fastjson.TypeNull:
+		return nil
+	default:
+		s.wrongType(field, v, "object")
+		return nil
+	}
+}
+
+// list reads an array of strings/numbers, or one comma-separated string, into spans (trimmed, empties dropped).
+// present is false when the field is null.
+func (s *jsonState) list(v *fastjson.Value, field string, dst []span) ([]span, bool) {
+	dst = dst[:0]
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return dst, false
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		for len(b) > 0 {
+			part := b
+			i := indexByte(b, ',')
+			if i >= 0 {
+				part, b = b[:i], b[i+1:]
+			} else {
+				b = nil
+			}
+			part = trimSpaceBytes(part)
+			if len(part) > 0 {
+				dst = append(dst, s.addStr(part))
+			}
+		}
+		return dst, true
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		for _, e := range arr {
+			if e.Type() == fastjson.TypeNull {
+				continue
+			}
+			if t := e.Type(); t != fastjson.TypeString && t != fastjson.TypeNumber {
+				s.wrongType(field, e, "string or number")
+				return dst, false
+			}
+			sp, ok := s.text(e, field)
+			if !ok {
+				return dst, false
+			}
+			if sp = s.trimSpan(sp); sp.end > sp.off {
+				dst = append(dst, sp)
+			}
+		}
+		return dst, true
+	default:
+		s.wrongType(field, v, "array or comma-separated string")
+		return dst, false
+	}
+}
+
+func (s *jsonState) trimSpan(sp span) span {
+	for sp.off < sp.end && isSpace(s.str[sp.off]) {
+		sp.off++
+	}
+	for sp.end > sp.off && isSpace(s.str[sp.end-1]) {
+		sp.end--
+	}
+	return sp
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func trimSpaceBytes(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// rawObject stores every member of an object as (key, canonical raw JSON value), in input order.
+func (s *jsonState) rawObject(o *fastjson.Object, field string, dst []rawRef) []rawRef {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if s.err != nil {
+			return
+		}
+		ref, ok := s.rawMember(k, v, field+".")
+		if ok {
+			dst = append(dst, ref)
+		}
+	})
+	return dst
+}
+
+// rawMember stores one member; prefix is the parent path with its trailing dot ("" at the root).
+func (s *jsonState) rawMember(k []byte, v *fastjson.Value, prefix string) (rawRef, bool) {
+	key := s.addStr(k)
+	off := len(s.raw)
+	var ok bool
+	s.raw, ok = appendCanonical(s.raw, v)
+	if !ok {
+		s.fail(prefix+string(k), ErrInvalidJSON, "malformed number")
+		return rawRef{}, false
+	}
+	return rawRef{key: key, val: span{off, len(s.raw)}}, true
+}
+
+// root decodes the top-level object.
+func (s *jsonState) root(o *fastjson.Object, ev *Event) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if s.err != nil {
+			return
+		}
+		switch string(k) {
+		case "event_name":
+			s.setText(v, "event_name", &ev.EventName)
+		case "event_id":
+			s.setText(v, "event_id", &ev.EventID)
+		case "type":
+			s.setText(v, "type", &ev.Type)
+		case "url":
+			s.setText(v, "url", &ev.URL)
+		case "referrer":
+			s.setText(v, "referrer", &ev.Referrer)
+		case "value":
+			if f, ok := s.number(v, "value"); ok {
+				ev.Value, ev.HasValue = f, true
+			}
+		case "amount":
+			if f, ok := s.number(v, "amount"); ok {
+				s.amount, s.hasAmount = f, true
+			}
+		case "currency":
+			s.setText(v, "currency", &ev.Currency)
+		case "id":
+			s.setText(v, "id", &ev.ID)
+		case "search_term":
+			s.setText(v, "search_term", &ev.SearchTerm)
+		case "name":
+			s.setText(v, "name", &ev.Name)
+		case "category":
+			s.setText(v, "category", &ev.Category)
+		case "status":
+			s.setText(v, "status", &ev.Status)
+		case "fbp":
+			s.setText(v, "fbp", &ev.FBP)
+		case "fbc":
+			s.setText(v, "fbc", &ev.FBC)
+		case "consent_categories":
+			s.consent, _ = s.list(v, "consent_categories", s.consent)
+		case "items":
+			s.items(v, ev)
+		case "user":
+			if u := s.object(v, "user"); u != nil {
+				s.user(u, &ev.User)
+			}
+		case "context":
+			if c := s.object(v, "context"); c != nil {
+				s.context(c, &ev.Context)
+			}
+		case "browser":
+			if b := s.object(v, "browser"); b != nil {
+				s.browser(b)
+			}
+		case "integrations":
+			if in := s.object(v, "integrations"); in != nil {
+				if fb := in.Get("facebook"); fb != nil {
+					if f := s.object(fb, "integrations.facebook"); f != nil {
+						s.facebook(f, &ev.Integrations.Facebook)
+					}
+				}
+			}
+		default:
+			if ref, ok := s.rawMember(k, v, ""); ok {
+				s.extra = append(s.extra, ref)
+			}
+		}
+	})
+}
+
+func (s *jsonState) items(v *fastjson.Value, ev *Event) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return
+	case fastjson.TypeArray:
+	default:
+		s.wrongType("items", v, "array")
+		return
+	}
+	arr, _ := v.Array()
+	// Allocated at full length before filling: string fixes point into these elements.
+	ev.Items = make([]Item, len(arr))
+	for i, e := range arr {
+		s.item(e, &ev.Items[i])
+		if s.err != nil {
+			if s.err.Field == "" {
+				s.err.Field = "items[" + strconv.Itoa(i) + "]"
+			} else {
+				s.err.Field = "items[" + strconv.Itoa(i) + "]." + s.err.Field
+			}
+			return
+		}
+	}
+}
+
+func (s *jsonState) item(v *fastjson.Value, it *Item) {
+	if v.Type() != fastjson.TypeObject {
+		s.wrongType("", v, "object")
+		return
+	}
+	o, _ := v.Object()
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if s.err != nil {
+			return
+		}
+		switch string(k) {
+		case "quantity":
+			if n, ok := s.integer(v, "quantity", false); ok {
+				it.Quantity, it.HasQuantity = n, true
+			}
+		case "product":
+			if p := s.object(v, "product"); p != nil {
+				s.product(p, &it.Product)
+			}
+		}
+	})
+}
+
+func (s *jsonState) product(o *fastjson.Object, p *Product) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if s.err != nil {
+			return
+		}
+		switch string(k) {
+		case "id":
+			s.setText(v, "product.id", &p.ID)
+		case "name":
+			s.setText(v, "product.name", &p.Name)
+		case "price":
+			if f, ok := s.number(v, "product.price"); ok {
+				p.Price, p.HasPrice = f, true
+			}
+		case "currency":
+			s.setText(v, "product.currency", &p.Currency)
+		case "category_1":
+			s.setText(v, "product.category_1", &p.Category1)
+		case "category_2":
+			s.setText(v, "product.category_2", &p.Category2)
+		case "category_3":
+			s.setText(v, "product.category_3", &p.Category3)
+		case "category_4":
+			s.setText(v, "product.category_4", &p.Category4)
+		case "category_5":
+			s.setText(v, "product.category_5", &p.Category5)
+		}
+	})
+}
+
+func (s *jsonState) user(o *fastjson.Object, u *User) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if s.err != nil {
+			return
+		}
+		switch string(k) {
+		case "id":
+			s.setText(v, "user.id", &u.ID)
+		case "email":
+			s.setText(v, "user.email", &u.Email)
+		case "phone":
+			s.setText(v, "user.phone", &u.Phone)
+		case "firstname":
+			s.setText(v, "user.firstname", &u.Firstname)
+		case "lastname":
+			s.setText(v, "user.lastname", &u.Lastname)
+		case "gender":
+			s.setText(v, "user.gender", &u.Gender)
+		case "birthdate":
+			s.setText(v, "user.birthdate", &u.Birthdate)
+		case "city":
+			s.setText(v, "user.city", &u.City)
+		case "state":
+			s.setText(v, "user.state", &u.State)
+		case "zipcode":
+			s.setText(v, "user.zipcode", &u.Zipcode)
+		case "country":
+			s.setText(v, "user.country", &u.Country)
+		case "id_sha256":
+			s.setText(v, "user.id_sha256", &u.SHA256.ID)
+		case "email_sha256":
+			s.setText(v, "user.email_sha256", &u.SHA256.Email)
+		case "phone_sha256":
+			s.setText(v, "user.phone_sha256", &u.SHA256.Phone)
+		case "firstname_sha256":
+			s.setText(v, "user.firstname_sha256", &u.SHA256.Firstname)
+		case "lastname_sha256":
+			s.setText(v, "user.lastname_sha256", &u.SHA256.Lastname)
+		case "gender_sha256":
+			s.setText(v, "user.gender_sha256", &u.SHA256.Gender)
+		case "birthdate_sha256":
+			s.setText(v, "user.birthdate_sha256", &u.SHA256.Birthdate)
+		case "city_sha256":
+			s.setText(v, "user.city_sha256", &u.SHA256.City)
+		case "state_sha256":
+			s.setText(v, "user.state_sha256", &u.SHA256.State)
+		case "zipcode_sha256":
+			s.setText(v, "user.zipcode_sha256", &u.SHA256.Zipcode)
+		case "country_sha256":
+			s.setText(v, "user.country_sha256", &u.SHA256.Country)
+		case "consent_categories":
+			s.userConsent, _ = s.list(v, "user.consent_categories", s.userConsent)
+		}
+	})
+}
+
+func (s *jsonState) context(o *fastjson.Object, c *Context) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if s.err != nil {
+			return
+		}
+		switch string(k) {
+		case "event_timestamp":
+			if n, ok := s.integer(v, "context.event_timestamp", true); ok {
+				c.EventTimestamp, c.HasEventTimestamp = n, true
+			}
+		case "event_id":
+			s.setText(v, "context.event_id", &c.EventID)
+		case "page":
+			if p := s.object(v, "context.page"); p != nil {
+				p.Visit(func(k []byte, v *fastjson.Value) {
+					switch string(k) {
+					case "url":
+						s.setText(v, "context.page.url", &c.Page.URL)
+					case "referrer":
+						s.setText(v, "context.page.referrer", &c.Page.Referrer)
+					}
+				})
+			}
+		case "device":
+			if d := s.object(v, "context.device"); d != nil {
+				d.Visit(func(k []byte, v *fastjson.Value) {
+					switch string(k) {
+					case "ip":
+						if s.setText(v, "context.device.ip", &c.Device.IP) {
+							s.hasDeviceIP = true
+						}
+					case "user_agent":
+						if s.setText(v, "context.device.user_agent", &c.Device.UserAgent) {
+							s.hasDevUA = true
+						}
+					case "cookie":
+						s.setText(v, "context.device.cookie", &c.Device.Cookie)
+					}
+				})
+			}
+		}
+	})
+}
+
+// browser is the older home of ip and user_agent; they apply only when context.device has none (see finish).
+func (s *jsonState) browser(o *fastjson.Object) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "ip":
+			if sp, ok := s.text(v, "browser.ip"); ok && sp.end > sp.off {
+				s.browserIP, s.hasBrowserIP = sp, true
+			}
+		case "user_agent":
+			if sp, ok := s.text(v, "browser.user_agent"); ok && sp.end > sp.off {
+				s.browserUA, s.hasBrUA = sp, true
+			}
+		}
+	})
+}
+
+func (s *jsonState) facebook(o *fastjson.Object, f *Facebook) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if s.err != nil {
+			return
+		}
+		switch string(k) {
+		case "event_name":
+			s.setText(v, "integrations.facebook.event_name", &f.EventName)
+		case "event_id":
+			s.setText(v, "integrations.facebook.event_id", &f.EventID)
+		case "action_source":
+			s.setText(v, "integrations.facebook.action_source", &f.ActionSource)
+		case "fbp":
+			s.setText(v, "integrations.facebook.fbp", &f.FBP)
+		case "fbc":
+			s.setText(v, "integrations.facebook.fbc", &f.FBC)
+		case "opt_out":
+			if b, ok := s.boolean(v, "integrations.facebook.opt_out"); ok {
+				f.OptOut, f.HasOptOut = b, true
+			}
+		case "data_processing_options":
+			var ok bool
+			if v.Type() == fastjson.TypeString {
+				// A lone string would be split on commas by list; Meta's field is an array, so insist on it.
+				s.wrongType("integrations.facebook.data_processing_options", v, "array")
+				return
+			}
+			if s.dpo, ok = s.list(v, "integrations.facebook.data_processing_options", s.dpo); ok {
+				f.HasDataProcessingOptions = true
+			}
+		case "data_processing_options_country":
+			if n, ok := s.integer(v, "integrations.facebook.data_processing_options_country", false); ok {
+				f.DataProcessingOptionsCountry, f.HasDataProcessingOptionsCountry = n, true
+			}
+		case "data_processing_options_state":
+			if n, ok := s.integer(v, "integrations.facebook.data_processing_options_state", false); ok {
+				f.DataProcessingOptionsState, f.HasDataProcessingOptionsState = n, true
+			}
+		case "user_data":
+			if u := s.object(v, "integrations.facebook.user_data"); u != nil {
+				s.userData = s.rawObject(u, "integrations.facebook.user_data", s.userData[:0])
+			}
+		case "custom_data":
+			if c := s.object(v, "integrations.facebook.custom_data"); c != nil {
+				s.customData = s.rawObject(c, "integrations.facebook.custom_data", s.customData[:0])
+			}
+		}
+	})
+}
+
+// appendCanonical appends v as compact JSON. fastjson accepts some non-JSON numbers (NaN, Inf, "1-2"), which
+// would make Facebook reject the whole batch, so numbers are checked; ok is false on such a number. Strings are
+// re-escaped the JSON way (fastjson's own escaper falls back to Go quoting, which is not JSON).
+func appendCanonical(dst []byte, v *fastjson.Value) ([]byte, bool) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		dst = append(dst, '{')
+		ok, first := true, true
+		o.Visit(func(k []byte, vv *fastjson.Value) {
+			if !ok {
+				return
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendJSONString(dst, k)
+			dst = append(dst, ':')
+			dst, ok = appendCanonical(dst, vv)
+		})
+		return append(dst, '}'), ok
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		dst = append(dst, '[')
+		for i, e := range arr {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendCanonical(dst, e); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return appendJSONString(dst, b), true
+	case fastjson.TypeNumber:
+		off := len(dst)
+		dst = v.MarshalTo(dst)
+		return dst, isJSONNumber(dst[off:])
+	case fastjson.TypeTrue:
+		return append(dst, "true"...), true
+	case fastjson.TypeFalse:
+		return append(dst, "false"...), true
+	default:
+		return append(dst, "null"...), true
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends b (valid UTF-8) as a JSON string literal.
+func appendJSONString(dst, b []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, b[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, b[start:]...)
+	return append(dst, '"')
+}
+
+// isJSONNumber reports whether s is a number as RFC 8259 defines it.
+func isJSONNumber[T string | []byte](s T) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// isDecimalText reports whether a numeric string is plain decimal notation (optionally signed, with a fraction
+// and exponent). It rules out what strconv.ParseFloat would also accept: "NaN", "Inf", hex floats, underscores.
+func isDecimalText(s []byte) bool {
+	if len(s) > 0 && s[0] == '+' {
+		s = s[1:]
+	}
+	digits := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits = true
+		case c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E':
+		default:
+			return false
+		}
+	}
+	return digits
+}
+
+// jsonSyntaxOffset finds the byte offset of the first syntax error with a minimal RFC 8259 scanner. It is only
+// used to make error messages useful; ok is false when the scanner finds no error (fastjson refused for another
+// reason, e.g. nesting depth).
+func jsonSyntaxOffset(data []byte) (int64, bool) {
+	sc := syntaxScanner{b: data}
+	sc.ws()
+	if !sc.value(0) {
+		return int64(sc.i), true
+	}
+	sc.ws()
+	if sc.i != len(sc.b) {
+		return int64(sc.i), true
+	}
+	return 0, false
+}
+
+type syntaxScanner struct {
+	b []byte
+	i int
+}
+
+func (sc *syntaxScanner) ws() {
+	for sc.i < len(sc.b) && isSpace(sc.b[sc.i]) {
+		sc.i++
+	}
+}
+
+func (sc *syntaxScanner) lit(l string) bool {
+	if len(sc.b)-sc.i >= len(l) && string(sc.b[sc.i:sc.i+len(l)]) == l {
+		sc.i += len(l)
+		return true
+	}
+	return false
+}
+
+func (sc *syntaxScanner) value(depth int) bool {
+	if depth > fastjson.MaxDepth || sc.i >= len(sc.b) {
+		return false
+	}
+	switch c := sc.b[sc.i]; {
+	case c == '{':
+		sc.i++
+		sc.ws()
+		if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
+			sc.i++
+			return true
+		}
+		for {
+			sc.ws()
+			if sc.i >= len(sc.b) || sc.b[sc.i] != '"' || !sc.str() {
+				return false
+			}
+			sc.ws()
+			if sc.i >= len(sc.b) || sc.b[sc.i] != ':' {
+				return false
+			}
+			sc.i++
+			sc.ws()
+			if !sc.value(depth + 1) {
+				return false
+			}
+			sc.ws()
+			if sc.i < len(sc.b) && sc.b[sc.i] == ',' {
+				sc.i++
+				continue
+			}
+			if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
+				sc.i++
+				return true
+			}
+			return false
+		}
+	case c == '[':
+		sc.i++
+		sc.ws()
+		if sc.i < len(sc.b) && sc.b[sc.i] == ']' {
+			sc.i++
+			return true
+		}
+		for {
+			sc.ws()
+			if !sc.value(depth + 1) {
+				return false
+			}
+			sc.ws()
+			if sc.i < len(sc.b) && sc.b[sc.i] == ',' {
+				sc.i++
+				continue
+			}
+			if sc.i < len(sc.b) && sc.b[sc.i] == ']' {
+				sc.i++
+				return true
+			}
+			return false
+		}
+	case c == '"':
+		return sc.str()
+	case c == 't':
+		return sc.lit("true")
+	case c == 'f':
+		return sc.lit("false")
+	case c == 'n':
+		return sc.lit("null")
+	default:
+		start := sc.i
+		for sc.i < len(sc.b) && strings.IndexByte("0123456789+-.eE", sc.b[sc.i]) >= 0 {
+			sc.i++
+		}
+		if !isJSONNumber(sc.b[start:sc.i]) {
+			sc.i = start
+			return false
+		}
+		return true
+	}
+}
+
+// str scans a string literal starting at the opening quote.
+func (sc *syntaxScanner) str() bool {
+	sc.i++
+	for sc.i < len(sc.b) {
+		c := sc.b[sc.i]
+		switch {
+		case c == '"':
+			sc.i++
+			return true
+		case c == '\\':
+			sc.i += 2
+		case c < 0x20:
+			return false
+		default:
+			sc.i++
+		}
+	}
+	return false
+}

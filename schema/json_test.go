@@ -1,0 +1,373 @@
+package schema
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func readPurchase(tb testing.TB) []byte {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/purchase.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func TestJSONDecodePurchase(t *testing.T) {
+	var ev Event
+	if err := NewJSONDecoder().Decode(readPurchase(t), &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := Event{
+		EventName:         "purchase",
+		ID:                "ORD-123",
+		Value:             129.9,
+		HasValue:          true,
+		Currency:          "EUR",
+		ConsentCategories: []string{"1", "3"},
+		User: User{UserFields: UserFields{
+			ID: "C42", Email: "John.Smith@Example.com", Phone: "06 12 34 56 78", Firstname: "John",
+			Lastname: "Smith", City: "Paris", Zipcode: "75001", Country: "FR",
+		}},
+		Items: []Item{
+			{Product: Product{ID: "SKU-1", Name: "Shoes", Price: 99.9, HasPrice: true, Category1: "shoes"}, Quantity: 1, HasQuantity: true},
+			{Product: Product{ID: "SKU-2", Name: "Socks", Price: 15, HasPrice: true}, Quantity: 2, HasQuantity: true},
+		},
+		Context: Context{
+			EventTimestamp: 1732890000000, HasEventTimestamp: true,
+			Page: Page{URL: "https://shop.example.com/confirm?fbclid=IwAR2x", Referrer: "https://shop.example.com/cart"},
+			Device: Device{
+				IP:        "203.0.113.7",
+				UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+				Cookie:    "_fbp=fb.1.1732880000000.1098115397; _fbc=fb.1.1732880000000.IwAR2x",
+			},
+		},
+		Integrations: Integrations{Facebook: Facebook{EventID: "evt-7f3a9c"}},
+	}
+	if !reflect.DeepEqual(ev, want) {
+		t.Fatalf("decoded\n%+v\nwant\n%+v", ev, want)
+	}
+}
+
+// TestJSONDecodeFields covers every field of the model, its accepted encodings and the older names.
+func TestJSONDecodeFields(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Event
+	}{
+		{"empty object", `{}`, Event{}},
+		{"event_name", `{"event_name":"purchase"}`, Event{EventName: "purchase"}},
+		{"event_id", `{"event_id":"e1"}`, Event{EventID: "e1"}},
+		{"event_id number", `{"event_id":12}`, Event{EventID: "12"}},
+		{"type", `{"type":"offline"}`, Event{Type: "offline"}},
+		{"url referrer", `{"url":"https://a/b","referrer":"https://c"}`, Event{URL: "https://a/b", Referrer: "https://c"}},
+		{"value number", `{"value":12.5}`, Event{Value: 12.5, HasValue: true}},
+		{"value zero is present", `{"value":0}`, Event{HasValue: true}},
+		{"value numeric string", `{"value":" 12.50 "}`, Event{Value: 12.5, HasValue: true}},
+		{"value empty string is absent", `{"value":""}`, Event{}},
+		{"value null is absent", `{"value":null}`, Event{}},
+		{"amount when value absent", `{"amount":101}`, Event{Value: 101, HasValue: true}},
+		{"amount string", `{"amount":"101.5"}`, Event{Value: 101.5, HasValue: true}},
+		{"value wins over amount", `{"amount":1,"value":2}`, Event{Value: 2, HasValue: true}},
+		{"value wins over amount after", `{"value":2,"amount":1}`, Event{Value: 2, HasValue: true}},
+		{"empty value falls back to amount", `{"value":"","amount":3}`, Event{Value: 3, HasValue: true}},
+		{"currency", `{"currency":"EUR"}`, Event{Currency: "EUR"}},
+		{"id string", `{"id":"O-1"}`, Event{ID: "O-1"}},
+		{"id integer keeps text", `{"id":12345678901234567890}`, Event{ID: "12345678901234567890"}},
+		{"id decimal keeps text", `{"id":12.50}`, Event{ID: "12.50"}},
+		{"search_term", `{"search_term":"red shoes"}`, Event{SearchTerm: "red shoes"}},
+		{"name category status", `{"name":"n","category":"c","status":"s"}`, Event{Name: "n", Category: "c", Status: "s"}},
+		{"fbp fbc", `{"fbp":"fb.1.1.1","fbc":"fb.1.1.x"}`, Event{FBP: "fb.1.1.1", FBC: "fb.1.1.x"}},
+		{"escaped string", `{"name":"a\"b\\c\u00e9\n"}`, Event{Name: "a\"b\\cé\n"}},
+		{"utf8 string", `{"name":"Zoë 東京"}`, Event{Name: "Zoë 東京"}},
+		{"consent array strings", `{"consent_categories":["1"," 3 ",""]}`, Event{ConsentCategories: []string{"1", "3"}}},
+		{"consent array numbers", `{"consent_categories":[1,3]}`, Event{ConsentCategories: []string{"1", "3"}}},
+		{"consent array null elements skipped", `{"consent_categories":[null,2]}`, Event{ConsentCategories: []string{"2"}}},
+		{"consent comma string", `{"consent_categories":"1, 3,,4"}`, Event{ConsentCategories: []string{"1", "3", "4"}}},
+		{"consent single string", `{"consent_categories":"3"}`, Event{ConsentCategories: []string{"3"}}},
+		{"consent empty", `{"consent_categories":[]}`, Event{}},
+		{"items", `{"items":[{"product":{"id":"A","name":"n","price":"9.5","currency":"USD","category_1":"c1","category_2":"c2","category_3":"c3","category_4":"c4","category_5":"c5"},"quantity":"3"}]}`,
+			Event{Items: []Item{{Product: Product{ID: "A", Name: "n", Price: 9.5, HasPrice: true, Currency: "USD",
+				Category1: "c1", Category2: "c2", Category3: "c3", Category4: "c4", Category5: "c5"}, Quantity: 3, HasQuantity: true}}}},
+		{"item product id number", `{"items":[{"product":{"id":42,"price":0},"quantity":2.0}]}`,
+			Event{Items: []Item{{Product: Product{ID: "42", HasPrice: true}, Quantity: 2, HasQuantity: true}}}},
+		{"item without product", `{"items":[{"quantity":1},{}]}`, Event{Items: []Item{{Quantity: 1, HasQuantity: true}, {}}}},
+		{"items null", `{"items":null}`, Event{}},
+		{"user fields", `{"user":{"id":"u1","email":"e","phone":"p","firstname":"f","lastname":"l","gender":"g","birthdate":"b","city":"c","state":"s","zipcode":"z","country":"co"}}`,
+			Event{User: User{UserFields: UserFields{ID: "u1", Email: "e", Phone: "p", Firstname: "f", Lastname: "l",
+				Gender: "g", Birthdate: "b", City: "c", State: "s", Zipcode: "z", Country: "co"}}}},
+		{"user numbers", `{"user":{"id":7,"phone":33612345678,"zipcode":75001}}`,
+			Event{User: User{UserFields: UserFields{ID: "7", Phone: "33612345678", Zipcode: "75001"}}}},
+		{"user sha256 fields", `{"user":{"id_sha256":"1","email_sha256":"2","phone_sha256":"3","firstname_sha256":"4","lastname_sha256":"5","gender_sha256":"6","birthdate_sha256":"7","city_sha256":"8","state_sha256":"9","zipcode_sha256":"10","country_sha256":"11"}}`,
+			Event{User: User{SHA256: UserFields{ID: "1", Email: "2", Phone: "3", Firstname: "4", Lastname: "5",
+				Gender: "6", Birthdate: "7", City: "8", State: "9", Zipcode: "10", Country: "11"}}}},
+		{"user consent", `{"user":{"consent_categories":[3]}}`, Event{User: User{ConsentCategories: []string{"3"}}}},
+		{"user unknown fields ignored", `{"user":{"nickname":"x"}}`, Event{}},
+		{"user null", `{"user":null}`, Event{}},
+		{"context", `{"context":{"event_timestamp":1700000000123,"event_id":"c1","page":{"url":"u","referrer":"r","title":"t"},"device":{"ip":"1.2.3.4","user_agent":"ua","cookie":"_fbp=x"}}}`,
+			Event{Context: Context{EventTimestamp: 1700000000123, HasEventTimestamp: true, EventID: "c1",
+				Page: Page{URL: "u", Referrer: "r"}, Device: Device{IP: "1.2.3.4", UserAgent: "ua", Cookie: "_fbp=x"}}}},
+		{"event_timestamp string", `{"context":{"event_timestamp":"1700000000123"}}`,
+			Event{Context: Context{EventTimestamp: 1700000000123, HasEventTimestamp: true}}},
+		{"event_timestamp exponent", `{"context":{"event_timestamp":1.7e12}}`,
+			Event{Context: Context{EventTimestamp: 1700000000000, HasEventTimestamp: true}}},
+		{"event_timestamp fraction truncated", `{"context":{"event_timestamp":1700000000123.9}}`,
+			Event{Context: Context{EventTimestamp: 1700000000123, HasEventTimestamp: true}}},
+		{"browser older names", `{"browser":{"ip":"9.9.9.9","user_agent":"old"}}`,
+			Event{Context: Context{Device: Device{IP: "9.9.9.9", UserAgent: "old"}}}},
+		{"context device wins over browser", `{"browser":{"ip":"9.9.9.9","user_agent":"old"},"context":{"device":{"ip":"1.1.1.1","user_agent":"new"}}}`,
+			Event{Context: Context{Device: Device{IP: "1.1.1.1", UserAgent: "new"}}}},
+		{"context device wins over browser after", `{"context":{"device":{"ip":"1.1.1.1"}},"browser":{"ip":"9.9.9.9","user_agent":"old"}}`,
+			Event{Context: Context{Device: Device{IP: "1.1.1.1", UserAgent: "old"}}}},
+		{"empty device ip falls back to browser", `{"context":{"device":{"ip":""}},"browser":{"ip":"9.9.9.9"}}`,
+			Event{Context: Context{Device: Device{IP: "9.9.9.9"}}}},
+		{"facebook scalars", `{"integrations":{"facebook":{"event_name":"X","event_id":"f1","action_source":"email","fbp":"p","fbc":"c","opt_out":true,"data_processing_options":["LDU"],"data_processing_options_country":1,"data_processing_options_state":1000}}}`,
+			Event{Integrations: Integrations{Facebook: Facebook{EventName: "X", EventID: "f1", ActionSource: "email", FBP: "p", FBC: "c",
+				OptOut: true, HasOptOut: true, DataProcessingOptions: []string{"LDU"}, HasDataProcessingOptions: true,
+				DataProcessingOptionsCountry: 1, HasDataProcessingOptionsCountry: true,
+				DataProcessingOptionsState: 1000, HasDataProcessingOptionsState: true}}}},
+		{"facebook empty dpo is present", `{"integrations":{"facebook":{"data_processing_options":[],"opt_out":false}}}`,
+			Event{Integrations: Integrations{Facebook: Facebook{DataProcessingOptions: []string{}, HasDataProcessingOptions: true, HasOptOut: true}}}},
+		{"facebook opt_out string", `{"integrations":{"facebook":{"opt_out":"true"}}}`,
+			Event{Integrations: Integrations{Facebook: Facebook{OptOut: true, HasOptOut: true}}}},
+		{"facebook user_data custom_data raw in order", `{"integrations":{"facebook":{"user_data":{"em":"A@B.c","zp":75001},"custom_data":{"z":1.50,"a":{"k":[true,null,"x\u0001"]},"content_name":"booking"}}}}`,
+			Event{Integrations: Integrations{Facebook: Facebook{
+				UserData: []RawField{{"em", []byte(`"A@B.c"`)}, {"zp", []byte(`75001`)}},
+				CustomData: []RawField{{"z", []byte(`1.50`)}, {"a", []byte(`{"k":[true,null,"x\u0001"]}`)},
+					{"content_name", []byte(`"booking"`)}},
+			}}}},
+		{"other integrations ignored", `{"integrations":{"google":{"x":1}}}`, Event{}},
+		{"unknown root fields go to Extra in order", `{"zeta":"z","event_name":"e","alpha":{"b" : [1, 2]},"n":null,"t":true}`,
+			Event{EventName: "e", Extra: []RawField{{"zeta", []byte(`"z"`)}, {"alpha", []byte(`{"b":[1,2]}`)},
+				{"n", []byte(`null`)}, {"t", []byte(`true`)}}}},
+		{"whitespace around", " \n{\"event_name\" : \"e\" }\t", Event{EventName: "e"}},
+	}
+	d := NewJSONDecoder()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev Event
+			if err := d.Decode([]byte(tt.in), &ev); err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if !reflect.DeepEqual(ev, tt.want) {
+				t.Fatalf("decoded\n%#v\nwant\n%#v", ev, tt.want)
+			}
+		})
+	}
+}
+
+func TestJSONDecodeErrors(t *testing.T) {
+	const secret = "john@example.com"
+	tests := []struct {
+		name   string
+		in     string
+		want   error
+		field  string
+		offset int64 // checked when >= 0
+	}{
+		{"empty", ``, ErrInvalidJSON, "", -1},
+		{"syntax", `{"user":{"email":"john@example.com"`, ErrInvalidJSON, "", -1},
+		{"syntax offset", `{"a":1,}`, ErrInvalidJSON, "", 7},
+		{"trailing data", `{"a":1} x`, ErrInvalidJSON, "", 8},
+		{"invalid utf8", "{\"name\":\"\xff\"}", ErrInvalidJSON, "", 9},
+		{"array top level", `["john@example.com"]`, ErrInvalidJSON, "", -1},
+		{"string top level", `"john@example.com"`, ErrInvalidJSON, "", -1},
+		{"nan number", `{"value":NaN}`, ErrInvalidJSON, "value", -1},
+		{"lenient number rejected in id", `{"id":1-2}`, ErrInvalidJSON, "id", -1},
+		{"lenient number rejected in extra", `{"x":{"y":[01]}}`, ErrInvalidJSON, "x", -1},
+		{"lenient number rejected in custom_data", `{"integrations":{"facebook":{"custom_data":{"k":1.}}}}`, ErrInvalidJSON, "integrations.facebook.custom_data.k", -1},
+		{"user string", `{"user":"john@example.com"}`, ErrInvalidField, "user", -1},
+		{"email object", `{"user":{"email":{"v":"john@example.com"}}}`, ErrInvalidField, "user.email", -1},
+		{"email bool", `{"user":{"email":true}}`, ErrInvalidField, "user.email", -1},
+		{"items object", `{"items":{"product":{}}}`, ErrInvalidField, "items", -1},
+		{"item not object", `{"items":[{},"john@example.com"]}`, ErrInvalidField, "items[1]", -1},
+		{"product string", `{"items":[{"product":"x"}]}`, ErrInvalidField, "items[0].product", -1},
+		{"price text", `{"items":[{},{"product":{"price":"john@example.com"}}]}`, ErrInvalidField, "items[1].product.price", -1},
+		{"quantity fraction", `{"items":[{"quantity":1.5}]}`, ErrInvalidField, "items[0].quantity", -1},
+		{"value text", `{"value":"12 EUR"}`, ErrInvalidField, "value", -1},
+		{"value NaN string", `{"value":"NaN"}`, ErrInvalidField, "value", -1},
+		{"value inf string", `{"value":"Inf"}`, ErrInvalidField, "value", -1},
+		{"value overflow", `{"value":1e999}`, ErrInvalidField, "value", -1},
+		{"amount bool", `{"amount":true}`, ErrInvalidField, "amount", -1},
+		{"value array", `{"value":[1]}`, ErrInvalidField, "value", -1},
+		{"timestamp text", `{"context":{"event_timestamp":"yesterday"}}`, ErrInvalidField, "context.event_timestamp", -1},
+		{"context array", `{"context":[]}`, ErrInvalidField, "context", -1},
+		{"page string", `{"context":{"page":"https://x"}}`, ErrInvalidField, "context.page", -1},
+		{"device ip object", `{"context":{"device":{"ip":{}}}}`, ErrInvalidField, "context.device.ip", -1},
+		{"browser ip array", `{"browser":{"ip":["1.2.3.4"]}}`, ErrInvalidField, "browser.ip", -1},
+		{"consent object", `{"consent_categories":{"a":1}}`, ErrInvalidField, "consent_categories", -1},
+		{"consent nested array", `{"consent_categories":[[1]]}`, ErrInvalidField, "consent_categories", -1},
+		{"user consent bool", `{"user":{"consent_categories":true}}`, ErrInvalidField, "user.consent_categories", -1},
+		{"integrations string", `{"integrations":"facebook"}`, ErrInvalidField, "integrations", -1},
+		{"facebook array", `{"integrations":{"facebook":[]}}`, ErrInvalidField, "integrations.facebook", -1},
+		{"opt_out number", `{"integrations":{"facebook":{"opt_out":1}}}`, ErrInvalidField, "integrations.facebook.opt_out", -1},
+		{"dpo string", `{"integrations":{"facebook":{"data_processing_options":"LDU"}}}`, ErrInvalidField, "integrations.facebook.data_processing_options", -1},
+		{"dpo country fraction", `{"integrations":{"facebook":{"data_processing_options_country":1.5}}}`, ErrInvalidField, "integrations.facebook.data_processing_options_country", -1},
+		{"user_data array", `{"integrations":{"facebook":{"user_data":["john@example.com"]}}}`, ErrInvalidField, "integrations.facebook.user_data", -1},
+		{"custom_data string", `{"integrations":{"facebook":{"custom_data":"john@example.com"}}}`, ErrInvalidField, "integrations.facebook.custom_data", -1},
+	}
+	d := NewJSONDecoder()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := Event{EventName: "stale"}
+			err := d.Decode([]byte(tt.in), &ev)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("err %T is not a *DecodeError", err)
+			}
+			if de.Field != tt.field {
+				t.Errorf("Field = %q, want %q", de.Field, tt.field)
+			}
+			if tt.offset >= 0 && de.Offset != tt.offset {
+				t.Errorf("Offset = %d, want %d", de.Offset, tt.offset)
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "1.2.3.4") {
+				t.Errorf("error message leaks a value: %v", err)
+			}
+			if !reflect.DeepEqual(ev, Event{}) {
+				t.Errorf("event not reset on error: %+v", ev)
+			}
+		})
+	}
+}
+
+// TestJSONDecodeOwnsMemory checks that a decoded event survives the input buffer and the pooled parser being
+// reused: nothing may alias them.
+func TestJSONDecodeOwnsMemory(t *testing.T) {
+	d := NewJSONDecoder()
+	in := []byte(`{"event_name":"purchase","user":{"email":"a@b.c"},"x":"y","integrations":{"facebook":{"custom_data":{"k":"v"}}}}`)
+	var first Event
+	if err := d.Decode(in, &first); err != nil {
+		t.Fatal(err)
+	}
+	want := first
+	want.Extra = []RawField{{"x", []byte(`"y"`)}}
+	want.Integrations.Facebook.CustomData = []RawField{{"k", []byte(`"v"`)}}
+	for i := range in {
+		in[i] = 'X'
+	}
+	var other Event
+	for range 4 {
+		if err := d.Decode([]byte(`{"event_name":"zzzzzzzz","user":{"email":"q@q.q"},"w":"wwwww"}`), &other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if first.EventName != "purchase" || first.User.Email != "a@b.c" ||
+		!reflect.DeepEqual(first.Extra, want.Extra) || !reflect.DeepEqual(first.Integrations.Facebook.CustomData, want.Integrations.Facebook.CustomData) {
+		t.Fatalf("decoded event changed after reuse: %+v", first)
+	}
+}
+
+func TestJSONDecodeResetsEvent(t *testing.T) {
+	ev := Event{EventName: "old", Items: []Item{{}}, Extra: []RawField{{Key: "k"}}}
+	if err := NewJSONDecoder().Decode([]byte(`{"id":"1"}`), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ev, Event{ID: "1"}) {
+		t.Fatalf("event not reset: %+v", ev)
+	}
+}
+
+func TestJSONDecodeConcurrent(t *testing.T) {
+	d := NewJSONDecoder()
+	data := readPurchase(t)
+	var want Event
+	if err := d.Decode(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				var ev Event
+				in := data
+				if (g+i)%2 == 0 {
+					in = []byte(`{"event_name":"other","items":[{"product":{"id":"Z"}}]}`)
+				}
+				if err := d.Decode(in, &ev); err != nil {
+					errs <- err.Error()
+					return
+				}
+				if (g+i)%2 != 0 && !reflect.DeepEqual(ev, want) {
+					errs <- "concurrent decode differs"
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}
+
+func FuzzJSONDecode(f *testing.F) {
+	f.Add(readPurchase(f))
+	for _, s := range []string{
+		`{}`, `[]`, `null`, `{"value":"1.5","amount":2}`, `{"consent_categories":"1,2"}`,
+		`{"items":[{"product":{"id":1,"price":"2"},"quantity":"3"}]}`,
+		`{"integrations":{"facebook":{"user_data":{"em":"x"},"custom_data":{"a":[1,{"b":null}]}}}}`,
+		`{"browser":{"ip":"1"},"x":"\u0000\ud800"}`, `{"value":1e400}`, `{"id":-0.0e+1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	d := NewJSONDecoder()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a, b Event
+		errA := d.Decode(data, &a)
+		errB := d.Decode(data, &b)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("non-deterministic error: %v vs %v", errA, errB)
+		}
+		if errA != nil {
+			var de *DecodeError
+			if !errors.As(errA, &de) || !(errors.Is(errA, ErrInvalidJSON) || errors.Is(errA, ErrInvalidField)) {
+				t.Fatalf("error %v is not a classified *DecodeError", errA)
+			}
+			return
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("non-deterministic decode:\n%+v\n%+v", a, b)
+		}
+		for _, fs := range [][]RawField{a.Extra, a.Integrations.Facebook.UserData, a.Integrations.Facebook.CustomData} {
+			for _, f := range fs {
+				if !jsonValid(f.Value) {
+					t.Fatalf("raw value of %q is not valid JSON: %q", f.Key, f.Value)
+				}
+			}
+		}
+	})
+}
+
+// jsonValid checks raw values with the strict scanner used for error offsets (a different code path from the
+// canonical encoder that produced them).
+func jsonValid(b []byte) bool {
+	_, bad := jsonSyntaxOffset(b)
+	return !bad && len(b) > 0
+}
+
+func BenchmarkJSONDecode(b *testing.B) {
+	d := NewJSONDecoder()
+	data := readPurchase(b)
+	var ev Event
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Decode(data, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package schema
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// newTLSRegistry serves the fake registry over TLS; with clientCA it requires a client certificate signed by it.
+func newTLSRegistry(t *testing.T, clientCA *x509.CertPool) (*fakeRegistry, string) {
+	t.Helper()
+	reg := newFakeRegistry(t)
+	reg.srv.Close() // replace the plain listener with a TLS one
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(reg.serve))
+	if clientCA != nil {
+		srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	reg.srv = srv
+	caFile := filepath.Join(t.TempDir(), "registry-ca.pem")
+	writePEM(t, caFile, "CERTIFICATE", srv.Certificate().Raw)
+	return reg, caFile
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// selfSignedClientCert writes a client certificate and key, and returns the pool that trusts it.
+func selfSignedClientCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "capi-connector"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, IsCA: true, BasicConstraintsValid: true,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
+	writePEM(t, certFile, "CERTIFICATE", der)
+	writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestAvroConfluentTLS(t *testing.T) {
+	certFile, keyFile, clientPool := selfSignedClientCert(t)
+	tests := []struct {
+		name    string
+		mtls    bool
+		cfg     func(cfg *RegistryConfig, caFile string)
+		wantErr error
+	}{
+		{"trusted CA file", false, func(c *RegistryConfig, ca string) { c.CAFile = ca }, nil},
+		{"unknown authority", false, func(c *RegistryConfig, _ string) {}, ErrRegistryUnavailable},
+		{"insecure skip verify", false, func(c *RegistryConfig, _ string) { c.InsecureSkipVerify = true }, nil},
+		{"client certificate", true, func(c *RegistryConfig, ca string) {
+			c.CAFile, c.CertFile, c.KeyFile = ca, certFile, keyFile
+		}, nil},
+		{"client certificate missing", true, func(c *RegistryConfig, ca string) { c.CAFile = ca }, ErrRegistryUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var pool *x509.CertPool
+			if tc.mtls {
+				pool = clientPool
+			}
+			reg, caFile := newTLSRegistry(t, pool)
+			reg.add(1, EventAvroSchema())
+			cfg := reg.config()
+			tc.cfg(&cfg, caFile)
+			d := mustAvroConfluent(t, cfg)
+			var ev Event
+			err := d.Decode(context.Background(), mustEncodeConfluent(t, 1, "", EventToAvro(&Event{EventName: "tls"})), &ev)
+			if tc.wantErr == nil {
+				if err != nil || ev.EventName != "tls" {
+					t.Fatalf("err = %v, event %q", err, ev.EventName)
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Starts (or reuses) a single-node KRaft Kafka broker on 127.0.0.1 for the
+# end-to-end tests and prints its bootstrap address as the last line of
+# standard output. See README.md for the environment variables.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+take_lock
+
+if load_state; then
+	if broker_alive "$ST_PID" "$ST_DIR"; then
+		START_TIMEOUT=${CAPI_KAFKA_START_TIMEOUT:-30}
+		wait_ready "$ST_PID" "$ST_DIR" "$ST_PORT" ||
+			die "broker pid $ST_PID (state $STATE_FILE) runs but does not answer; run stop.sh"
+		log "reusing running broker pid $ST_PID (Kafka $ST_VERSION)"
+		echo "$ST_BOOTSTRAP"
+		exit 0
+	fi
+	log "broker pid $ST_PID from $STATE_FILE is not running; discarding $ST_DIR"
+	remove_dir "$ST_DIR"
+	rm -f "$STATE_FILE"
+fi
+
+require_java
+ensure_jars
+libs="$CACHE_DIR/libs"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/${DIR_PREFIX}XXXXXX")
+pid=""
+cleanup_failed_start() {
+	[[ -n $pid ]] && kill_hard "$pid" "$dir"
+	remove_dir "$dir"
+	rm -f "$STATE_FILE"
+}
+trap cleanup_failed_start EXIT
+
+port=${CAPI_KAFKA_PORT:-$(pick_free_port)}
+controller_port=$(pick_free_port "$port")
+port_in_use "$port" && die "port $port on 127.0.0.1 is already in use"
+write_config "$dir" "$port" "$controller_port"
+format_storage "$dir" "$libs" || die "formatting the KRaft storage in $dir failed"
+
+begin=$SECONDS
+pid=$(launch_broker "$dir" "$libs")
+save_state "$pid" "$dir" "$port" "$controller_port" "$libs"
+wait_ready "$pid" "$dir" "$port" || die "Kafka $KAFKA_VERSION did not start"
+trap - EXIT
+
+log "Kafka $KAFKA_VERSION pid $pid ready in $((SECONDS - begin))s; data in $dir; state in $STATE_FILE"
+echo "127.0.0.1:$port"
