@@ -73,13 +73,12 @@ func (l Limits) withDefaults() (Limits, error) {
 	return l, nil
 }
 
-// avroCodec is the part shared by both Avro decoders: one frozen hamba config with explicit limits (owned by the
-// decoder, never hamba's global DefaultConfig), the parsed reader schema, and a pool of readers.
+// avroCodec is the part shared by both Avro decoders: the event model, explicit limits, and a pool of hamba
+// readers configured with those limits (a frozen config owned by the decoder, never hamba's global DefaultConfig).
 type avroCodec struct {
-	api    avro.API
-	reader avro.Schema
-	compat *avro.SchemaCompatibility
-	pool   sync.Pool // of *avro.Reader
+	lim   Limits
+	model *avroTarget
+	pool  sync.Pool // of *avro.Reader
 }
 
 func newAvroCodec(lim Limits) (*avroCodec, error) {
@@ -87,18 +86,8 @@ func newAvroCodec(lim Limits) (*avroCodec, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := avro.Config{
-		MaxByteSliceSize:  lim.MaxByteSliceSize,
-		MaxSliceAllocSize: lim.MaxSliceAllocSize,
-		// A writer union may carry branches our Go types do not know; resolve the others anyway.
-		PartialUnionTypeResolution: true,
-	}.Freeze()
-	api.Register("com.commandersact.RawJSON", avroRawJSON{})
-	reader, err := parseAvroSchema(eventSchemaText)
-	if err != nil {
-		return nil, fmt.Errorf("embedded event schema: %w", err)
-	}
-	c := &avroCodec{api: api, reader: reader, compat: avro.NewSchemaCompatibility()}
+	api := avro.Config{MaxByteSliceSize: lim.MaxByteSliceSize, MaxSliceAllocSize: lim.MaxSliceAllocSize}.Freeze()
+	c := &avroCodec{lim: lim, model: avroEventModel()}
 	c.pool.New = func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(api)) }
 	return c, nil
 }
@@ -113,24 +102,21 @@ func parseAvroSchema(text string) (avro.Schema, error) {
 	return s, nil
 }
 
-// resolve returns the schema to decode data written with writer into the reader (event) schema: writer fields the
-// reader lacks are skipped, reader fields the writer lacks take their default, promotions (int→long, float→double,
-// string↔bytes) apply. An incompatible writer is an ErrSchema.
-func (c *avroCodec) resolve(writer avro.Schema) (avro.Schema, error) {
-	if writer.Fingerprint() == c.reader.Fingerprint() {
-		return c.reader, nil
+// accept checks once that records written with writer can be read into the event model (see avro_model.go):
+// the root is a record and every model field it carries has a type that fits. Otherwise it is an ErrSchema.
+func (c *avroCodec) accept(writer avro.Schema) (avro.Schema, error) {
+	if deref(writer).Type() != avro.Record {
+		return nil, fmt.Errorf("%w: writer schema is a %s, want a record", ErrSchema, deref(writer).Type())
 	}
-	s, err := c.compat.Resolve(c.reader, writer)
-	if err != nil {
-		return nil, fmt.Errorf("%w: writer schema incompatible with the event schema: %w", ErrSchema, err)
+	if err := checkWriter(writer, c.model, ""); err != nil {
+		return nil, fmt.Errorf("writer schema incompatible with the event model: %w", err)
 	}
-	return s, nil
+	return writer, nil
 }
 
-// decode decodes one Avro binary datum written with the (resolved) schema into ev.
-func (c *avroCodec) decode(s avro.Schema, data []byte, ev *Event) (err error) {
+// decode decodes one Avro binary datum written with writer (already accepted) into ev.
+func (c *avroCodec) decode(writer avro.Schema, data []byte, ev *Event) (err error) {
 	*ev = Event{}
-	var a avroEvent
 	r := c.pool.Get().(*avro.Reader)
 	r.Reset(data)
 	r.Error = nil
@@ -138,23 +124,20 @@ func (c *avroCodec) decode(s avro.Schema, data []byte, ev *Event) (err error) {
 		r.Reset(nil)
 		r.Error = nil
 		c.pool.Put(r)
-		// hamba decodes attacker-controlled bytes and is unmaintained: a panic in it (e.g. an unchecked
-		// negative block count) must become a rejected record, not a crashed consumer.
+		// The reader is unmaintained code fed attacker-controlled bytes: a panic in it must become a rejected
+		// record, not a crashed consumer.
 		if p := recover(); p != nil {
 			*ev = Event{}
 			err = fmt.Errorf("%w: malformed avro: %w: %v", ErrSchema, errAvroPanic, p)
 		}
 	}()
-	r.ReadVal(s, &a)
-	// Unlike avro.Unmarshal, which reports io.EOF as success, a datum that ends early is an error here:
-	// a truncated record must not decode into a partial event.
-	if r.Error != nil {
-		return fmt.Errorf("%w: malformed avro: %w", ErrSchema, r.Error)
-	}
-	if err := a.toEvent(ev); err != nil {
+	st := &avroState{ev: ev}
+	w := &avroWalker{r: r, st: st, lim: c.lim}
+	if err := w.read(writer, c.model, "", 0); err != nil {
 		*ev = Event{}
 		return err
 	}
+	st.finish()
 	return nil
 }
 
@@ -162,7 +145,7 @@ func (c *avroCodec) decode(s avro.Schema, data []byte, ev *Event) (err error) {
 // avro-schema). It is safe for concurrent use.
 type AvroDecoder struct {
 	codec  *avroCodec
-	schema avro.Schema // writer schema resolved against the event schema
+	schema avro.Schema // the writer schema, accepted by the event model
 }
 
 // NewAvroFixed returns a decoder for records written with schemaText, which must be compatible with the event
@@ -173,13 +156,14 @@ func NewAvroFixed(schemaText string, lim Limits) (*AvroDecoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	writer := c.reader
-	if schemaText != "" {
-		if writer, err = parseAvroSchema(schemaText); err != nil {
-			return nil, err
-		}
+	if schemaText == "" {
+		schemaText = eventSchemaText
 	}
-	s, err := c.resolve(writer)
+	writer, err := parseAvroSchema(schemaText)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.accept(writer)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ const (
 )
 
 // AvroConfluentDecoder decodes records in the Confluent wire format (input format avro-confluent). The writer
-// schema is fetched from the registry by id, resolved against the event schema, and kept for the life of the
+// schema is fetched from the registry by id, checked against the event model, and kept for the life of the
 // decoder: a Confluent schema id is immutable, so a cached schema never goes stale. It is safe for concurrent use.
 //
 // Exactly one registry fetch happens per id while it succeeds, however many records wait for it; a failed fetch
@@ -33,7 +33,7 @@ type AvroConfluentDecoder struct {
 // schemaEntry is one id's resolved schema, or the fetch in flight that will produce it.
 type schemaEntry struct {
 	done   chan struct{} // closed when schema/err are set
-	schema avro.Schema   // writer resolved against the event schema
+	schema avro.Schema   // the writer schema, accepted by the event model
 	err    error
 }
 
@@ -109,7 +109,7 @@ func (d *AvroConfluentDecoder) fetch(ctx context.Context, id int, e *schemaEntry
 	writer, err := d.fetcher.GetSchema(ctx, id)
 	if err != nil {
 		e.err = classifyFetchError(ctx, id, err)
-	} else if e.schema, err = d.codec.resolve(writer); err != nil {
+	} else if e.schema, err = d.codec.accept(writer); err != nil {
 		e.err = fmt.Errorf("schema id %d: %w", id, err)
 	}
 	if e.err != nil {

@@ -11,6 +11,9 @@ import (
 	"github.com/hamba/avro/v2"
 )
 
+// rawJSONName is the full name of the RawJSON record of commandersact_event.avsc.
+const rawJSONName = "com.commandersact.RawJSON"
+
 // The encoders here exist for the demo, the e2e tests and sample producers: the connector itself only decodes.
 
 // EncodeAvro returns the Avro binary encoding of v (no framing) under schemaText. v is a Go struct with avro tags
@@ -23,9 +26,7 @@ func EncodeAvro(schemaText string, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := avro.Config{}.Freeze()
-	api.Register(rawJSONName, avroRawJSON{})
-	b, err := api.Marshal(s, v)
+	b, err := avro.Marshal(s, v)
 	if err != nil {
 		return nil, fmt.Errorf("avro encode: %w", err)
 	}

@@ -500,3 +500,92 @@ func TestAvroEveryTruncationFails(t *testing.T) {
 		}
 	}
 }
+
+// TestAvroWriterShapes: a producer schema shaped nothing like commandersact_event.avsc (non-nullable fields,
+// enums, bytes, numbers where the model has text, int/float promotion, unions in another order, unknown nested
+// and recursive values) decodes by field name.
+func TestAvroWriterShapes(t *testing.T) {
+	wide := string(readAvroTestdata(t, "event_wide.avsc"))
+	d := mustAvroFixed(t, wide, Limits{})
+	data, err := EncodeAvro(wide, wideSample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Event
+	if err := d.Decode(context.Background(), data, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := Event{
+		EventName: "purchase", ID: "123456789012", Value: 42, HasValue: true, Currency: "EUR",
+		ConsentCategories: []string{"1", "3"},
+		Items:             []Item{{Product: Product{ID: "77", Price: 9.5, HasPrice: true}, Quantity: 3, HasQuantity: true}},
+		User:              User{UserFields: UserFields{Email: "a@example.com"}},
+		Integrations: Integrations{Facebook: Facebook{HasOptOut: true, CustomData: []RawField{
+			{Key: "contents", Value: []byte(`[{"id":"SKU-1","quantity":2}]`)},
+			{Key: "none", Value: []byte(`null`)},
+			{Key: "raw", Value: []byte(`{"k":[true]}`)},
+			{Key: "score", Value: []byte(`0.5`)},
+		}}},
+		Extra: []RawField{{Key: "channel", Value: []byte(`"web"`)}, {Key: "store", Value: []byte(`"7"`)}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+// wideSample is a record of testdata/avro/event_wide.avsc in hamba's generic form.
+func wideSample() map[string]any {
+	node := func(label string, children ...any) map[string]any {
+		if children == nil {
+			children = []any{}
+		}
+		return map[string]any{"label": label, "children": children}
+	}
+	return map[string]any{
+		"event_name":         "purchase",
+		"id":                 int64(123456789012),
+		"value":              int32(42),
+		"currency":           []byte("EUR"),
+		"tracking":           []any{map[string]any{"a": map[string]any{"string": "x"}, "b": nil}},
+		"tree":               node("root", node("a", node("a1")), node("b")),
+		"checksum":           [16]byte{1, 2, 3},
+		"consent_categories": []any{int64(1), int64(3)},
+		"items": []any{map[string]any{
+			"product":  map[string]any{"id": int64(77), "price": float32(9.5), "weight_kg": 1.25},
+			"quantity": int32(3),
+		}},
+		"user":  map[string]any{"com.example.producer.Person": map[string]any{"nickname": "jj", "email": "a@example.com"}},
+		"extra": map[string]any{"store": "7", "channel": "web"},
+		"integrations": map[string]any{"facebook": map[string]any{
+			"opt_out": false,
+			"custom_data": map[string]any{
+				"contents": map[string]any{"array": []any{map[string]any{"id": "SKU-1", "quantity": int32(2)}}},
+				"raw":      map[string]any{"com.example.producer.RawJSON": map[string]any{"json": `{"k":[true]}`}},
+				"score":    map[string]any{"double": 0.5},
+				"none":     nil,
+			},
+		}},
+	}
+}
+
+// TestAvroUnfitUnionBranch: a writer union may hold an alternative the model cannot use; the schema is accepted,
+// and a record that uses that alternative is an ErrSchema.
+func TestAvroUnfitUnionBranch(t *testing.T) {
+	w := `{"type":"record","name":"E","fields":[{"name":"event_name","type":["null","string",{"type":"array","items":"string"}]}]}`
+	d := mustAvroFixed(t, w, Limits{})
+	ok, err := EncodeAvro(w, map[string]any{"event_name": "purchase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev Event
+	if err := d.Decode(context.Background(), ok, &ev); err != nil || ev.EventName != "purchase" {
+		t.Fatalf("string branch: err = %v, name %q", err, ev.EventName)
+	}
+	bad, err := EncodeAvro(w, map[string]any{"event_name": map[string]any{"array": []any{"a"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Decode(context.Background(), bad, &ev); !errors.Is(err, ErrSchema) {
+		t.Fatalf("array branch: err = %v, want ErrSchema", err)
+	}
+}

@@ -163,13 +163,16 @@ type jsonState struct {
 	hasDeviceIP, hasDevUA bool
 }
 
+// reset prepares the state for a new input, keeping the buffers' capacity. Field by field rather than one
+// struct assignment: copying the whole struct (with the parser inside) costs write barriers while GC runs.
 func (s *jsonState) reset() {
-	p := s.p
-	num, str, raw, fixes := s.num[:0], s.str[:0], s.raw[:0], s.fixes[:0]
-	extra, ud, cd := s.extra[:0], s.userData[:0], s.customData[:0]
-	consent, uc, dpo := s.consent[:0], s.userConsent[:0], s.dpo[:0]
-	*s = jsonState{p: p, num: num, str: str, raw: raw, fixes: fixes, extra: extra, userData: ud, customData: cd,
-		consent: consent, userConsent: uc, dpo: dpo}
+	s.err = nil
+	s.num, s.str, s.raw, s.fixes = s.num[:0], s.str[:0], s.raw[:0], s.fixes[:0]
+	s.extra, s.userData, s.customData = s.extra[:0], s.userData[:0], s.customData[:0]
+	s.consent, s.userConsent, s.dpo = s.consent[:0], s.userConsent[:0], s.dpo[:0]
+	s.amount, s.hasAmount = 0, false
+	s.browserIP, s.browserUA = span{}, span{}
+	s.hasBrowserIP, s.hasBrUA, s.hasDeviceIP, s.hasDevUA = false, false, false, false
 }
 
 func (s *jsonState) fail(field string, sentinel error, reason string) {

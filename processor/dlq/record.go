@@ -23,6 +23,10 @@ const (
 	HeaderSourceOffset    = "capi-source-offset"
 	HeaderFailedAt        = "capi-failed-at"
 	HeaderReplayCount     = "capi-replay-count"
+	// HeaderSourceTimestamp is the source record's timestamp in Unix milliseconds. The DLQ record's own timestamp
+	// is the time of failure; replay restores this one, so an event without context.event_timestamp keeps its
+	// original event_time (PRODUCT.md §4) instead of the failure time.
+	HeaderSourceTimestamp = "capi-source-timestamp"
 	// HeaderFacebookCode and HeaderFacebookSubcode are set when Facebook rejected the event.
 	HeaderFacebookCode    = "capi-facebook-code"
 	HeaderFacebookSubcode = "capi-facebook-subcode"
@@ -43,7 +47,7 @@ type Failure struct {
 // (a replayed record failing again) is carried over so the replay limit holds across rounds.
 func Record(topic string, src *kgo.Record, f Failure) *kgo.Record {
 	replays := ReplayCount(src.Headers)
-	hs := make([]kgo.RecordHeader, 0, len(src.Headers)+11)
+	hs := make([]kgo.RecordHeader, 0, len(src.Headers)+12)
 	for _, h := range src.Headers {
 		if strings.HasPrefix(h.Key, headerPrefix) {
 			continue
@@ -60,6 +64,9 @@ func Record(topic string, src *kgo.Record, f Failure) *kgo.Record {
 	add(HeaderSourceOffset, strconv.FormatInt(src.Offset, 10))
 	add(HeaderFailedAt, f.FailedAt.UTC().Format(time.RFC3339))
 	add(HeaderReplayCount, strconv.Itoa(replays))
+	if !src.Timestamp.IsZero() {
+		add(HeaderSourceTimestamp, strconv.FormatInt(src.Timestamp.UnixMilli(), 10))
+	}
 	if f.FacebookCode != 0 {
 		add(HeaderFacebookCode, strconv.Itoa(f.FacebookCode))
 		add(HeaderFacebookSubcode, strconv.Itoa(f.FacebookSubcode))

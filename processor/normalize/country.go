@@ -61,58 +61,153 @@ const iso3166 = "" +
 // German, Spanish and Italian for the connector's European customers) to alpha-2 codes. Keys must be what
 // appendLetters produces.
 var countryNames = map[string]string{
-	"uk": "gb", "unitedkingdom": "gb", "greatbritain": "gb", "britain": "gb", "england": "gb",
-	"scotland": "gb", "wales": "gb", "northernireland": "gb", "royaumeuni": "gb", "grandebretagne": "gb",
-	"angleterre": "gb", "vereinigteskönigreich": "gb", "großbritannien": "gb", "reinounido": "gb",
-	"regnounito": "gb",
-	"unitedstates": "us", "unitedstatesofamerica": "us", "america": "us", "étatsunis": "us",
-	"etatsunis": "us", "étatsunisdamérique": "us", "vereinigtestaaten": "us", "estadosunidos": "us",
-	"statiuniti": "us",
+	"uk": "gb", "unitedkingdom": "gb", "greatbritain": "gb", "britain": "gb", "england": "gb", "scotland": "gb",
+	"wales": "gb", "northernireland": "gb", "royaumeuni": "gb", "grandebretagne": "gb", "angleterre": "gb",
+	"vereinigteskönigreich": "gb", "großbritannien": "gb", "reinounido": "gb", "regnounito": "gb",
+
+	"unitedstates": "us", "unitedstatesofamerica": "us", "america": "us", "étatsunis": "us", "etatsunis": "us",
+	"étatsunisdamérique": "us", "vereinigtestaaten": "us", "estadosunidos": "us", "statiuniti": "us",
+
 	"france": "fr", "frankreich": "fr", "francia": "fr", "frança": "fr", "franca": "fr",
-	"germany": "de", "deutschland": "de", "allemagne": "de", "alemania": "de", "germania": "de",
-	"alemanha": "de",
+
+	"germany": "de", "deutschland": "de", "allemagne": "de", "alemania": "de", "germania": "de", "alemanha": "de",
+
 	"spain": "es", "españa": "es", "espana": "es", "espagne": "es", "spanien": "es", "spagna": "es",
+
 	"italy": "it", "italia": "it", "italie": "it", "italien": "it",
+
 	"belgium": "be", "belgique": "be", "belgië": "be", "belgie": "be", "belgien": "be", "bélgica": "be",
 	"belgica": "be", "belgio": "be",
+
 	"switzerland": "ch", "suisse": "ch", "schweiz": "ch", "svizzera": "ch", "suiza": "ch",
+
 	"netherlands": "nl", "thenetherlands": "nl", "nederland": "nl", "holland": "nl", "paysbas": "nl",
 	"niederlande": "nl", "paísesbajos": "nl", "paisesbajos": "nl", "paesibassi": "nl",
+
 	"luxembourg": "lu", "luxemburg": "lu", "lussemburgo": "lu", "luxemburgo": "lu",
+
 	"austria": "at", "österreich": "at", "osterreich": "at", "autriche": "at",
-	"portugal": "pt", "ireland": "ie", "irlande": "ie", "éire": "ie", "eire": "ie", "irland": "ie",
-	"irlanda": "ie",
-	"canada": "ca", "kanada": "ca", "australia": "au", "australie": "au", "australien": "au",
+
+	"portugal": "pt",
+
+	"ireland": "ie", "irlande": "ie", "éire": "ie", "eire": "ie", "irland": "ie", "irlanda": "ie",
+
+	"canada": "ca", "kanada": "ca",
+
+	"australia": "au", "australie": "au", "australien": "au",
+
 	"newzealand": "nz", "nouvellezélande": "nz",
+
 	"poland": "pl", "polska": "pl", "pologne": "pl", "polen": "pl", "polonia": "pl",
+
 	"sweden": "se", "sverige": "se", "suède": "se", "schweden": "se", "suecia": "se", "svezia": "se",
+
 	"norway": "no", "norge": "no", "norvège": "no", "norwegen": "no", "noruega": "no",
+
 	"denmark": "dk", "danmark": "dk", "danemark": "dk", "dänemark": "dk", "dinamarca": "dk",
+
 	"finland": "fi", "suomi": "fi", "finlande": "fi", "finnland": "fi", "finlandia": "fi",
+
 	"greece": "gr", "hellas": "gr", "ελλάδα": "gr", "grèce": "gr", "griechenland": "gr", "grecia": "gr",
+
 	"czechia": "cz", "czechrepublic": "cz", "česko": "cz", "cesko": "cz", "tchéquie": "cz",
 	"républiquetchèque": "cz", "tschechien": "cz",
+
 	"romania": "ro", "românia": "ro", "roumanie": "ro", "rumänien": "ro", "rumania": "ro",
+
 	"hungary": "hu", "magyarország": "hu", "hongrie": "hu", "ungarn": "hu",
+
 	"russia": "ru", "russianfederation": "ru", "россия": "ru", "russie": "ru", "russland": "ru",
-	"ukraine": "ua", "україна": "ua", "croatia": "hr", "hrvatska": "hr", "croatie": "hr",
-	"slovenia": "si", "slovenija": "si", "slovakia": "sk", "slovensko": "sk", "bulgaria": "bg",
-	"serbia": "rs", "iceland": "is", "ísland": "is", "estonia": "ee", "latvia": "lv", "lithuania": "lt",
-	"malta": "mt", "cyprus": "cy", "chypre": "cy", "monaco": "mc", "andorra": "ad", "andorre": "ad",
+
+	"ukraine": "ua", "україна": "ua",
+
+	"croatia": "hr", "hrvatska": "hr", "croatie": "hr",
+
+	"slovenia": "si", "slovenija": "si",
+
+	"slovakia": "sk", "slovensko": "sk",
+
+	"bulgaria": "bg",
+
+	"serbia": "rs",
+
+	"iceland": "is", "ísland": "is",
+
+	"estonia": "ee",
+
+	"latvia": "lv",
+
+	"lithuania": "lt",
+
+	"malta": "mt",
+
+	"cyprus": "cy", "chypre": "cy",
+
+	"monaco": "mc",
+
+	"andorra": "ad", "andorre": "ad",
+
 	"turkey": "tr", "türkiye": "tr", "turkiye": "tr", "turquie": "tr", "türkei": "tr",
-	"morocco": "ma", "maroc": "ma", "marruecos": "ma", "algeria": "dz", "algérie": "dz", "algerie": "dz",
-	"tunisia": "tn", "tunisie": "tn", "senegal": "sn", "sénégal": "sn", "ivorycoast": "ci",
-	"côtedivoire": "ci", "cotedivoire": "ci", "cameroon": "cm", "cameroun": "cm", "egypt": "eg",
-	"égypte": "eg", "egypte": "eg", "southafrica": "za", "israel": "il", "israël": "il",
-	"unitedarabemirates": "ae", "uae": "ae", "émiratsarabesunis": "ae", "saudiarabia": "sa",
-	"arabiesaoudite": "sa",
-	"japan": "jp", "nippon": "jp", "japon": "jp", "china": "cn", "chine": "cn", "india": "in", "inde": "in",
-	"southkorea": "kr", "korea": "kr", "republicofkorea": "kr", "coréedusud": "kr", "singapore": "sg",
-	"singapour": "sg", "hongkong": "hk", "taiwan": "tw",
-	"brazil": "br", "brasil": "br", "brésil": "br", "mexico": "mx", "méxico": "mx", "mexique": "mx",
-	"argentina": "ar", "argentine": "ar", "chile": "cl", "chili": "cl", "colombia": "co", "colombie": "co",
+
+	"morocco": "ma", "maroc": "ma", "marruecos": "ma",
+
+	"algeria": "dz", "algérie": "dz", "algerie": "dz",
+
+	"tunisia": "tn", "tunisie": "tn",
+
+	"senegal": "sn", "sénégal": "sn",
+
+	"ivorycoast": "ci", "côtedivoire": "ci", "cotedivoire": "ci",
+
+	"cameroon": "cm", "cameroun": "cm",
+
+	"egypt": "eg", "égypte": "eg", "egypte": "eg",
+
+	"southafrica": "za",
+
+	"israel": "il", "israël": "il",
+
+	"unitedarabemirates": "ae", "uae": "ae", "émiratsarabesunis": "ae",
+
+	"saudiarabia": "sa", "arabiesaoudite": "sa",
+
+	"japan": "jp", "nippon": "jp", "japon": "jp",
+
+	"china": "cn", "chine": "cn",
+
+	"india": "in", "inde": "in",
+
+	"southkorea": "kr", "korea": "kr", "republicofkorea": "kr", "coréedusud": "kr",
+
+	"singapore": "sg", "singapour": "sg",
+
+	"hongkong": "hk",
+
+	"taiwan": "tw",
+
+	"brazil": "br", "brasil": "br", "brésil": "br",
+
+	"mexico": "mx", "méxico": "mx", "mexique": "mx",
+
+	"argentina": "ar", "argentine": "ar",
+
+	"chile": "cl", "chili": "cl",
+
+	"colombia": "co", "colombie": "co",
+
 	"peru": "pe", "perú": "pe", "pérou": "pe",
-	"réunion": "re", "reunion": "re", "lareunion": "re", "laréunion": "re", "guadeloupe": "gp", "martinique": "mq",
-	"guyane": "gf", "frenchguiana": "gf", "mayotte": "yt", "nouvellecalédonie": "nc", "newcaledonia": "nc",
+
+	"réunion": "re", "reunion": "re", "lareunion": "re", "laréunion": "re",
+
+	"guadeloupe": "gp",
+
+	"martinique": "mq",
+
+	"guyane": "gf", "frenchguiana": "gf",
+
+	"mayotte": "yt",
+
+	"nouvellecalédonie": "nc", "newcaledonia": "nc",
+
 	"polynésiefrançaise": "pf", "frenchpolynesia": "pf",
 }

@@ -111,7 +111,7 @@ func TestPhone(t *testing.T) {
 		{fr, "+999 123456789", ""},
 		{fr, "+", ""},
 		{fr, "++33612345678", "33612345678"}, // the library tolerates a doubled plus
-		{us, "555-1212", ""}, // local only: no area code
+		{us, "555-1212", ""},                 // local only: no area code
 		{fr, repeat("1", 300), ""},
 	}
 	for _, tt := range tests {

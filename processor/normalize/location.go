@@ -64,7 +64,9 @@ func isZipPlus4(s string) bool {
 // ExternalID returns the normalized clear external_id: trimmed only. Its case is kept: identifiers are often
 // case-sensitive, and the same normalization must be applied wherever the customer sends this ID to Meta.
 // Invalid only when empty.
-func ExternalID(s string) (string, bool) { return stringOf(appendExternalID(nil, strings.TrimSpace(s))) }
+func ExternalID(s string) (string, bool) {
+	return stringOf(appendExternalID(nil, strings.TrimSpace(s)))
+}
 
 func appendExternalID(dst []byte, s string) ([]byte, bool) {
 	if s == "" {

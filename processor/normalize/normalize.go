@@ -154,22 +154,36 @@ func passThrough(s string) (string, bool) {
 	if len(s) != 2*sha256.Size {
 		return "", false
 	}
-	upper := false
+	var seen byte
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
-		case 'A' <= c && c <= 'F':
-			upper = true
-		default:
+		class := hexClass[s[i]]
+		if class == 0 {
 			return "", false
 		}
+		seen |= class
 	}
-	if upper {
+	if seen&hexUpper != 0 {
 		return strings.ToLower(s), true
 	}
 	return s, true
 }
+
+const (
+	hexLower = 1 << iota // 0-9 a-f
+	hexUpper             // A-F
+)
+
+// hexClass classifies bytes for passThrough, which runs on every field of every event.
+var hexClass = func() (t [256]byte) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = hexLower
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = hexLower
+		t[c-'a'+'A'] = hexUpper
+	}
+	return t
+}()
 
 // Hash returns the lowercase hex SHA-256 of s.
 func Hash(s string) string {

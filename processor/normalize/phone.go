@@ -22,8 +22,11 @@ import (
 // Without a default region, a number that does not start with '+' is read as international: a leading "00" is
 // taken as the international prefix, otherwise the digits are taken as E.164 without '+' ("33612345678").
 //
-// Results are memoized in a bounded cache (parsing costs microseconds and the same customer comes back event
-// after event); a cached result is by construction the library's result for the same input and region.
+// Results are memoized in a bounded cache (a parse costs ~10 µs and 36 allocations, a hit ~25 ns and none, and
+// the same customer comes back event after event); a cached result is by construction the library's result for
+// the same input and region. There is deliberately no shortcut for input that looks canonical ("+336…"): the
+// library is as slow on it, and still strips a national prefix after the country code ("+33 0 6…") and checks
+// lengths per country, so a shortcut would be a second implementation that can disagree with the library.
 func (n *Normalizer) Phone(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {

@@ -143,6 +143,9 @@ type Runner struct {
 
 	joined       atomic.Bool
 	shuttingDown atomic.Bool
+	aborted      atomic.Bool
+	abortCtx     context.Context
+	abort        context.CancelFunc
 	misconf      sync.Map // destination → true while misconfigured
 
 	hardCtx    context.Context // cancelled when the drain deadline passes: abandons in-flight work
@@ -163,6 +166,7 @@ func New(opts Options) (*Runner, error) {
 		paused:   map[string]bool{},
 	}
 	r.hardCtx, r.hardCancel = context.WithCancel(context.Background())
+	r.abortCtx, r.abort = context.WithCancel(context.Background())
 
 	start := kgo.NewOffset().AtStart()
 	if opts.StartLatest {
@@ -264,7 +268,25 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.commitLoop(commitCtx)
 	}()
 
-	r.poll(ctx)
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	context.AfterFunc(r.abortCtx, stopPoll)
+	r.poll(pollCtx)
+
+	if r.aborted.Load() {
+		// No drain, no commit: as if the process died. Work in flight will be consumed again.
+		r.hardCancel()
+		stopCommits()
+		<-commitsDone
+		r.shuttingDown.Store(true)
+		r.cl.CloseAllowingRebalance()
+		r.producer.Close()
+		for _, d := range r.dests {
+			d.stop()
+			d.wait()
+		}
+		return ErrAborted
+	}
 
 	// Drain.
 	r.log.Info().Int64("in_flight", r.inflight.count()).Dur("deadline", r.opts.ShutdownTimeout).Msg("draining")
@@ -290,6 +312,18 @@ func (r *Runner) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: %d records abandoned", ErrDrainTimeout, r.inflight.count())
 	}
 	return nil
+}
+
+// ErrAborted is returned by Run after Abort.
+var ErrAborted = errors.New("stream: aborted without draining or committing")
+
+// Abort stops Run at once without draining and without committing anything more, as a crash would (the second
+// signal; crash tests). Safe to call from any goroutine once Run started.
+func (r *Runner) Abort() {
+	r.aborted.Store(true)
+	r.commitMu.Lock() // wait for a commit in progress; none starts after this
+	r.commitMu.Unlock()
+	r.abort()
 }
 
 // ErrDrainTimeout reports a shutdown that could not finish in-flight work within the deadline.
@@ -512,6 +546,9 @@ func (r *Runner) commitLoop(ctx context.Context) {
 // commitLocked commits the watermark of every open partition in parts that advanced. commitMu must be held: it
 // orders commits against revokes, so a partition is never committed after it was handed to another member.
 func (r *Runner) commitLocked(ctx context.Context, parts []*partition) {
+	if r.aborted.Load() {
+		return
+	}
 	offsets := map[string]map[int32]kgo.EpochOffset{}
 	for _, p := range parts {
 		p.mu.Lock()

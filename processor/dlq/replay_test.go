@@ -1,0 +1,484 @@
+package dlq_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/processor/dlq"
+	"github.com/capi-connector/capi-connector/processor/reject"
+)
+
+const (
+	dlqTopic = "events.dlq"
+	srcTopic = "events"
+)
+
+var t0 = time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
+
+// failed describes one DLQ record to seed; key doubles as its identity in assertions.
+type failed struct {
+	key         string
+	reason      reject.Reason
+	dest        string
+	srcTopic    string
+	srcOffset   int64 // 0: derived from the seed index
+	failedAt    time.Time
+	replayCount int
+}
+
+// newCluster starts an in-process Kafka with the DLQ (2 partitions) and source topics.
+func newCluster(t *testing.T, topics ...string) []kgo.Opt {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, dlqTopic), kfake.SeedTopics(1, append([]string{srcTopic, "other", "retarget"}, topics...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+}
+
+func newClient(t *testing.T, kopts []kgo.Opt, extra ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append(slices.Clone(kopts), extra...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// seed dead-letters fs the way the runtime does (dlq.Record), alternating DLQ partitions. The DLQ record's
+// timestamp is its failure time, as it is when the runtime produces it.
+func seed(t *testing.T, kopts []kgo.Opt, fs ...failed) {
+	t.Helper()
+	cl := newClient(t, kopts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	var recs []*kgo.Record
+	for i, f := range fs {
+		src := &kgo.Record{
+			Topic: f.srcTopic, Partition: 0, Offset: f.srcOffset, Key: []byte(f.key), Value: []byte(`{"event_name":"purchase","k":"` + f.key + `"}`),
+			Timestamp: t0.Add(-time.Hour).Add(time.Duration(i) * time.Second),
+			Headers:   []kgo.RecordHeader{{Key: "trace", Value: []byte("t-" + f.key)}},
+		}
+		if src.Topic == "" {
+			src.Topic = srcTopic
+		}
+		if src.Offset == 0 {
+			src.Offset = int64(100 + i)
+		}
+		if f.replayCount > 0 {
+			src.Headers = append(src.Headers, kgo.RecordHeader{Key: dlq.HeaderReplayCount, Value: []byte(strconv.Itoa(f.replayCount))})
+		}
+		at := f.failedAt
+		if at.IsZero() {
+			at = t0
+		}
+		rec := dlq.Record(dlqTopic, src, dlq.Failure{Rejection: reject.New(f.reason, reject.StageDelivery, "detail"), Destination: f.dest, FailedAt: at})
+		rec.Partition = int32(i % 2)
+		rec.Timestamp = at
+		recs = append(recs, rec)
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readAll returns every record of topic, up to its current end offsets.
+func readAll(t *testing.T, kopts []kgo.Opt, topic string) []*kgo.Record {
+	t.Helper()
+	cl := newClient(t, kopts, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	ends.Each(func(o kadm.ListedOffset) { want += o.Offset })
+	var out []*kgo.Record
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for int64(len(out)) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of %d records of %s", len(out), want, topic)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func keys(rs []*kgo.Record) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r.Key)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func replay(t *testing.T, ctx context.Context, o dlq.Options) (dlq.Summary, error) {
+	t.Helper()
+	if o.DLQTopic == "" {
+		o.DLQTopic = dlqTopic
+	}
+	if o.Group == "" {
+		o.Group = "replay-test"
+	}
+	if o.DefaultTo == "" {
+		o.DefaultTo = srcTopic
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 5 * time.Second
+	}
+	r, err := dlq.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Run(ctx)
+}
+
+func mustReplay(t *testing.T, o dlq.Options) dlq.Summary {
+	t.Helper()
+	s, err := replay(t, context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mixed is a DLQ with every kind of record the filters distinguish.
+var mixed = []failed{
+	{key: "fb1", reason: reject.FacebookRejected, dest: "main", failedAt: t0},
+	{key: "fb2", reason: reject.FacebookRejected, dest: "second", failedAt: t0.Add(time.Hour)},
+	{key: "nc1", reason: reject.NoConsent, dest: "main", failedAt: t0},
+	{key: "old1", reason: reject.EventTooOld, dest: "main", failedAt: t0.Add(2 * time.Hour)},
+	{key: "dec1", reason: reject.SchemaError, dest: "", failedAt: t0.Add(3 * time.Hour)},
+	{key: "oth1", reason: reject.FacebookRejected, dest: "main", srcTopic: "other", failedAt: t0.Add(4 * time.Hour)},
+}
+
+func TestReplayFilters(t *testing.T) {
+	tests := []struct {
+		name   string
+		filter dlq.Filter
+		want   []string
+	}{
+		{"default excludes no_consent", dlq.Filter{ExcludeReasons: dlq.DefaultExcludedReasons()}, []string{"dec1", "fb1", "fb2", "old1", "oth1"}},
+		{"nothing excluded", dlq.Filter{}, []string{"dec1", "fb1", "fb2", "nc1", "old1", "oth1"}},
+		{"include one reason", dlq.Filter{Reasons: []reject.Reason{reject.FacebookRejected}}, []string{"fb1", "fb2", "oth1"}},
+		{"include no_consent explicitly", dlq.Filter{Reasons: []reject.Reason{reject.NoConsent}}, []string{"nc1"}},
+		{"exclude wins over include", dlq.Filter{Reasons: []reject.Reason{reject.FacebookRejected, reject.EventTooOld}, ExcludeReasons: []reject.Reason{reject.EventTooOld}}, []string{"fb1", "fb2", "oth1"}},
+		{"destination", dlq.Filter{Destinations: []string{"second"}}, []string{"fb2"}},
+		{"source topic", dlq.Filter{SourceTopics: []string{"other"}}, []string{"oth1"}},
+		{"from inclusive", dlq.Filter{From: t0.Add(2 * time.Hour)}, []string{"dec1", "old1", "oth1"}},
+		{"until exclusive", dlq.Filter{Until: t0.Add(time.Hour)}, []string{"fb1", "nc1"}},
+		{"range and reason", dlq.Filter{From: t0.Add(30 * time.Minute), Until: t0.Add(5 * time.Hour), Reasons: []reject.Reason{reject.FacebookRejected}}, []string{"fb2", "oth1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kopts := newCluster(t)
+			seed(t, kopts, mixed...)
+			s := mustReplay(t, dlq.Options{Kafka: kopts, Filter: tt.filter})
+			got := append(keys(readAll(t, kopts, srcTopic)), keys(readAll(t, kopts, "other"))...)
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("replayed %v, want %v", got, tt.want)
+			}
+			if s.Replayed != int64(len(tt.want)) || s.Scanned != s.Replayed+s.SkippedFiltered {
+				t.Errorf("summary scanned=%d replayed=%d skipped_filtered=%d, want replayed %d", s.Scanned, s.Replayed, s.SkippedFiltered, len(tt.want))
+			}
+			if tt.filter.From.IsZero() && s.Scanned != int64(len(mixed)) {
+				t.Errorf("scanned %d, want %d", s.Scanned, len(mixed)) // without --from, every record is read
+			}
+		})
+	}
+}
+
+func TestReplayRecordContents(t *testing.T) {
+	kopts := newCluster(t)
+	seed(t, kopts, failed{key: "a", reason: reject.FacebookRejected, dest: "main", replayCount: 1})
+	dl := readAll(t, kopts, dlqTopic)[0]
+	s := mustReplay(t, dlq.Options{Kafka: kopts})
+	if s.ReplayedTo[srcTopic] != 1 {
+		t.Fatalf("replayed_to = %v", s.ReplayedTo)
+	}
+	got := readAll(t, kopts, srcTopic)
+	if len(got) != 1 {
+		t.Fatalf("got %d records", len(got))
+	}
+	r := got[0]
+	if string(r.Key) != "a" || string(r.Value) != string(dl.Value) {
+		t.Errorf("key/value changed: %q %q", r.Key, r.Value)
+	}
+	wantHeaders := []kgo.RecordHeader{{Key: "trace", Value: []byte("t-a")}, {Key: dlq.HeaderReplayCount, Value: []byte("2")}}
+	if len(r.Headers) != len(wantHeaders) {
+		t.Fatalf("headers %v, want %v", r.Headers, wantHeaders)
+	}
+	for i, h := range wantHeaders {
+		if r.Headers[i].Key != h.Key || string(r.Headers[i].Value) != string(h.Value) {
+			t.Errorf("header %d = %s=%s, want %s=%s", i, r.Headers[i].Key, r.Headers[i].Value, h.Key, h.Value)
+		}
+	}
+	if want := t0.Add(-time.Hour); !r.Timestamp.Equal(want) {
+		t.Errorf("timestamp %v, want the source record's %v", r.Timestamp, want)
+	}
+}
+
+// The runtime dead-letters a replayed record that fails again with its replay count (dlq.Record carries it), so
+// the limit holds across rounds.
+func TestReplayCountSurvivesAnotherFailure(t *testing.T) {
+	src := &kgo.Record{Topic: srcTopic, Key: []byte("k"), Headers: []kgo.RecordHeader{{Key: dlq.HeaderReplayCount, Value: []byte("0")}}}
+	for round := 1; round <= 3; round++ {
+		d := dlq.Record(dlqTopic, src, dlq.Failure{Rejection: reject.New(reject.FacebookRejected, reject.StageDelivery, "x"), FailedAt: t0})
+		src = dlq.ReplayRecord(d, srcTopic)
+		if got := dlq.ReplayCount(src.Headers); got != round {
+			t.Fatalf("round %d: replay count %d", round, got)
+		}
+	}
+}
+
+func TestReplayMaxReplays(t *testing.T) {
+	kopts := newCluster(t)
+	seed(t, kopts,
+		failed{key: "r0", reason: reject.FacebookRejected, replayCount: 0},
+		failed{key: "r2", reason: reject.FacebookRejected, replayCount: 2},
+		failed{key: "r3", reason: reject.FacebookRejected, replayCount: 3},
+		failed{key: "r5", reason: reject.FacebookRejected, replayCount: 5},
+	)
+	s := mustReplay(t, dlq.Options{Kafka: kopts, MaxReplays: 3})
+	if got := keys(readAll(t, kopts, srcTopic)); !slices.Equal(got, []string{"r0", "r2"}) {
+		t.Fatalf("replayed %v", got)
+	}
+	if s.SkippedMaxReplays != 2 || len(s.MaxReplaysSample) != 2 {
+		t.Fatalf("skipped_max_replays=%d sample=%v", s.SkippedMaxReplays, s.MaxReplaysSample)
+	}
+	for _, sr := range s.MaxReplaysSample {
+		if sr.ReplayCount < 3 {
+			t.Errorf("sample %+v was not over the limit", sr)
+		}
+	}
+	counts := map[string]string{}
+	for _, r := range readAll(t, kopts, srcTopic) {
+		v, _ := dlq.Header(r.Headers, dlq.HeaderReplayCount)
+		counts[string(r.Key)] = v
+	}
+	if counts["r0"] != "1" || counts["r2"] != "3" {
+		t.Errorf("replay counts %v, want r0=1 r2=3", counts)
+	}
+	// The refused records count as processed: a rerun finds nothing left.
+	again := mustReplay(t, dlq.Options{Kafka: kopts, MaxReplays: 3})
+	if again.Scanned != 0 {
+		t.Errorf("rerun scanned %d, want 0", again.Scanned)
+	}
+}
+
+func TestReplayDryRun(t *testing.T) {
+	kopts := newCluster(t)
+	seed(t, kopts, mixed...)
+	s := mustReplay(t, dlq.Options{Kafka: kopts, DryRun: true, Filter: dlq.Filter{Reasons: []reject.Reason{reject.FacebookRejected}}, Sample: 2})
+	if n := len(readAll(t, kopts, srcTopic)) + len(readAll(t, kopts, "other")); n != 0 {
+		t.Fatalf("dry run produced %d records", n)
+	}
+	if !s.DryRun || s.Replayed != 3 || s.Scanned != 6 || len(s.Sample) != 2 {
+		t.Fatalf("summary %+v", s)
+	}
+	wantByReason := map[string]dlq.ReasonCount{
+		"facebook_rejected": {Scanned: 3, Replayed: 3}, "no_consent": {Scanned: 1}, "event_too_old": {Scanned: 1}, "schema_error": {Scanned: 1},
+	}
+	if !maps.Equal(s.ByReason, wantByReason) {
+		t.Errorf("by_reason %v, want %v", s.ByReason, wantByReason)
+	}
+	if sr := s.Sample[0]; sr.Reason != "facebook_rejected" || sr.SourceTopic == "" || sr.To == "" || sr.FailedAt == "" {
+		t.Errorf("sample %+v", sr)
+	}
+	// Nothing committed: the real run still sees everything.
+	real := mustReplay(t, dlq.Options{Kafka: kopts, Filter: dlq.Filter{Reasons: []reject.Reason{reject.FacebookRejected}}})
+	if real.Replayed != 3 {
+		t.Errorf("real run after dry run replayed %d, want 3", real.Replayed)
+	}
+}
+
+func TestReplayInterruptedResumes(t *testing.T) {
+	kopts := newCluster(t)
+	var fs []failed
+	for i := range 40 {
+		fs = append(fs, failed{key: fmt.Sprintf("k%02d", i), reason: reject.FacebookRejected})
+	}
+	seed(t, kopts, fs...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first, err := replay(t, ctx, dlq.Options{Kafka: kopts, BatchSize: 5, ProgressEvery: time.Nanosecond,
+		Progress: func(p dlq.Progress) {
+			if p.Replayed > 0 {
+				cancel()
+			}
+		}})
+	if !errors.Is(err, context.Canceled) || !first.Interrupted {
+		t.Fatalf("first run: err=%v interrupted=%v", err, first.Interrupted)
+	}
+	if first.Replayed == 0 || first.Replayed >= 40 {
+		t.Fatalf("first run replayed %d, want a part", first.Replayed)
+	}
+	second := mustReplay(t, dlq.Options{Kafka: kopts, BatchSize: 5})
+	if first.Replayed+second.Replayed != 40 || first.Scanned+second.Scanned != 40 {
+		t.Errorf("replayed %d+%d, scanned %d+%d, want 40 in all", first.Replayed, second.Replayed, first.Scanned, second.Scanned)
+	}
+	got := keys(readAll(t, kopts, srcTopic))
+	want := make([]string, 40)
+	for i := range want {
+		want[i] = fmt.Sprintf("k%02d", i)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("source topic holds %v, want each record once", got)
+	}
+}
+
+func TestReplayStopsAtSnapshotEnd(t *testing.T) {
+	kopts := newCluster(t)
+	var fs []failed
+	for i := range 10 {
+		fs = append(fs, failed{key: fmt.Sprintf("k%d", i), reason: reject.FacebookRejected})
+	}
+	seed(t, kopts, fs...)
+	added := false
+	s := mustReplay(t, dlq.Options{Kafka: kopts, BatchSize: 2, ProgressEvery: time.Nanosecond, Progress: func(dlq.Progress) {
+		if !added {
+			added = true
+			seed(t, kopts, failed{key: "late1", reason: reject.FacebookRejected}, failed{key: "late2", reason: reject.FacebookRejected})
+		}
+	}})
+	if s.Scanned != 10 || s.Replayed != 10 {
+		t.Fatalf("scanned %d replayed %d, want the 10 records present at start", s.Scanned, s.Replayed)
+	}
+	// The next run picks up the late ones only.
+	next := mustReplay(t, dlq.Options{Kafka: kopts})
+	if next.Replayed != 2 {
+		t.Errorf("next run replayed %d, want 2", next.Replayed)
+	}
+}
+
+func TestReplayOneSourceRecordOncePerRun(t *testing.T) {
+	kopts := newCluster(t)
+	seed(t, kopts,
+		failed{key: "x", reason: reject.FacebookRejected, dest: "main", srcOffset: 7},
+		failed{key: "x", reason: reject.FacebookRejected, dest: "second", srcOffset: 7},
+		failed{key: "y", reason: reject.FacebookRejected, dest: "main", srcOffset: 8},
+	)
+	s := mustReplay(t, dlq.Options{Kafka: kopts})
+	if got := keys(readAll(t, kopts, srcTopic)); !slices.Equal(got, []string{"x", "y"}) {
+		t.Fatalf("replayed %v", got)
+	}
+	if s.SkippedDuplicate != 1 {
+		t.Errorf("skipped_duplicate = %d", s.SkippedDuplicate)
+	}
+}
+
+func TestReplayTargets(t *testing.T) {
+	kopts := newCluster(t)
+	seed(t, kopts, failed{key: "a", reason: reject.FacebookRejected}, failed{key: "b", reason: reject.FacebookRejected, srcTopic: "other"})
+	s := mustReplay(t, dlq.Options{Kafka: kopts, To: "retarget"})
+	if got := keys(readAll(t, kopts, "retarget")); !slices.Equal(got, []string{"a", "b"}) || s.To != "retarget" {
+		t.Fatalf("retarget holds %v (summary to=%q)", got, s.To)
+	}
+	if n := len(readAll(t, kopts, srcTopic)) + len(readAll(t, kopts, "other")); n != 0 {
+		t.Errorf("%d records went to the source topics", n)
+	}
+}
+
+func TestReplayStartOffsetsAndCheckpointPerGroup(t *testing.T) {
+	kopts := newCluster(t)
+	var fs []failed
+	for i := range 8 { // 4 per partition
+		fs = append(fs, failed{key: fmt.Sprintf("k%d", i), reason: reject.FacebookRejected})
+	}
+	seed(t, kopts, fs...)
+	s := mustReplay(t, dlq.Options{Kafka: kopts, Group: "g1", StartOffsets: map[int32]int64{0: 3, 1: 4}})
+	if got := keys(readAll(t, kopts, srcTopic)); s.Scanned != 1 || !slices.Equal(got, []string{"k6"}) {
+		t.Fatalf("scanned %d, replayed %v, ranges %v", s.Scanned, got, s.Ranges)
+	}
+	// Another group has its own checkpoint.
+	if s2 := mustReplay(t, dlq.Options{Kafka: kopts, Group: "g2"}); s2.Scanned != 8 {
+		t.Errorf("group g2 scanned %d, want 8", s2.Scanned)
+	}
+}
+
+func TestReplayFromUsesOffsetLookup(t *testing.T) {
+	kopts := newCluster(t)
+	var fs []failed
+	for i := range 6 {
+		fs = append(fs, failed{key: fmt.Sprintf("k%d", i), reason: reject.FacebookRejected, failedAt: t0.Add(time.Duration(i) * time.Hour)})
+	}
+	seed(t, kopts, fs...)
+	s := mustReplay(t, dlq.Options{Kafka: kopts, Filter: dlq.Filter{From: t0.Add(4 * time.Hour)}})
+	if got := keys(readAll(t, kopts, srcTopic)); !slices.Equal(got, []string{"k4", "k5"}) {
+		t.Fatalf("replayed %v", got)
+	}
+	if s.Scanned != 2 {
+		t.Errorf("scanned %d records, want only the 2 after --from (offset lookup by timestamp)", s.Scanned)
+	}
+}
+
+func TestReplayErrors(t *testing.T) {
+	kopts := newCluster(t)
+	if _, err := dlq.New(dlq.Options{DLQTopic: dlqTopic, Group: "g", To: dlqTopic}); !errors.Is(err, dlq.ErrInvalidOptions) {
+		t.Errorf("target = DLQ: err %v", err)
+	}
+	if _, err := dlq.New(dlq.Options{DLQTopic: dlqTopic, Group: "g", DefaultTo: srcTopic, Filter: dlq.Filter{From: t0, Until: t0}}); !errors.Is(err, dlq.ErrInvalidOptions) {
+		t.Errorf("empty range: err %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := replay(t, ctx, dlq.Options{Kafka: kopts, DLQTopic: "missing"}); err == nil {
+		t.Error("missing DLQ topic: no error")
+	}
+	if _, err := replay(t, ctx, dlq.Options{Kafka: kopts, StartOffsets: map[int32]int64{9: 0}}); !errors.Is(err, dlq.ErrInvalidOptions) {
+		t.Errorf("unknown partition: err %v", err)
+	}
+}
+
+func TestSummaryJSONShape(t *testing.T) {
+	kopts := newCluster(t)
+	seed(t, kopts, mixed...)
+	s := mustReplay(t, dlq.Options{Kafka: kopts, DryRun: true})
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"dlq_topic", "group", "dry_run", "interrupted", "to", "scanned", "replayed", "skipped_filtered",
+		"skipped_duplicate", "skipped_max_replays", "by_reason", "replayed_to", "ranges", "sample", "max_replays_sample", "elapsed_seconds"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON summary lacks %q: %s", k, b)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	base := dlq.Options{DLQTopic: dlqTopic, Filter: dlq.Filter{Reasons: []reject.Reason{"a", "b"}}}
+	same := dlq.Options{DLQTopic: dlqTopic, Filter: dlq.Filter{Reasons: []reject.Reason{"b", "a"}}, MaxReplays: 3, DryRun: true, BatchSize: 7}
+	if base.Fingerprint() != same.Fingerprint() {
+		t.Error("order of reasons, defaults or run settings changed the fingerprint")
+	}
+	for name, o := range map[string]dlq.Options{
+		"reason":  {DLQTopic: dlqTopic, Filter: dlq.Filter{Reasons: []reject.Reason{"a"}}},
+		"to":      {DLQTopic: dlqTopic, Filter: base.Filter, To: "x"},
+		"from":    {DLQTopic: dlqTopic, Filter: dlq.Filter{Reasons: base.Filter.Reasons, From: t0}},
+		"max":     {DLQTopic: dlqTopic, Filter: base.Filter, MaxReplays: 5},
+		"offsets": {DLQTopic: dlqTopic, Filter: base.Filter, StartOffsets: map[int32]int64{0: 1}},
+	} {
+		if o.Fingerprint() == base.Fingerprint() {
+			t.Errorf("%s does not change the fingerprint", name)
+		}
+	}
+}

@@ -1,0 +1,667 @@
+// Package e2e holds the end-to-end suites. This file checks docker-compose.yml, the Dockerfile and .dockerignore
+// against the code without a Docker engine: what compose would run must be a binary, subcommands, flags and a
+// configuration that the code accepts, with addresses that point at the right services.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/schema/sample"
+)
+
+// repoRoot is the module root, relative to this package's directory (where go test runs).
+const repoRoot = ".."
+
+// composeFile is the subset of the compose specification the checks need.
+type composeFile struct {
+	Services map[string]composeService `yaml:"services"`
+}
+
+type composeService struct {
+	Image           string                      `yaml:"image"`
+	Build           *composeBuild               `yaml:"build"`
+	Entrypoint      []string                    `yaml:"entrypoint"`
+	Command         []string                    `yaml:"command"`
+	Environment     composeEnv                  `yaml:"environment"`
+	Ports           []string                    `yaml:"ports"`
+	DependsOn       map[string]composeDependsOn `yaml:"depends_on"`
+	Restart         string                      `yaml:"restart"`
+	StopGracePeriod string                      `yaml:"stop_grace_period"`
+	Healthcheck     *struct {
+		Test []string `yaml:"test"`
+	} `yaml:"healthcheck"`
+}
+
+type composeBuild struct {
+	Context    string `yaml:"context"`
+	Dockerfile string `yaml:"dockerfile"`
+}
+
+type composeDependsOn struct {
+	Condition string `yaml:"condition"`
+}
+
+// composeEnv accepts both compose forms: a mapping, or a list of NAME=value.
+type composeEnv map[string]string
+
+func (e *composeEnv) UnmarshalYAML(n *yaml.Node) error {
+	*e = composeEnv{}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i < len(n.Content); i += 2 {
+			(*e)[n.Content[i].Value] = n.Content[i+1].Value
+		}
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			k, v, _ := strings.Cut(item.Value, "=")
+			(*e)[k] = v
+		}
+	default:
+		return fmt.Errorf("line %d: environment must be a mapping or a list", n.Line)
+	}
+	return nil
+}
+
+func loadCompose(t *testing.T) composeFile {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c composeFile
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return c
+}
+
+func service(t *testing.T, c composeFile, name string) composeService {
+	t.Helper()
+	s, ok := c.Services[name]
+	if !ok {
+		t.Fatalf("docker-compose.yml has no service %q", name)
+	}
+	return s
+}
+
+var interpolationRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}`)
+
+// interpolate applies compose's variable substitution with shell as the invoking environment: ${VAR},
+// ${VAR:-default} (default when unset or empty), ${VAR-default} (default when unset), $$ (a literal $).
+func interpolate(s string, shell map[string]string) string {
+	return interpolationRE.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$$" {
+			return "$"
+		}
+		sub := interpolationRE.FindStringSubmatch(m)
+		v, set := shell[sub[1]]
+		switch {
+		case sub[2] == ":-" && v == "":
+			return sub[3]
+		case sub[2] == "-" && !set:
+			return sub[3]
+		}
+		return v
+	})
+}
+
+// serviceEnv is the environment compose gives the service's container, interpolated against shell.
+func serviceEnv(s composeService, shell map[string]string) map[string]string {
+	out := make(map[string]string, len(s.Environment))
+	for k, v := range s.Environment {
+		out[k] = interpolate(v, shell)
+	}
+	return out
+}
+
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+}
+
+// flagValue returns the value following --name (or -name) in args, or "".
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if (a == "--"+name || a == "-"+name) && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func hostPort(t *testing.T, addr string) (string, string) {
+	t.Helper()
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("%q: %v", addr, err)
+	}
+	return h, p
+}
+
+// listener returns host and port of the named listener in a Kafka listeners list ("NAME://host:port,...").
+func listener(t *testing.T, list, name string) (string, string) {
+	t.Helper()
+	for l := range strings.SplitSeq(list, ",") {
+		if addr, ok := strings.CutPrefix(strings.TrimSpace(l), name+"://"); ok {
+			return hostPort(t, addr)
+		}
+	}
+	t.Fatalf("no %s listener in %q", name, list)
+	return "", ""
+}
+
+// containerPorts returns the container side of published ports ("host:container" or "container").
+func containerPorts(ports []string) []string {
+	var out []string
+	for _, p := range ports {
+		p, _, _ = strings.Cut(p, "/")
+		out = append(out, p[strings.LastIndex(p, ":")+1:])
+	}
+	return out
+}
+
+func TestComposeServices(t *testing.T) {
+	c := loadCompose(t)
+	built := []string{"graph-simulator", "connector", "producer"}
+	for _, name := range built {
+		s := service(t, c, name)
+		if s.Build == nil || path.Clean(s.Build.Context) != "." || (s.Build.Dockerfile != "" && s.Build.Dockerfile != "Dockerfile") {
+			t.Errorf("%s: build = %+v, want the repository's Dockerfile", name, s.Build)
+		}
+		if len(s.Entrypoint) > 0 {
+			t.Errorf("%s: entrypoint %q overrides the image's binary", name, s.Entrypoint)
+		}
+		if len(s.Command) == 0 {
+			t.Errorf("%s: no command (a subcommand of capi-connector)", name)
+		}
+	}
+	for _, name := range []string{"kafka", "kafka-init"} {
+		if img := service(t, c, name).Image; img != "apache/kafka:4.1.0" {
+			t.Errorf("%s: image %q, want apache/kafka:4.1.0", name, img)
+		}
+	}
+	if want := []string{"run"}; !slices.Equal(service(t, c, "connector").Command, want) {
+		t.Errorf("connector command = %q, want %q", service(t, c, "connector").Command, want)
+	}
+	if r := service(t, c, "connector").Restart; r != "unless-stopped" {
+		t.Errorf("connector restart = %q, want unless-stopped", r)
+	}
+
+	deps := []struct{ from, to, condition string }{
+		{"kafka-init", "kafka", "service_healthy"},
+		{"connector", "kafka-init", "service_completed_successfully"},
+		{"connector", "graph-simulator", "service_started"},
+		{"producer", "kafka-init", "service_completed_successfully"},
+	}
+	for _, d := range deps {
+		if got := service(t, c, d.from).DependsOn[d.to].Condition; got != d.condition {
+			t.Errorf("%s depends_on %s: condition %q, want %q", d.from, d.to, got, d.condition)
+		}
+	}
+	hc := service(t, c, "kafka").Healthcheck
+	if hc == nil || !strings.Contains(strings.Join(hc.Test, " "), "/opt/kafka/bin/kafka-broker-api-versions.sh") {
+		t.Errorf("kafka healthcheck = %+v, want kafka-broker-api-versions.sh (kafka-init waits for it)", hc)
+	}
+}
+
+// Every CAPI_* variable a service sets must be one the connector reads: a typo would be silently ignored.
+func TestComposeEnvKnown(t *testing.T) {
+	c := loadCompose(t)
+	for name, s := range c.Services {
+		for k := range s.Environment {
+			if strings.HasPrefix(k, config.EnvPrefix) && !config.IsKnownEnv(k) {
+				t.Errorf("service %s sets %s, which the configuration loader does not read", name, k)
+			}
+		}
+	}
+}
+
+// The connector's environment alone is a valid configuration (run would start), both as shipped (simulator) and
+// with the README's real-API variables in the invoking shell.
+func TestComposeConnectorConfig(t *testing.T) {
+	c := loadCompose(t)
+	conn := service(t, c, "connector")
+	tests := []struct {
+		name      string
+		shell     map[string]string
+		wantGraph string
+		wantPixel string
+	}{
+		{name: "as shipped", wantGraph: "http://graph-simulator:8090", wantPixel: "1234567890123"},
+		{name: "real API", shell: map[string]string{
+			"CAPI_PIXEL_ID": "998877665544", "CAPI_ACCESS_TOKEN": "EAAB-real-token",
+			"CAPI_GRAPH_URL": "https://graph.facebook.com", "CAPI_TEST_EVENT_CODE": "TEST123",
+		}, wantGraph: "https://graph.facebook.com", wantPixel: "998877665544"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := serviceEnv(conn, tt.shell)
+			cfg, err := config.Load("", lookup(env))
+			if err != nil {
+				t.Fatalf("config.Load with the connector's environment: %v", err)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("the connector would refuse to start: %v", err)
+			}
+			if len(cfg.Destinations) != 1 {
+				t.Fatalf("%d destinations, want 1", len(cfg.Destinations))
+			}
+			d := cfg.Destinations[0]
+			if cfg.Graph.URL != tt.wantGraph || d.PixelID != tt.wantPixel {
+				t.Errorf("graph.url %q, pixel %q; want %q, %q", cfg.Graph.URL, d.PixelID, tt.wantGraph, tt.wantPixel)
+			}
+			if d.ConsentCategory != sample.ConsentCategory {
+				t.Errorf("consent category %q, but the sample events grant %q: every event would be no_consent",
+					d.ConsentCategory, sample.ConsentCategory)
+			}
+			if d.DefaultPhoneRegion != "FR" {
+				t.Errorf("default phone region %q, want FR (the samples' national numbers)", d.DefaultPhoneRegion)
+			}
+			if cfg.MetricsAddr == "" {
+				t.Error("metrics disabled: nothing to look at on the published port")
+			}
+		})
+	}
+}
+
+// Addresses in the environment and commands point at the services and ports that serve them.
+func TestComposeAddresses(t *testing.T) {
+	c := loadCompose(t)
+	kafka := service(t, c, "kafka").Environment
+	conn := service(t, c, "connector")
+	connEnv := serviceEnv(conn, nil)
+
+	// KRaft single node.
+	if kafka["KAFKA_PROCESS_ROLES"] != "broker,controller" {
+		t.Errorf("KAFKA_PROCESS_ROLES = %q, want broker,controller", kafka["KAFKA_PROCESS_ROLES"])
+	}
+	voter := kafka["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+	id, addr, _ := strings.Cut(voter, "@")
+	if id != kafka["KAFKA_NODE_ID"] {
+		t.Errorf("quorum voter %q is not node %q", voter, kafka["KAFKA_NODE_ID"])
+	}
+	vh, vp := hostPort(t, addr)
+	if _, cp := listener(t, kafka["KAFKA_LISTENERS"], kafka["KAFKA_CONTROLLER_LISTENER_NAMES"]); vh != "kafka" || vp != cp {
+		t.Errorf("quorum voter %q does not match the controller listener (port %s) of service kafka", voter, cp)
+	}
+	if raw, err := base64.RawURLEncoding.DecodeString(kafka["CLUSTER_ID"]); err != nil || len(raw) != 16 {
+		t.Errorf("CLUSTER_ID %q is not a base64 UUID (kafka-storage.sh random-uuid)", kafka["CLUSTER_ID"])
+	}
+	advHost, advPort := listener(t, kafka["KAFKA_ADVERTISED_LISTENERS"], "PLAINTEXT")
+	if _, lp := listener(t, kafka["KAFKA_LISTENERS"], "PLAINTEXT"); lp != advPort {
+		t.Errorf("PLAINTEXT listens on %s but is advertised on %s", lp, advPort)
+	}
+	if advHost != "kafka" {
+		t.Errorf("PLAINTEXT advertised host %q is not the service name kafka", advHost)
+	}
+	wantBroker := net.JoinHostPort(advHost, advPort)
+
+	// Clients of Kafka.
+	for _, name := range []string{"connector", "producer"} {
+		env := serviceEnv(service(t, c, name), nil)
+		if env["CAPI_KAFKA_BROKERS"] != wantBroker {
+			t.Errorf("%s: CAPI_KAFKA_BROKERS = %q, want the advertised listener %s", name, env["CAPI_KAFKA_BROKERS"], wantBroker)
+		}
+		if env["CAPI_KAFKA_TOPIC"] != connEnv["CAPI_KAFKA_TOPIC"] {
+			t.Errorf("%s produces to %q, the connector reads %q", name, env["CAPI_KAFKA_TOPIC"], connEnv["CAPI_KAFKA_TOPIC"])
+		}
+	}
+	initCmd := strings.Join(service(t, c, "kafka-init").Command, " ")
+	if !strings.Contains(initCmd, "--bootstrap-server "+wantBroker) {
+		t.Errorf("kafka-init does not reach %s: %q", wantBroker, initCmd)
+	}
+	for _, topic := range []string{connEnv["CAPI_KAFKA_TOPIC"], connEnv["CAPI_DLQ_TOPIC"]} {
+		re := regexp.MustCompile(`kafka-topics\.sh [^&;]*--create --if-not-exists[^&;]* --topic ` + regexp.QuoteMeta(topic) + `( |$)`)
+		if !re.MatchString(initCmd) {
+			t.Errorf("kafka-init does not create topic %q (auto-creation is off): %q", topic, initCmd)
+		}
+	}
+	if !regexp.MustCompile(`--topic ` + regexp.QuoteMeta(connEnv["CAPI_KAFKA_TOPIC"]) + ` --partitions 6 `).MatchString(initCmd) {
+		t.Errorf("source topic is not created with 6 partitions: %q", initCmd)
+	}
+
+	// Graph simulator.
+	sim := service(t, c, "graph-simulator")
+	_, simPort := hostPort(t, flagValue(sim.Command, "listen"))
+	u, err := url.Parse(connEnv["CAPI_GRAPH_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Hostname() != "graph-simulator" || u.Port() != simPort {
+		t.Errorf("CAPI_GRAPH_URL %q does not reach graph-simulator:%s", connEnv["CAPI_GRAPH_URL"], simPort)
+	}
+	if !slices.Contains(containerPorts(sim.Ports), simPort) {
+		t.Errorf("graph-simulator publishes %q, not its --listen port %s (/_sim/stats)", sim.Ports, simPort)
+	}
+
+	// Metrics.
+	_, metricsPort := hostPort(t, connEnv["CAPI_METRICS_ADDR"])
+	if !slices.Contains(containerPorts(conn.Ports), metricsPort) {
+		t.Errorf("connector publishes %q, not its metrics port %s", conn.Ports, metricsPort)
+	}
+
+	// A stop must leave time for the connector's own graceful shutdown.
+	grace, err := time.ParseDuration(conn.StopGracePeriod)
+	if err != nil {
+		t.Fatalf("connector stop_grace_period %q: %v (docker's default 10s kills a draining connector)", conn.StopGracePeriod, err)
+	}
+	cfg, err := config.Load("", lookup(connEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grace <= cfg.ShutdownTimeout {
+		t.Errorf("stop_grace_period %s ≤ shutdown timeout %s: the connector is killed mid-commit", grace, cfg.ShutdownTimeout)
+	}
+}
+
+// The simulator's poisoned event_ids are exactly those the producer's flags generate, so poisoned events reach the
+// DLQ as facebook_rejected and nothing else is rejected by accident.
+func TestComposePoisonedIDsMatchProducer(t *testing.T) {
+	c := loadCompose(t)
+	prod := service(t, c, "producer").Command
+	num := func(name string) int {
+		v := flagValue(prod, name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("producer --%s %q: %v", name, v, err)
+		}
+		return n
+	}
+	seed, err := strconv.ParseUint(flagValue(prod, "seed"), 10, 64)
+	if err != nil {
+		t.Fatalf("producer --seed: %v (a fixed seed makes the poisoned event_ids known)", err)
+	}
+	gen := sample.New(seed, time.Now())
+	gen.PoisonEvery, gen.TooOldEvery, gen.InvalidEvery = num("poison-every"), num("too-old-every"), num("invalid-every")
+	var want []string
+	kinds := map[sample.Kind]int{}
+	for range num("events") {
+		e := gen.Next()
+		kinds[e.Kind]++
+		if e.Kind == sample.Poisoned {
+			want = append(want, e.EventID)
+		}
+	}
+	got := strings.Split(flagValue(service(t, c, "graph-simulator").Command, "poison"), ",")
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("simulator --poison = %q, the producer generates poisoned ids %q", got, want)
+	}
+	for _, k := range []sample.Kind{sample.Deliverable, sample.TooOld, sample.InvalidJSON} {
+		if kinds[k] == 0 {
+			t.Errorf("the producer generates no %s events", k)
+		}
+	}
+}
+
+var goModRE = regexp.MustCompile(`(?m)^go (\d+)\.(\d+)(?:\.(\d+))?\s*$`)
+var golangImageRE = regexp.MustCompile(`(?im)^FROM\s+(?:--platform=\S+\s+)?golang:(\d+)\.(\d+)(?:\.(\d+))?\S*\s`)
+
+// dockerInstruction returns the arguments of every line starting with instr (continuation lines joined).
+func dockerInstructions(dockerfile, instr string) []string {
+	var out []string
+	joined := strings.ReplaceAll(dockerfile, "\\\n", " ")
+	sc := bufio.NewScanner(strings.NewReader(joined))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if rest, ok := strings.CutPrefix(line, instr+" "); ok {
+			out = append(out, strings.TrimSpace(rest))
+		}
+	}
+	return out
+}
+
+func TestDockerfile(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(data)
+	mod, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm, gi := goModRE.FindStringSubmatch(string(mod)), golangImageRE.FindStringSubmatch(df)
+	if gm == nil || gi == nil {
+		t.Fatalf("go.mod go line %q, Dockerfile golang image %q: not found", gm, gi)
+	}
+	if gm[1] != gi[1] || gm[2] != gi[2] {
+		t.Errorf("Dockerfile builds with Go %s.%s, go.mod says %s.%s", gi[1], gi[2], gm[1], gm[2])
+	}
+	if gi[3] != "" && gm[3] != "" {
+		if a, b := atoi(t, gi[3]), atoi(t, gm[3]); a < b {
+			t.Errorf("Dockerfile pins Go patch %d, older than go.mod's %d: the build fails with GOTOOLCHAIN=local", a, b)
+		}
+	}
+
+	const bin = "/usr/local/bin/capi-connector"
+	builds := dockerInstructions(df, "RUN")
+	var out string
+	for _, r := range builds {
+		if m := regexp.MustCompile(`CGO_ENABLED=0 go build .*-o (\S+) \./cmd/capi-connector\b`).FindStringSubmatch(r); m != nil {
+			out = m[1]
+		}
+	}
+	if out == "" {
+		t.Fatalf("no `CGO_ENABLED=0 go build -o … ./cmd/capi-connector` in %q", builds)
+	}
+	froms := dockerInstructions(df, "FROM")
+	if final := froms[len(froms)-1]; !strings.HasPrefix(final, "gcr.io/distroless/static") {
+		t.Errorf("final stage %q, want distroless/static (the binary is static: CGO_ENABLED=0)", final)
+	}
+	copied := false
+	for _, cp := range dockerInstructions(df, "COPY") {
+		f := strings.Fields(cp)
+		if strings.HasPrefix(f[0], "--from=") && len(f) == 3 && f[1] == out && f[2] == bin {
+			copied = true
+		}
+	}
+	if !copied {
+		t.Errorf("the final stage does not COPY --from the build stage %s to %s", out, bin)
+	}
+	var entry, cmd []string
+	for _, raw := range dockerInstructions(df, "ENTRYPOINT") {
+		if err := json.Unmarshal([]byte(raw), &entry); err != nil {
+			t.Fatalf("ENTRYPOINT %s: want exec form: %v", raw, err)
+		}
+	}
+	for _, raw := range dockerInstructions(df, "CMD") {
+		if err := json.Unmarshal([]byte(raw), &cmd); err != nil {
+			t.Fatalf("CMD %s: want exec form: %v", raw, err)
+		}
+	}
+	if !slices.Equal(entry, []string{bin}) || !slices.Equal(cmd, []string{"run"}) {
+		t.Errorf("ENTRYPOINT %q CMD %q, want [%s] [run]", entry, cmd, bin)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// dockerignored reports whether a .dockerignore pattern excludes rel (slash-separated): a pattern matches the path
+// or one of its parent directories; "**/" matches any number of leading directories.
+func dockerignored(patterns []string, rel string) bool {
+	elems := strings.Split(rel, "/")
+	for _, p := range patterns {
+		p = strings.TrimPrefix(p, "/")
+		for i := range elems {
+			prefix := strings.Join(elems[:i+1], "/")
+			if ok, _ := path.Match(p, prefix); ok {
+				return true
+			}
+			if rest, ok := strings.CutPrefix(p, "**/"); ok {
+				for j := range i + 1 {
+					if ok, _ := path.Match(rest, strings.Join(elems[j:i+1], "/")); ok {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// Every file the binary is built from is in the Docker build context.
+func TestDockerignoreKeepsSources(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			if strings.HasPrefix(line, "!") {
+				t.Fatalf(".dockerignore exception %q: this check does not understand exceptions", line)
+			}
+			patterns = append(patterns, line)
+		}
+	}
+	for _, p := range []string{"x_test.go", "a/b/testdata/f.json", ".git/HEAD"} { // the matcher itself
+		if !dockerignored(patterns, p) {
+			t.Fatalf("matcher: %q should be ignored", p)
+		}
+	}
+	cmd := exec.Command("go", "list", "-deps", "-f",
+		`{{if .Module}}{{if .Module.Main}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}{{end}}`,
+		"./cmd/capi-connector")
+	cmd.Dir = repoRoot
+	outb, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"go.mod", "go.sum"}
+	for f := range strings.SplitSeq(strings.TrimSpace(string(outb)), "\n") {
+		rel, err := filepath.Rel(root, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, filepath.ToSlash(rel))
+	}
+	if len(files) < 10 {
+		t.Fatalf("go list found only %q", files)
+	}
+	for _, f := range files {
+		if dockerignored(patterns, f) {
+			t.Errorf(".dockerignore excludes %s, which the binary is built from", f)
+		}
+	}
+}
+
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "capi-compose-test-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "capi-connector")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/capi-connector")
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// buildBinary builds cmd/capi-connector the way the Dockerfile does (CGO off), once per test binary.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(bin)) })
+	return bin
+}
+
+// cleanEnv is a minimal process environment plus env: the test machine's CAPI_* variables must not leak in.
+func cleanEnv(env map[string]string) []string {
+	out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// Every compose command is a subcommand of the binary that accepts the flags it is given: the flags are parsed
+// in order, then -h stops before anything runs.
+func TestComposeCommandsExist(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	c := loadCompose(t)
+	bin := buildBinary(t)
+	for name, s := range c.Services {
+		if s.Build == nil {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			args := append(slices.Clone(s.Command), "-h")
+			cmd := exec.Command(bin, args...)
+			cmd.Env = cleanEnv(serviceEnv(s, nil))
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if err != nil || strings.Contains(stderr.String(), "unknown command") || strings.Contains(stderr.String(), "not defined") {
+				t.Fatalf("capi-connector %q: %v\n%s%s", args, err, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "-h") && !strings.Contains(stderr.String(), "Usage") {
+				t.Errorf("capi-connector %q printed no flag usage: %q", args, stderr.String())
+			}
+		})
+	}
+}
+
+// The connector's environment passes the binary's own check-config (the checks run performs before starting,
+// pipeline construction included).
+func TestComposeConnectorCheckConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	c := loadCompose(t)
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "check-config")
+	cmd.Env = cleanEnv(serviceEnv(service(t, c, "connector"), nil))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "configuration OK") {
+		t.Fatalf("check-config with the connector's environment: %v\n%s", err, out)
+	}
+}

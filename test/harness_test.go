@@ -1,0 +1,476 @@
+// Package e2e holds the end-to-end suites: the real pipeline over a real Kafka protocol broker and the Graph API
+// simulator over real HTTP. One suite, two brokers (the franz-go convention): with CAPI_TEST_BROKERS unset the
+// tests start an in-process kfake cluster; with CAPI_TEST_BROKERS=host:port they use that broker (a real Apache
+// Kafka started by test/kafka/start.sh). Tests that need broker fault injection only kfake offers skip on a real
+// broker.
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/processor"
+	"github.com/capi-connector/capi-connector/processor/capi"
+	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/dlq"
+	"github.com/capi-connector/capi-connector/processor/eligibility"
+	"github.com/capi-connector/capi-connector/processor/mapping"
+	"github.com/capi-connector/capi-connector/processor/stream"
+	"github.com/capi-connector/capi-connector/schema"
+	"github.com/capi-connector/capi-connector/schema/sample"
+)
+
+// BrokersEnv selects the broker: unset → in-process kfake.
+const BrokersEnv = "CAPI_TEST_BROKERS"
+
+const (
+	pixelID = "1234567890123"
+	token   = "e2e-access-token"
+)
+
+var topicSeq atomic.Int64
+
+// env is one test's world: a broker, fresh topics and group, and a Graph API simulator.
+type env struct {
+	t        testing.TB
+	brokers  []string
+	cluster  *kfake.Cluster // nil on a real broker
+	topic    string
+	dlqTopic string
+	group    string
+	sim      *capitest.Server
+	simURL   string
+	adm      *kadm.Client
+}
+
+func realBroker() bool { return os.Getenv(BrokersEnv) != "" }
+
+func newEnv(t testing.TB, partitions int32) *env {
+	t.Helper()
+	n := topicSeq.Add(1)
+	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	e := &env{
+		t:     t,
+		topic: fmt.Sprintf("e2e-%s-%d-%d", name, time.Now().UnixNano()%1e6, n),
+		group: fmt.Sprintf("e2e-group-%s-%d-%d", name, time.Now().UnixNano()%1e6, n),
+	}
+	e.dlqTopic = e.topic + ".dlq"
+	if s := os.Getenv(BrokersEnv); s != "" {
+		e.brokers = strings.Split(s, ",")
+	} else {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		e.cluster, e.brokers = c, c.ListenAddrs()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	e.adm = kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for topic, p := range map[string]int32{e.topic: partitions, e.dlqTopic: 1} {
+		resp, err := e.adm.CreateTopic(ctx, p, 1, nil, topic)
+		if err != nil || resp.Err != nil {
+			t.Fatalf("create topic %s: %v %v", topic, err, resp.Err)
+		}
+	}
+	sim, srv := capitest.NewTestServer(t, capitest.Config{AccessTokens: map[string]string{pixelID: token}})
+	e.sim, e.simURL = sim, srv.URL
+	return e
+}
+
+// produced is what a test put in the source topic.
+type produced struct {
+	events []sample.Event
+	where  map[string]kgo.Record // event_id → partition/offset (Value/Key unset)
+	end    map[int32]int64       // partition → end offset
+}
+
+// mix generates n events with the generator's defaults plus special kinds every Nth.
+func mix(n int, poison, tooOld, invalid int) []sample.Event {
+	g := sample.New(42, time.Now())
+	g.PoisonEvery, g.TooOldEvery, g.InvalidEvery = poison, tooOld, invalid
+	out := make([]sample.Event, n)
+	for i := range out {
+		out[i] = g.Next()
+	}
+	return out
+}
+
+// only generates n events of the given kind (the generator is drawn until it yields them).
+func only(n int, k sample.Kind) []sample.Event {
+	g := sample.New(7, time.Now())
+	var out []sample.Event
+	for len(out) < n {
+		if e := g.Next(); e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (e *env) produce(events []sample.Event, partition int32) produced {
+	e.t.Helper()
+	opts := []kgo.Opt{kgo.SeedBrokers(e.brokers...), kgo.DefaultProduceTopic(e.topic)}
+	if partition >= 0 {
+		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	p := produced{events: events, where: map[string]kgo.Record{}, end: map[int32]int64{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	recs := make([]*kgo.Record, len(events))
+	for i, ev := range events {
+		recs[i] = &kgo.Record{Key: ev.Key, Value: ev.Value, Partition: max(partition, 0)}
+	}
+	for _, r := range cl.ProduceSync(ctx, recs...) {
+		if r.Err != nil {
+			e.t.Fatal(r.Err)
+		}
+	}
+	for i, r := range recs {
+		if id := events[i].EventID; id != "" {
+			p.where[id] = kgo.Record{Partition: r.Partition, Offset: r.Offset}
+		}
+		p.end[r.Partition] = max(p.end[r.Partition], r.Offset+1)
+	}
+	return p
+}
+
+type tweak func(*stream.Options)
+
+func (e *env) options(tweaks ...tweak) stream.Options {
+	e.t.Helper()
+	rules := eligibility.DefaultRules()
+	pl, err := processor.New(jsonDecoder{schema.NewJSONDecoder()}, []processor.Destination{{
+		Name: "shop", ConsentCategory: sample.ConsentCategory, DefaultRegion: "FR",
+		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: rules,
+	}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	o := stream.Options{
+		Kafka:              []kgo.Opt{kgo.SeedBrokers(e.brokers...), kgo.FetchMaxWait(200 * time.Millisecond)},
+		Topics:             []string{e.topic},
+		Group:              e.group,
+		DLQTopic:           e.dlqTopic,
+		SessionTimeout:     10 * time.Second,
+		CommitInterval:     100 * time.Millisecond,
+		RevokeTimeout:      10 * time.Second,
+		ShutdownTimeout:    10 * time.Second,
+		MisconfiguredRetry: time.Hour,
+		DLQRetryBackoff:    20 * time.Millisecond,
+		Pipeline:           pl,
+		Logger:             testLogger(e.t),
+		Destinations: []stream.Destination{{
+			Graph: capi.Destination{Name: "shop", PixelID: pixelID, AccessToken: token, BaseURL: e.simURL},
+			Client: capi.Options{
+				InitialBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+				ThrottleBackoff: 50 * time.Millisecond, MaxThrottleBackoff: 200 * time.Millisecond,
+				Breaker: capi.BreakerSettings{ConsecutiveFailures: 3, OpenTimeout: 300 * time.Millisecond},
+				TooOld:  rules.TooOld,
+			},
+			Batch: stream.BatchOptions{MaxEvents: 500, Linger: 20 * time.Millisecond, MaxInFlight: 4},
+		}},
+	}
+	for _, tw := range tweaks {
+		tw(&o)
+	}
+	return o
+}
+
+type jsonDecoder struct{ d *schema.JSONDecoder }
+
+func (j jsonDecoder) Decode(_ context.Context, b []byte, ev *schema.Event) error {
+	return j.d.Decode(b, ev)
+}
+
+// testLogger sends the runtime's logs to the test log (shown on failure or with -v).
+func testLogger(t testing.TB) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+}
+
+// running is a Runner started in the background.
+type running struct {
+	r      *stream.Runner
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (e *env) start(o stream.Options) *running {
+	e.t.Helper()
+	r, err := stream.New(o)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	run := &running{r: r, cancel: cancel, done: make(chan error, 1)}
+	go func() { run.done <- r.Run(ctx) }()
+	e.t.Cleanup(func() { run.stop(e.t) })
+	return run
+}
+
+// stop drains and waits; calling it twice is fine.
+func (run *running) stop(t testing.TB) error {
+	run.cancel()
+	select {
+	case err, ok := <-run.done:
+		if ok {
+			close(run.done)
+			return err
+		}
+		return nil
+	case <-time.After(60 * time.Second):
+		t.Fatal("runner did not stop within 60s")
+	}
+	return nil
+}
+
+// committed returns the group's committed offsets as the broker sees them.
+func (e *env) committed() map[int32]int64 {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	offs, err := e.adm.FetchOffsets(ctx, e.group)
+	if err != nil {
+		return nil // group not there yet
+	}
+	out := map[int32]int64{}
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == e.topic && o.Err == nil {
+			out[o.Partition] = o.At
+		}
+	})
+	return out
+}
+
+// waitCommitted waits until committed offsets equal end offsets, calling check on every observation.
+func (e *env) waitCommitted(end map[int32]int64, timeout time.Duration, check func(map[int32]int64)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		c := e.committed()
+		if check != nil {
+			check(c)
+		}
+		if maps.Equal(c, end) {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("committed offsets %v never reached end offsets %v", c, end)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// dlqRecords reads the whole DLQ topic.
+func (e *env) dlqRecords() []*kgo.Record {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ends, err := e.adm.ListEndOffsets(ctx, e.dlqTopic)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var want int64
+	ends.Each(func(o kadm.ListedOffset) { want += o.Offset })
+	if want == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.dlqTopic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for int64(len(out)) < want {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			e.t.Fatalf("read %d of %d DLQ records: %v", len(out), want, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	return out
+}
+
+// expectedReason is the DLQ reason each sample kind must end with ("" = delivered).
+var expectedReason = map[sample.Kind]string{
+	sample.Deliverable:   "",
+	sample.NoConsent:     "no_consent",
+	sample.Anonymous:     "insufficient_user_data",
+	sample.PurchaseNoPII: "missing_pii_for_purchase",
+	sample.TooOld:        "event_too_old",
+	sample.Poisoned:      "facebook_rejected",
+	sample.InvalidJSON:   "invalid_payload",
+}
+
+// outcome is where one event ended.
+type outcome struct {
+	delivered int      // times the simulator accepted its event_id
+	dlq       []string // reasons of its DLQ records
+}
+
+// verify checks the delivery contract for every produced event: delivered (accepted at least once; exactly once
+// when exactlyOnce) or dead-lettered once with the expected reason, never both, never neither; DLQ records carry
+// the source bytes and the diagnostic headers.
+func (e *env) verify(p produced, exactlyOnce bool) map[string]outcome {
+	e.t.Helper()
+	ids := e.sim.EventIDs()
+	byValue := map[string][]*kgo.Record{}
+	for _, r := range e.dlqRecords() {
+		byValue[string(r.Value)] = append(byValue[string(r.Value)], r)
+	}
+	res := map[string]outcome{}
+	for _, ev := range p.events {
+		want := expectedReason[ev.Kind]
+		o := outcome{delivered: ids[ev.EventID]}
+		for _, r := range byValue[string(ev.Value)] {
+			reason, _ := dlq.Header(r.Headers, dlq.HeaderReason)
+			o.dlq = append(o.dlq, reason)
+			checkDLQHeaders(e.t, r, e.topic, p, ev)
+		}
+		res[ev.EventID] = o
+		label := ev.EventID
+		if label == "" {
+			label = "invalid JSON record"
+		}
+		switch {
+		case want == "" && o.delivered == 0:
+			e.t.Errorf("%s (%s) lost: not delivered, DLQ %v", label, ev.Kind, o.dlq)
+		case want == "" && exactlyOnce && o.delivered != 1:
+			e.t.Errorf("%s delivered %d times in a clean run", label, o.delivered)
+		case want == "" && len(o.dlq) > 0:
+			e.t.Errorf("%s delivered and dead-lettered %v", label, o.dlq)
+		case want != "" && o.delivered > 0:
+			e.t.Errorf("%s (%s) delivered, want DLQ %s", label, ev.Kind, want)
+		case want != "" && (len(o.dlq) == 0 || o.dlq[0] != want):
+			e.t.Errorf("%s (%s): DLQ reasons %v, want %s", label, ev.Kind, o.dlq, want)
+		case want != "" && exactlyOnce && len(o.dlq) != 1:
+			e.t.Errorf("%s dead-lettered %d times in a clean run", label, len(o.dlq))
+		}
+	}
+	return res
+}
+
+func checkDLQHeaders(t testing.TB, r *kgo.Record, topic string, p produced, ev sample.Event) {
+	t.Helper()
+	for _, h := range []string{dlq.HeaderReason, dlq.HeaderStage, dlq.HeaderError, dlq.HeaderDestination,
+		dlq.HeaderSourceTopic, dlq.HeaderSourcePartition, dlq.HeaderSourceOffset, dlq.HeaderFailedAt, dlq.HeaderReplayCount} {
+		if _, ok := dlq.Header(r.Headers, h); !ok {
+			t.Errorf("DLQ record for %s lacks header %s", ev.EventID, h)
+		}
+	}
+	if v, _ := dlq.Header(r.Headers, dlq.HeaderSourceTopic); v != topic {
+		t.Errorf("capi-source-topic = %q, want %q", v, topic)
+	}
+	if at, _ := dlq.Header(r.Headers, dlq.HeaderFailedAt); at != "" {
+		if _, err := time.Parse(time.RFC3339, at); err != nil {
+			t.Errorf("capi-failed-at %q is not RFC 3339", at)
+		}
+	}
+	if w, ok := p.where[ev.EventID]; ok {
+		part, _ := dlq.Header(r.Headers, dlq.HeaderSourcePartition)
+		off, _ := dlq.Header(r.Headers, dlq.HeaderSourceOffset)
+		if part != strconv.Itoa(int(w.Partition)) || off != strconv.FormatInt(w.Offset, 10) {
+			t.Errorf("DLQ source position %s/%s, want %d/%d", part, off, w.Partition, w.Offset)
+		}
+	}
+	if string(r.Key) != string(ev.Key) {
+		t.Errorf("DLQ key %q, want the source key %q", r.Key, ev.Key)
+	}
+}
+
+// watermarkGuard asserts, on every observation, that no committed offset passes an event that was neither
+// delivered nor dead-lettered, and that commits never go backwards.
+type watermarkGuard struct {
+	t    testing.TB
+	e    *env
+	p    produced
+	mu   sync.Mutex
+	last map[int32]int64
+	// deliverable by partition/offset
+	byPos map[int32]map[int64]string
+}
+
+func newWatermarkGuard(e *env, p produced) *watermarkGuard {
+	g := &watermarkGuard{t: e.t, e: e, p: p, last: map[int32]int64{}, byPos: map[int32]map[int64]string{}}
+	for _, ev := range p.events {
+		if ev.Kind != sample.Deliverable {
+			continue
+		}
+		w := p.where[ev.EventID]
+		if g.byPos[w.Partition] == nil {
+			g.byPos[w.Partition] = map[int64]string{}
+		}
+		g.byPos[w.Partition][w.Offset] = ev.EventID
+	}
+	return g
+}
+
+func (g *watermarkGuard) check(committed map[int32]int64) {
+	g.t.Helper()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ids := g.e.sim.EventIDs()
+	for part, off := range committed {
+		if off < g.last[part] {
+			g.t.Errorf("partition %d: commit went backwards %d → %d", part, g.last[part], off)
+		}
+		g.last[part] = off
+		for pos, id := range g.byPos[part] {
+			if pos < off && ids[id] == 0 {
+				g.t.Errorf("partition %d committed at %d past undelivered event %s at offset %d", part, off, id, pos)
+			}
+		}
+	}
+}
+
+var errTimeout = errors.New("timeout")
+
+// eventually polls cond until it holds or timeout passes.
+func eventually(timeout time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return errTimeout
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// topicID returns the broker's id of topic (Produce v13+ names topics by id).
+func (e *env) topicID(topic string) [16]byte {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	td, err := e.adm.ListTopics(ctx, topic)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return td[topic].ID
+}
