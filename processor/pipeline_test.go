@@ -22,7 +22,9 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 type jsonDec struct{ d *schema.JSONDecoder }
 
-func (j jsonDec) Decode(_ context.Context, b []byte, ev *schema.Event) error { return j.d.Decode(b, ev) }
+func (j jsonDec) Decode(_ context.Context, b []byte, ev *schema.Event) error {
+	return j.d.Decode(b, ev)
+}
 
 // now is one hour after the golden events' timestamps.
 var now = time.UnixMilli(1795960800000).Add(time.Hour).UTC()
@@ -182,9 +184,13 @@ func TestNoPersonalDataInRejections(t *testing.T) {
 		in, _ := os.ReadFile(filepath.Join("testdata", "golden", f))
 		// Break the event in several ways; no detail may echo a value.
 		for _, mutate := range []func([]byte) []byte{
-			func(b []byte) []byte { return bytes.Replace(b, []byte(`"currency":"EUR"`), []byte(`"currency":"Dupont"`), 1) },
+			func(b []byte) []byte {
+				return bytes.Replace(b, []byte(`"currency":"EUR"`), []byte(`"currency":"Dupont"`), 1)
+			},
 			func(b []byte) []byte { return bytes.Replace(b, []byte(`1795960800000`), []byte(`1095960800000`), 1) },
-			func(b []byte) []byte { return bytes.Replace(b, []byte(`"user":{`), []byte(`"user":"jean.dupont 06 12 34 56 78","x":{`), 1) },
+			func(b []byte) []byte {
+				return bytes.Replace(b, []byte(`"user":{`), []byte(`"user":"jean.dupont 06 12 34 56 78","x":{`), 1)
+			},
 		} {
 			outs, err := p.Process(context.Background(), processor.Record{Value: mutate(in), Timestamp: now}, now, nil)
 			if err != nil {

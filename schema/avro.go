@@ -10,14 +10,18 @@ import (
 	"github.com/hamba/avro/v2"
 )
 
-// hamba/avro is no longer maintained upstream, so it stays behind this file, avro_confluent.go, registry.go and
-// avro_encode.go: nothing outside package schema imports it, and swapping it means rewriting these files only.
+// hamba/avro is no longer maintained upstream, so it stays behind this file, avro_model.go, avro_confluent.go,
+// registry.go and avro_encode.go: nothing outside package schema imports it, and swapping it means rewriting these
+// files only. What is used of it: schema parsing, the low-level binary Reader (with explicit limits), the registry
+// client, and the encoder for test/demo records. Its reflection codec and schema resolution are not used for
+// decoding (see avro_model.go for why).
 
 //go:embed commandersact_event.avsc
 var eventSchemaText string
 
 // EventAvroSchema returns the Avro schema of the Commanders Act event as the connector reads it
-// (commandersact_event.avsc). It is the reader schema of every Avro decoder: writer schemas are resolved against it.
+// (commandersact_event.avsc). It documents the model that writer schemas are matched against, by field name
+// (avro_model.go); producers may use it as is or any schema that fits.
 func EventAvroSchema() string { return eventSchemaText }
 
 // Decoder turns a record value into an Event. Implementations: the JSON decoder (adapted by the runtime),

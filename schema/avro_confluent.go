@@ -30,7 +30,7 @@ type AvroConfluentDecoder struct {
 	schemas map[int]*schemaEntry
 }
 
-// schemaEntry is one id's resolved schema, or the fetch in flight that will produce it.
+// schemaEntry is one id's accepted writer schema, or the fetch in flight that will produce it.
 type schemaEntry struct {
 	done   chan struct{} // closed when schema/err are set
 	schema avro.Schema   // the writer schema, accepted by the event model
@@ -84,7 +84,7 @@ func confluentSchemaID(data []byte) (int, error) {
 	return int(binary.BigEndian.Uint32(data[1:confluentHeaderLen])), nil
 }
 
-// schema returns the resolved writer schema for id, fetching it once. Concurrent callers for the same id share one
+// schema returns the accepted writer schema for id, fetching it once. Concurrent callers for the same id share one
 // fetch. The fetch is detached from the caller's cancellation (bounded by the registry timeout instead), so one
 // record abandoned by shutdown or a rebalance does not fail the others waiting on the same id.
 func (d *AvroConfluentDecoder) schema(ctx context.Context, id int) (avro.Schema, error) {

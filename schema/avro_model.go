@@ -548,7 +548,7 @@ func (w *avroWalker) readRaw(s *avro.MapSchema, path string, depth int) ([]RawFi
 		if err := w.readErr(path); err != nil {
 			return err
 		}
-		buf, err := w.appendJSON(nil, s.Values(), joinPath(path, k), depth+1)
+		buf, err := w.appendJSON(nil, s.Values(), path+"[key]", depth+1) // map keys are data: kept out of errors
 		if err != nil {
 			return err
 		}
@@ -675,7 +675,7 @@ func (w *avroWalker) appendJSON(dst []byte, s avro.Schema, path string, depth in
 			key, _ := json.Marshal(k)
 			dst = append(append(dst, key...), ':')
 			var err error
-			dst, err = w.appendJSON(dst, b.(*avro.MapSchema).Values(), joinPath(path, k), depth+1)
+			dst, err = w.appendJSON(dst, b.(*avro.MapSchema).Values(), path+"[key]", depth+1) // map keys are data: kept out of errors
 			return err
 		})
 		if err != nil {

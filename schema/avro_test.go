@@ -589,3 +589,19 @@ func TestAvroUnfitUnionBranch(t *testing.T) {
 		t.Fatalf("array branch: err = %v, want ErrSchema", err)
 	}
 }
+
+// TestAvroDecodeOwnsMemory: the Event never aliases the record's bytes (the consumer reuses its buffers).
+func TestAvroDecodeOwnsMemory(t *testing.T) {
+	d := mustAvroFixed(t, "", Limits{})
+	data := readAvroTestdata(t, "full_event.bin")
+	var ev Event
+	if err := d.Decode(context.Background(), data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	for i := range data {
+		data[i] = 0xff
+	}
+	if !reflect.DeepEqual(&ev, fullAvroEvent()) {
+		t.Fatalf("event changed when the record buffer was overwritten: %+v", ev)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hamba/avro/v2"
@@ -149,7 +150,7 @@ func (t jsonOnlyTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		mt, _, _ := mime.ParseMediaType(ct)
-		if mt != "application/json" && !(len(mt) > 5 && mt[len(mt)-5:] == "+json") {
+		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 			_ = resp.Body.Close()
 			return nil, fmt.Errorf("%w (content type %q)", errNotJSON, mt)
 		}

@@ -98,7 +98,11 @@ func cmdProduceSamples(ctx context.Context, args []string, _ io.Reader, stdout, 
 		return err
 	}
 	res, err := produceSamples(ctx, cl, o, stderr)
-	fmt.Fprintf(stdout, "produced %d events to %q in %.1fs: %s\n", res.Acked, o.Topic, res.Elapsed.Seconds(), kindSummary(res.Kinds))
+	fmt.Fprintf(stdout, "produced %d events to %q in %.1fs", res.Acked, o.Topic, res.Elapsed.Seconds())
+	if res.Acked > 0 {
+		fmt.Fprintf(stdout, ": %s", kindSummary(res.Kinds))
+	}
+	fmt.Fprintln(stdout)
 	return err
 }
 

@@ -147,7 +147,7 @@ type Options struct {
 	// Group is the consumer group whose committed offsets are the replay's checkpoint. Required. It only stores
 	// offsets (the replayer assigns partitions itself, it never joins): two replays sharing a group at the same time
 	// would overwrite each other's progress. The checkpoint is valid for one selection only — see Fingerprint.
-	Group string
+	Group  string
 	Filter Filter
 	// To is the topic every selected record goes to. Empty sends each record to its capi-source-topic, or to
 	// DefaultTo when the header is missing.
@@ -304,7 +304,8 @@ func sampleOf(r *kgo.Record, to string) SampleRecord {
 	}
 }
 
-// Replayer re-produces dead-lettered records. Create it with New; Run may be called once.
+// Replayer re-produces dead-lettered records. Create it with New; each Run is a separate pass (a second Run
+// resumes from the checkpoint the first one left).
 type Replayer struct {
 	o Options
 }
@@ -378,39 +379,43 @@ func (rp *Replayer) Run(ctx context.Context) (Summary, error) {
 	r.s = Summary{DLQTopic: o.DLQTopic, Group: o.Group, DryRun: o.DryRun, To: o.To,
 		ByReason: map[string]ReasonCount{}, ReplayedTo: map[string]int64{},
 		Ranges: []Range{}, Sample: []SampleRecord{}, MaxReplaysSample: []SampleRecord{}}
-	defer func() { r.s.ElapsedSeconds = time.Since(r.started).Seconds() }()
+	err := r.run(ctx)
+	r.s.ElapsedSeconds = time.Since(r.started).Seconds()
+	return r.s, err
+}
 
-	prod, err := kgo.NewClient(append(slices.Clone(o.Kafka),
+func (r *run) run(ctx context.Context) error {
+	prod, err := kgo.NewClient(append(slices.Clone(r.o.Kafka),
 		// acks=all is the default, stated: a replayed record must survive a broker loss. No RecordDeliveryTimeout:
 		// kgo measures it from the record timestamp, which replay sets to the (past) source time.
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 	)...)
 	if err != nil {
-		return r.s, fmt.Errorf("kafka client: %w", err)
+		return fmt.Errorf("kafka client: %w", err)
 	}
 	defer prod.Close()
 	r.prod, r.adm = prod, kadm.NewClient(prod)
 
 	starts, err := r.plan(ctx)
 	if err != nil {
-		return r.s, err
+		return err
 	}
-	if len(starts) == 0 {
+	if len(starts) > 0 {
+		cons, err := kgo.NewClient(append(slices.Clone(r.o.Kafka),
+			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{r.o.DLQTopic: starts}),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), // records deleted by retention meanwhile: go on from the oldest left
+		)...)
+		if err != nil {
+			return fmt.Errorf("kafka client: %w", err)
+		}
+		defer cons.Close()
+		r.cons = cons
+		err = r.loop(ctx)
 		r.progress()
-		return r.s, nil
+		return err
 	}
-	cons, err := kgo.NewClient(append(slices.Clone(o.Kafka),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{o.DLQTopic: starts}),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), // records deleted by retention meanwhile: go on from the oldest left
-	)...)
-	if err != nil {
-		return r.s, fmt.Errorf("kafka client: %w", err)
-	}
-	defer cons.Close()
-	r.cons = cons
-	err = r.loop(ctx)
 	r.progress()
-	return r.s, err
+	return nil
 }
 
 // plan snapshots the end offsets and picks each partition's start: the latest of the log start, the group's

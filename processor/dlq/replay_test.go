@@ -287,7 +287,7 @@ func TestReplayDryRun(t *testing.T) {
 	if n := len(readAll(t, kopts, srcTopic)) + len(readAll(t, kopts, "other")); n != 0 {
 		t.Fatalf("dry run produced %d records", n)
 	}
-	if !s.DryRun || s.Replayed != 3 || s.Scanned != 6 || len(s.Sample) != 2 {
+	if !s.DryRun || s.Replayed != 3 || s.Scanned != 6 || len(s.Sample) != 2 || s.ElapsedSeconds <= 0 {
 		t.Fatalf("summary %+v", s)
 	}
 	wantByReason := map[string]dlq.ReasonCount{

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/processor/dlq"
+	"github.com/capi-connector/capi-connector/processor/reject"
+)
+
+// replayEnv starts a cluster holding a DLQ with one record per reason given, and points the CAPI_* environment
+// at it the way a running service's environment would. It returns the brokers.
+func replayEnv(t *testing.T, reasons ...reject.Reason) string {
+	t.Helper()
+	brokers := newSamplesCluster(t, kfake.SeedTopics(1, "events", "events.dlq", "elsewhere"))
+	t.Setenv("CAPI_KAFKA_BROKERS", brokers)
+	t.Setenv("CAPI_KAFKA_TOPIC", "events")
+	t.Setenv("CAPI_DLQ_TOPIC", "events.dlq")
+	t.Setenv("CAPI_KAFKA_GROUP", "svc")
+	t.Setenv("CAPI_LOG_LEVEL", "warn")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i, r := range reasons {
+		src := &kgo.Record{Topic: "events", Offset: int64(i), Key: []byte(string(r)), Value: []byte(`{}`), Timestamp: time.Now()}
+		recs = append(recs, dlq.Record("events.dlq", src, dlq.Failure{Rejection: reject.New(r, reject.StageDelivery, "why"), Destination: "main", FailedAt: time.Now()}))
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	return brokers
+}
+
+func runReplay(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = realMain(append([]string{"replay"}, args...), strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestReplayCommandJSON(t *testing.T) {
+	brokers := replayEnv(t, reject.FacebookRejected, reject.NoConsent, reject.EventTooOld)
+	code, out, errOut := runReplay(t, "--reason", "facebook_rejected", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var s struct {
+		DLQTopic          string `json:"dlq_topic"`
+		Group             string `json:"group"`
+		DryRun            bool   `json:"dry_run"`
+		Interrupted       bool   `json:"interrupted"`
+		To                string `json:"to"`
+		Scanned           int64  `json:"scanned"`
+		Replayed          int64  `json:"replayed"`
+		SkippedFiltered   int64  `json:"skipped_filtered"`
+		SkippedMaxReplays int64  `json:"skipped_max_replays"`
+		ByReason          map[string]struct {
+			Scanned  int64 `json:"scanned"`
+			Replayed int64 `json:"replayed"`
+		} `json:"by_reason"`
+		ReplayedTo map[string]int64 `json:"replayed_to"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Fatalf("not one JSON object (%v): %s", err, out)
+	}
+	if s.DLQTopic != "events.dlq" || !strings.HasPrefix(s.Group, "svc-replay-") || s.DryRun || s.Interrupted || s.To != "" ||
+		s.Scanned != 3 || s.Replayed != 1 || s.SkippedFiltered != 2 || s.ReplayedTo["events"] != 1 ||
+		s.ByReason["facebook_rejected"].Replayed != 1 || s.ByReason["no_consent"].Scanned != 1 {
+		t.Errorf("summary %+v", s)
+	}
+	if got := readTopic(t, brokers, "events", 1); string(got[0].Key) != "facebook_rejected" {
+		t.Errorf("replayed %q", got[0].Key)
+	}
+	// The same command resumes from its checkpoint: nothing left.
+	code, out, _ = runReplay(t, "--reason", "facebook_rejected", "--json")
+	if code != exitOK || !strings.Contains(out, `"scanned":0`) {
+		t.Errorf("rerun exit %d: %s", code, out)
+	}
+	// A different selection has its own checkpoint.
+	code, out, _ = runReplay(t, "--reason", "event_too_old", "--json", "--to", "elsewhere")
+	if code != exitOK || !strings.Contains(out, `"replayed":1`) || !strings.Contains(out, `"to":"elsewhere"`) {
+		t.Errorf("other selection exit %d: %s", code, out)
+	}
+}
+
+func TestReplayCommandDefaultExclusion(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no reason: no_consent excluded", nil, []string{"event_too_old", "facebook_rejected"}},
+		{"explicit empty exclusion", []string{"--exclude-reason", ""}, []string{"event_too_old", "facebook_rejected", "no_consent"}},
+		{"explicit reason", []string{"--reason", "no_consent,event_too_old"}, []string{"event_too_old", "no_consent"}},
+		{"explicit exclusion replaces the default", []string{"--exclude-reason", "event_too_old"}, []string{"facebook_rejected", "no_consent"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			brokers := replayEnv(t, reject.FacebookRejected, reject.NoConsent, reject.EventTooOld)
+			code, out, errOut := runReplay(t, tt.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var got []string
+			for _, r := range readTopic(t, brokers, "events", len(tt.want)) {
+				got = append(got, string(r.Key))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("replayed %v, want %v\n%s", got, tt.want, out)
+			}
+		})
+	}
+}
+
+func TestReplayCommandDryRun(t *testing.T) {
+	brokers := replayEnv(t, reject.FacebookRejected, reject.NoConsent)
+	code, out, errOut := runReplay(t, "--dry-run", "--reason", "facebook_rejected,facebok_rejected")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"DRY RUN", "would replay", "facebook_rejected", "no_consent", "sample of the records to replay", `note: no record scanned has reason "facebok_rejected"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := endOffset(t, brokers, "events"); n != 0 {
+		t.Errorf("dry run produced %d records", n)
+	}
+}
+
+func TestReplayCommandUsage(t *testing.T) {
+	replayEnv(t)
+	for _, args := range [][]string{
+		{"--from", "yesterday"},
+		{"--until", "2025-13-01T00:00:00Z"},
+		{"--from", "2025-03-02T00:00:00Z", "--until", "2025-03-01T00:00:00Z"},
+		{"--start-offsets", "0=1"},
+		{"--start-offsets", "0:1,0:2"},
+		{"--max-replays", "0"},
+		{"--to", "events.dlq"},
+		{"stray"},
+	} {
+		if code, _, errOut := runReplay(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, code, exitUsage, errOut)
+		}
+	}
+	t.Setenv("CAPI_KAFKA_BROKERS", "not-a-host-port")
+	if code, _, errOut := runReplay(t); code != exitConfig || !strings.Contains(errOut, "kafka.brokers") {
+		t.Errorf("bad brokers: exit %d (%s)", code, errOut)
+	}
+}
+
+func endOffset(t *testing.T, brokers, topic string) int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
+}
+
+func TestReplayProgressLine(t *testing.T) {
+	var b bytes.Buffer
+	p := &replayProgress{w: &b}
+	p.print(dlq.Progress{Scanned: 500, Replayed: 300, Skipped: 200, Total: 2000, Elapsed: 2 * time.Second})
+	p.end()
+	want := "\rscanned 500/2000 (25%)  replayed 300  skipped 200  250 rec/s  ETA 6s   \n"
+	if b.String() != want {
+		t.Errorf("progress line %q, want %q", b.String(), want)
+	}
+}
