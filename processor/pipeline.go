@@ -49,6 +49,8 @@ type Destination struct {
 
 // Record is the input of one Process call.
 type Record struct {
+	// Topic is the source topic; it selects the decoder when topics have different input formats.
+	Topic string
 	Value []byte
 	// Timestamp is the Kafka record timestamp (preview: --now). It is the event_time of events that carry no
 	// context.event_timestamp, so a replay keeps the original time.
@@ -98,8 +100,9 @@ func matchKeys(u *fbevent.UserData) MatchKeys {
 
 // Pipeline runs the stages for every configured destination. It is safe for concurrent use.
 type Pipeline struct {
-	dec   Decoder
-	dests []dest
+	dec     Decoder
+	byTopic map[string]Decoder
+	dests   []dest
 }
 
 type dest struct {
@@ -136,6 +139,15 @@ func set(names []string) map[string]bool {
 	return m
 }
 
+// SetTopicDecoder makes records of topic decode with dec instead of the default decoder (input format per source
+// topic). Call it before the pipeline is used.
+func (p *Pipeline) SetTopicDecoder(topic string, dec Decoder) {
+	if p.byTopic == nil {
+		p.byTopic = map[string]Decoder{}
+	}
+	p.byTopic[topic] = dec
+}
+
 // Destinations returns the destinations in index order.
 func (p *Pipeline) Destinations() []Destination {
 	out := make([]Destination, len(p.dests))
@@ -149,7 +161,11 @@ func (p *Pipeline) Destinations() []Destination {
 // error is a transient decoder failure (nothing appended); the caller retries the same record later.
 func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out []Outcome) ([]Outcome, error) {
 	var ev schema.Event
-	if err := p.dec.Decode(ctx, rec.Value, &ev); err != nil {
+	dec := p.dec
+	if d, ok := p.byTopic[rec.Topic]; ok {
+		dec = d
+	}
+	if err := dec.Decode(ctx, rec.Value, &ev); err != nil {
 		rej := decodeRejection(err)
 		if rej == nil {
 			return out, err

@@ -390,7 +390,7 @@ func (r *Runner) dispatch(ctx context.Context, rec *kgo.Record, outs []processor
 	r.stats.Consumed.Add(1)
 	var err error
 	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 30*time.Second) {
-		outs, err = r.opts.Pipeline.Process(ctx, processor.Record{Value: rec.Value, Timestamp: rec.Timestamp}, r.opts.Now(), outs[:0])
+		outs, err = r.opts.Pipeline.Process(ctx, processor.Record{Topic: rec.Topic, Value: rec.Value, Timestamp: rec.Timestamp}, r.opts.Now(), outs[:0])
 		if err == nil {
 			break
 		}
