@@ -246,7 +246,7 @@ func printSummary(w io.Writer, r *stream.Runner, sim *capitest.Server, end map[i
 	st := sim.Stats()
 	fmt.Fprintf(w, "  graph requests      %d (accepted %d, rejected %d)\n", st.Requests, st.AcceptedRequests, st.RejectedRequests)
 	fmt.Fprintf(w, "  simulator accepted  %d events, %d duplicates\n", st.AcceptedEvents, st.DuplicateEvents)
-	fmt.Fprintf(w, "  batches             %d\n", s.Batches.Load())
+	fmt.Fprintf(w, "  batches             %d (Graph requests incl. bisection %d, retries %d)\n", s.Batches.Load(), s.Requests.Load(), s.Retries.Load())
 	committed := s.Committed()
 	parts := make([]int32, 0, len(end))
 	for p := range end {

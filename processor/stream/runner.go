@@ -210,6 +210,7 @@ func New(opts Options) (*Runner, error) {
 
 	for _, d := range opts.Destinations {
 		co := d.Client
+		co.Observer = countingObserver{stats: r.stats, next: co.Observer}
 		name := d.Graph.Name
 		user := co.OnStateChange
 		co.OnStateChange = func(dest string, from, to gobreaker.State) {

@@ -4,8 +4,10 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/capi-connector/capi-connector/processor"
+	"github.com/capi-connector/capi-connector/processor/capi"
 	"github.com/capi-connector/capi-connector/processor/reject"
 )
 
@@ -16,6 +18,8 @@ type Stats struct {
 	Batches   atomic.Int64 // Graph requests started by the batchers (bisection requests are counted by capi)
 	Commits   atomic.Int64 // successful offset commits
 	DLQErrors atomic.Int64 // failed DLQ produce attempts (each is retried)
+	Retries   atomic.Int64 // waits before resending to the Graph API (transient, throttled, breaker open)
+	Requests  atomic.Int64 // Graph API HTTP requests, bisection and retries included
 
 	mu        sync.Mutex
 	deliv     map[string]int64
@@ -95,4 +99,24 @@ func (s *Stats) Committed() map[TopicPartition]int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.committed)
+}
+
+// countingObserver counts Graph requests and retries into Stats and forwards to the configured observer.
+type countingObserver struct {
+	stats *Stats
+	next  capi.Observer
+}
+
+func (o countingObserver) Request(dest, outcome string, httpStatus int, dur time.Duration, events int) {
+	o.stats.Requests.Add(1)
+	if o.next != nil {
+		o.next.Request(dest, outcome, httpStatus, dur, events)
+	}
+}
+
+func (o countingObserver) Retry(dest, class string) {
+	o.stats.Retries.Add(1)
+	if o.next != nil {
+		o.next.Retry(dest, class)
+	}
 }
