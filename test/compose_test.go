@@ -637,6 +637,21 @@ func TestComposeBinary(t *testing.T) {
 			}
 		})
 	}
+	// Commands the README runs inside the stack (docker compose run --rm connector …), with the connector's
+	// environment.
+	for _, args := range [][]string{
+		{"replay", "--reason", "facebook_rejected", "--dry-run"},
+		{"replay", "--reason", "facebook_rejected", "--json", "--max-replays", "3"},
+		{"check-config"},
+	} {
+		t.Run("documented/"+strings.Join(args, " "), func(t *testing.T) {
+			cmd := exec.Command(bin, append(slices.Clone(args), "-h")...)
+			cmd.Env = isolatedEnv(composeEnvOf(composeSvc(t, c, "connector"), nil))
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Usage of "+args[0]) {
+				t.Fatalf("capi-connector %q -h: %v\n%s", args, err, out)
+			}
+		})
+	}
 	t.Run("connector check-config", func(t *testing.T) {
 		cmd := exec.Command(bin, "check-config")
 		cmd.Env = isolatedEnv(composeEnvOf(composeSvc(t, c, "connector"), nil))

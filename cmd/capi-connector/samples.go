@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,7 +34,8 @@ func cmdProduceSamples(ctx context.Context, args []string, _ io.Reader, stdout, 
 	events := fs.Int("events", 10000, "number of events to produce; 0 produces until interrupted")
 	rate := fs.Float64("rate", 0, "events per second; 0 produces as fast as the brokers acknowledge")
 	seed := fs.Uint64("seed", 1, "generator seed: the same seed gives the same events and event_ids (Facebook deduplicates replays of them)")
-	poisonEvery := fs.Int("poison-every", 0, "make every Nth event one whose event_id the Graph simulator can be told to reject (0 = never)")
+	poisonEvery := fs.Int("poison-every", 0, "make every Nth event a purchase to tell the Graph simulator to reject (graph-simulator --poison); "+
+		"its event_id is demo-<seed in base 36>-<N as 7 digits>, e.g. demo-1-0005000 (0 = never)")
 	tooOldEvery := fs.Int("too-old-every", 0, "make every Nth event 10 days old, past Meta's window (0 = never)")
 	invalidEvery := fs.Int("invalid-every", 0, "make every Nth record not JSON (0 = never)")
 	partitions := fs.Int("partitions", 6, "partitions of the topic if it has to be created (replication: broker default); 0 never creates it")
@@ -49,8 +51,8 @@ func cmdProduceSamples(ctx context.Context, args []string, _ io.Reader, stdout, 
 	switch {
 	case *events < 0:
 		return usagef("--events must be ≥ 0, got %d", *events)
-	case *rate < 0:
-		return usagef("--rate must be ≥ 0, got %g", *rate)
+	case !(*rate >= 0) || math.IsInf(*rate, 0):
+		return usagef("--rate must be a number ≥ 0, got %g", *rate)
 	case *poisonEvery < 0 || *tooOldEvery < 0 || *invalidEvery < 0:
 		return usagef("--poison-every, --too-old-every and --invalid-every must be ≥ 0")
 	case *partitions < 0 || *partitions > 1<<20:

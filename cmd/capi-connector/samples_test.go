@@ -212,6 +212,7 @@ func TestProduceSamplesUsage(t *testing.T) {
 	}{
 		{"negative events", []string{"--events", "-1"}, nil, new(*usageError)},
 		{"negative rate", []string{"--rate", "-2"}, nil, new(*usageError)},
+		{"NaN rate", []string{"--rate", "NaN"}, nil, new(*usageError)},
 		{"negative poison", []string{"--poison-every", "-1"}, nil, new(*usageError)},
 		{"unknown flag", []string{"--nope"}, nil, new(*usageError)},
 		{"extra argument", []string{"events"}, nil, new(*usageError)},
