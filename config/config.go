@@ -87,6 +87,13 @@ type Kafka struct {
 	// format: magic byte + schema id, writer schema fetched from SchemaRegistry) or avro-schema (plain Avro binary
 	// written with the fixed SchemaFile). A wrong format sends every record to the DLQ as schema_error.
 	InputFormat string `yaml:"input_format" json:"input_format"`
+	// InputFormats overrides InputFormat for some source topics (topic → format), for a deployment reading topics
+	// written differently, e.g. {web-events: json, app-events: avro-confluent}; topics not listed use InputFormat.
+	// Keys must be source topics. Every avro-confluent topic shares SchemaRegistry (and its schema cache), every
+	// avro-schema topic shares SchemaFile. Env CAPI_INPUT_FORMATS takes "topicA=avro-confluent,topicB=json" and
+	// replaces the file's map as a whole. A topic given the wrong format sends each of its records to the DLQ as
+	// schema_error (Avro read as JSON: invalid_payload).
+	InputFormats map[string]string `yaml:"input_formats" json:"input_formats"`
 	// SchemaFile is the .avsc writer schema for input_format avro-schema. Producers must write exactly this schema:
 	// there is no schema evolution without a registry.
 	SchemaFile string `yaml:"schema_file" json:"schema_file"`
@@ -97,6 +104,14 @@ type Kafka struct {
 	TLS TLS `yaml:"tls" json:"tls"`
 	// SASL authenticates to the brokers.
 	SASL SASL `yaml:"sasl" json:"sasl"`
+}
+
+// TopicFormat returns the input format of records read from topic: its InputFormats entry, else InputFormat.
+func (k *Kafka) TopicFormat(topic string) string {
+	if f, ok := k.InputFormats[topic]; ok {
+		return f
+	}
+	return k.InputFormat
 }
 
 // SchemaRegistry locates a Confluent-compatible schema registry. Schemas are cached by id, so the registry is hit

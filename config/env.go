@@ -40,6 +40,7 @@ func globalBindings() []binding {
 		{"CAPI_MAX_IN_FLIGHT_RECORDS", "kafka.max_in_flight_records"},
 		{"CAPI_KAFKA_FETCH_MAX_BYTES", "kafka.fetch_max_bytes"},
 		{"CAPI_INPUT_FORMAT", "kafka.input_format"},
+		{"CAPI_INPUT_FORMATS", "kafka.input_formats"},
 		{"CAPI_SCHEMA_FILE", "kafka.schema_file"},
 		{"CAPI_SCHEMA_REGISTRY_URL", "kafka.schema_registry.url"},
 		{"CAPI_SCHEMA_REGISTRY_USERNAME", "kafka.schema_registry.username"},
@@ -302,6 +303,12 @@ func setFromString(f reflect.Value, raw string) error {
 		f.SetInt(int64(v))
 	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
 		f.Set(reflect.ValueOf(splitList(s)))
+	case f.Type() == stringMapType:
+		m, err := splitMap(s)
+		if err != nil {
+			return err
+		}
+		f.Set(reflect.ValueOf(m))
 	default:
 		panic("config: no env parser for " + f.Type().String())
 	}
@@ -319,6 +326,26 @@ func splitList(s string) []string {
 	return out
 }
 
+var stringMapType = reflect.TypeFor[map[string]string]()
+
+// splitMap parses "k1=v1,k2=v2" (items trimmed, blank items dropped) into a map. "" is an empty (non-nil) map. An
+// item without '=', with an empty side, or repeating a key is an ErrInvalidValue.
+func splitMap(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, item := range splitList(s) {
+		k, v, ok := strings.Cut(item, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case !ok || k == "" || v == "":
+			return nil, fmt.Errorf("%w: %q is not key=value", ErrInvalidValue, item)
+		case out[k] != "":
+			return nil, fmt.Errorf("%w: %q is given twice", ErrInvalidValue, k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // fixFor explains the expected syntax of a type.
 func fixFor(t reflect.Type) string {
 	switch {
@@ -332,6 +359,8 @@ func fixFor(t reflect.Type) string {
 		return "use a list (YAML sequence, or comma-separated in the environment)"
 	case t.Kind() == reflect.Slice:
 		return "use a YAML sequence (lines starting with \"- \")"
+	case t.Kind() == reflect.Map:
+		return "use a YAML mapping of key: value lines, or key=value pairs separated by commas (e.g. web=json,app=avro-confluent)"
 	case t.Kind() == reflect.Struct:
 		return "use a YAML mapping (indented key: value lines)"
 	default:

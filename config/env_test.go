@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -85,6 +86,9 @@ func TestEveryKnownEnvChangesConfig(t *testing.T) {
 			case old.Kind() == reflect.Slice:
 				raw = " a, b ,,"
 				want.Set(reflect.ValueOf([]string{"a", "b"}))
+			case old.Kind() == reflect.Map:
+				raw = " a=json, b = avro-schema ,,"
+				want.Set(reflect.ValueOf(map[string]string{"a": "json", "b": "avro-schema"}))
 			case isSecretFileKey(key):
 				secretWant = "secret-of-" + name
 				raw = writeFile(t, "secret", secretWant+"\n")
@@ -239,6 +243,19 @@ func TestEnvValues(t *testing.T) {
 				t.Errorf("token = %q", got)
 			}
 		}},
+		{"input formats per topic", map[string]string{"CAPI_INPUT_FORMATS": "app=avro-confluent, web = json"}, func(t *testing.T, c Config) {
+			if want := map[string]string{"app": "avro-confluent", "web": "json"}; !maps.Equal(c.Kafka.InputFormats, want) {
+				t.Errorf("input_formats = %v, want %v", c.Kafka.InputFormats, want)
+			}
+			if c.Kafka.TopicFormat("app") != FormatAvroConfluent || c.Kafka.TopicFormat("other") != FormatJSON {
+				t.Errorf("TopicFormat app=%q other=%q", c.Kafka.TopicFormat("app"), c.Kafka.TopicFormat("other"))
+			}
+		}},
+		{"empty input formats clears", map[string]string{"CAPI_INPUT_FORMATS": ""}, func(t *testing.T, c Config) {
+			if c.Kafka.InputFormats == nil || len(c.Kafka.InputFormats) != 0 {
+				t.Errorf("input_formats = %#v, want an empty map", c.Kafka.InputFormats)
+			}
+		}},
 		{"plain strings are trimmed", map[string]string{"CAPI_KAFKA_GROUP": " g \n"}, func(t *testing.T, c Config) {
 			if c.Kafka.Group != "g" {
 				t.Errorf("group = %q", c.Kafka.Group)
@@ -263,9 +280,13 @@ func TestEnvInvalidValues(t *testing.T) {
 		{"CAPI_KAFKA_TLS_ENABLED", "yes please", "kafka.tls.enabled"},
 		{"CAPI_BATCH_MAX_EVENTS", "1e3", "destinations[0].batch.max_events"},
 		{"CAPI_SHUTDOWN_TIMEOUT", "", "shutdown_timeout"},
+		{"CAPI_INPUT_FORMATS", "app:avro-confluent", "kafka.input_formats"},
+		{"CAPI_INPUT_FORMATS", "app=", "kafka.input_formats"},
+		{"CAPI_INPUT_FORMATS", "=json", "kafka.input_formats"},
+		{"CAPI_INPUT_FORMATS", "app=json,app=avro-confluent", "kafka.input_formats"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.env, func(t *testing.T) {
+		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
 			_, err := Load("", envOf(map[string]string{tt.env: tt.value}))
 			if !errors.Is(err, ErrInvalidValue) {
 				t.Fatalf("err = %v, want ErrInvalidValue", err)

@@ -131,9 +131,56 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			s = reflect.Append(s, e.Elem())
 		}
 		v.Set(s)
+	case t == stringMapType:
+		d.stringMap(n, v, path)
 	default:
 		d.leaf(n, v, path)
 	}
+}
+
+// stringMap decodes a mapping of scalars (or, like lists, one "k1=v1,k2=v2" string). Each key's line is recorded
+// under path.key, so Validate's problems about an entry can point at it.
+func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
+	switch {
+	case isNull(n):
+		v.SetZero()
+		return
+	case n.Kind == yaml.ScalarNode:
+		m, err := splitMap(n.Value)
+		if err != nil {
+			d.fail(n, path, err, fixFor(v.Type()))
+			return
+		}
+		v.Set(reflect.ValueOf(m))
+		return
+	case n.Kind != yaml.MappingNode:
+		d.fail(n, path, fmt.Errorf("%w: expected a mapping, got %s", ErrInvalidValue, kindName(n)), fixFor(v.Type()))
+		return
+	}
+	m := make(map[string]string, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if val.Kind == yaml.AliasNode {
+			val = val.Alias
+		}
+		p := joinKey(path, k.Value)
+		switch {
+		case k.Kind != yaml.ScalarNode || k.Tag == "!!merge" || k.Value == "":
+			d.fail(k, path, fmt.Errorf("%w: keys must be plain non-empty names", ErrInvalidValue), fixFor(v.Type()))
+		case isNull(val) || (val.Kind == yaml.ScalarNode && val.Value == ""):
+			d.fail(k, p, fmt.Errorf("%w: no value", ErrInvalidValue), fixFor(v.Type()))
+		case val.Kind != yaml.ScalarNode:
+			d.fail(val, p, fmt.Errorf("%w: expected a plain value, got %s", ErrInvalidValue, kindName(val)), fixFor(v.Type()))
+		default:
+			if _, dup := m[k.Value]; dup {
+				d.fail(k, p, fmt.Errorf("%w: key repeated", ErrConflict), "keep one occurrence")
+				continue
+			}
+			m[k.Value] = val.Value
+			d.lines[p] = k.Line
+		}
+	}
+	v.Set(reflect.ValueOf(m))
 }
 
 func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
@@ -244,6 +291,8 @@ func typeName(t reflect.Type) string {
 		return "an integer"
 	case t.Kind() == reflect.Slice:
 		return "a list"
+	case t.Kind() == reflect.Map:
+		return "a mapping"
 	default:
 		return "a string"
 	}

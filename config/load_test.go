@@ -126,6 +126,24 @@ destinations:
 			},
 		},
 		{
+			name: "input formats per topic",
+			yaml: "kafka:\n  topics: [web, app]\n  input_formats:\n    app: avro-confluent\n    web: json\n",
+			check: func(t *testing.T, c Config) {
+				if want := map[string]string{"app": "avro-confluent", "web": "json"}; !reflect.DeepEqual(c.Kafka.InputFormats, want) {
+					t.Errorf("input_formats = %v, want %v", c.Kafka.InputFormats, want)
+				}
+			},
+		},
+		{
+			name: "input formats as a string, environment replaces the whole map",
+			yaml: "kafka:\n  input_formats: \"app=avro-schema, web=json\"\n",
+			check: func(t *testing.T, c Config) {
+				if want := map[string]string{"app": "avro-schema", "web": "json"}; !reflect.DeepEqual(c.Kafka.InputFormats, want) {
+					t.Errorf("input_formats = %v, want %v", c.Kafka.InputFormats, want)
+				}
+			},
+		},
+		{
 			name: "numeric scalar as secret and pixel id",
 			yaml: "destinations:\n  - pixel_id: 1234\n    access_token: 5678\n",
 			check: func(t *testing.T, c Config) {
@@ -168,6 +186,11 @@ func TestLoadYAMLErrors(t *testing.T) {
 		{"sasl password and its file", "kafka:\n  sasl:\n    password: x\n    password_file: /f\n", ErrConflict,
 			"kafka.sasl.password", 3, "password_file"},
 		{"syntax", "kafka:\n  brokers: [a\n", ErrSyntax, "", 0, ""},
+		{"input formats as a list", "kafka:\n  input_formats: [app]\n", ErrInvalidValue, "kafka.input_formats", 2, "mapping"},
+		{"input formats entry without value", "kafka:\n  input_formats:\n    app:\n", ErrInvalidValue, "kafka.input_formats.app", 3, "key=value"},
+		{"input formats entry nested", "kafka:\n  input_formats:\n    app: {format: json}\n", ErrInvalidValue, "kafka.input_formats.app", 3, "mapping"},
+		{"input formats repeated topic", "kafka:\n  input_formats:\n    app: json\n    app: avro-schema\n", ErrConflict, "kafka.input_formats.app", 4, ""},
+		{"input formats string without =", "kafka:\n  input_formats: \"app avro-schema\"\n", ErrInvalidValue, "kafka.input_formats", 2, "key=value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

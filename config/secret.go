@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/rs/zerolog"
@@ -67,6 +68,7 @@ func (c Config) Redacted() Config {
 	r := c
 	r.Kafka.Brokers = slices.Clone(c.Kafka.Brokers)
 	r.Kafka.Topics = slices.Clone(c.Kafka.Topics)
+	r.Kafka.InputFormats = maps.Clone(c.Kafka.InputFormats)
 	r.Kafka.SASL.Password = Secret(c.Kafka.SASL.Password.masked())
 	r.Kafka.SchemaRegistry.Password = Secret(c.Kafka.SchemaRegistry.Password.masked())
 	r.ignoredEnv = slices.Clone(c.ignoredEnv)

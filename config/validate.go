@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/url"
@@ -104,23 +105,7 @@ func (v *validation) kafka(k *Kafka) {
 		v.fail("kafka.fetch_max_bytes", "use a positive byte count below 2 GiB, e.g. 52428800",
 			"must be in 1..%d, got %d", math.MaxInt32, k.FetchMaxBytes)
 	}
-	switch k.InputFormat {
-	case FormatJSON:
-	case FormatAvroSchema:
-		if k.SchemaFile == "" {
-			v.fail("kafka.schema_file", "set the .avsc file the producers write with (CAPI_SCHEMA_FILE)",
-				"required by input_format avro-schema")
-		} else {
-			v.file("kafka.schema_file", k.SchemaFile)
-		}
-	case FormatAvroConfluent:
-		if k.SchemaRegistry.URL == "" {
-			v.fail("kafka.schema_registry.url", "set the registry URL, e.g. http://schema-registry:8081 (CAPI_SCHEMA_REGISTRY_URL)",
-				"required by input_format avro-confluent")
-		}
-	default:
-		v.fail("kafka.input_format", "use json, avro-confluent or avro-schema", "unknown value %q", k.InputFormat)
-	}
+	v.inputFormats(k)
 	if r := k.SchemaRegistry; r.URL != "" {
 		u, err := url.Parse(r.URL)
 		switch {
@@ -136,6 +121,46 @@ func (v *validation) kafka(k *Kafka) {
 	v.tls("kafka.schema_registry.tls", &k.SchemaRegistry.TLS)
 	v.tls("kafka.tls", &k.TLS)
 	v.sasl(k)
+}
+
+// inputFormats checks input_format, the per-topic input_formats, and what the formats in use require. The default
+// format's requirements always apply: its decoder is built even when every topic is overridden (preview, whose
+// input has no topic, decodes with it).
+func (v *validation) inputFormats(k *Kafka) {
+	usedBy := map[string][]string{} // format → the keys that select it
+	if validFormat(k.InputFormat) {
+		usedBy[k.InputFormat] = append(usedBy[k.InputFormat], "kafka.input_format")
+	} else {
+		v.fail("kafka.input_format", "use json, avro-confluent or avro-schema", "unknown value %q", k.InputFormat)
+	}
+	for _, topic := range slices.Sorted(maps.Keys(k.InputFormats)) {
+		f, key := k.InputFormats[topic], "kafka.input_formats."+topic
+		if !slices.Contains(k.Topics, topic) {
+			v.fail(key, "use a topic listed in kafka.topics ("+strings.Join(k.Topics, ", ")+"), or remove the entry",
+				"%q is not a source topic: the format would apply to nothing", topic)
+		}
+		if !validFormat(f) {
+			v.fail(key, "use json, avro-confluent or avro-schema", "unknown format %q", f)
+			continue
+		}
+		usedBy[f] = append(usedBy[f], key)
+	}
+	if by := usedBy[FormatAvroSchema]; by != nil {
+		if k.SchemaFile == "" {
+			v.fail("kafka.schema_file", "set the .avsc file the producers write with (CAPI_SCHEMA_FILE)",
+				"required by input format avro-schema (%s)", strings.Join(by, ", "))
+		} else {
+			v.file("kafka.schema_file", k.SchemaFile)
+		}
+	}
+	if by := usedBy[FormatAvroConfluent]; by != nil && k.SchemaRegistry.URL == "" {
+		v.fail("kafka.schema_registry.url", "set the registry URL, e.g. http://schema-registry:8081 (CAPI_SCHEMA_REGISTRY_URL)",
+			"required by input format avro-confluent (%s)", strings.Join(by, ", "))
+	}
+}
+
+func validFormat(f string) bool {
+	return f == FormatJSON || f == FormatAvroConfluent || f == FormatAvroSchema
 }
 
 // file reports a referenced file that cannot be read. Paths are not secret; contents are never read here.

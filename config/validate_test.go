@@ -57,6 +57,26 @@ func TestValidate(t *testing.T) {
 		}, []string{"kafka.schema_file"}, nil},
 		{"avro-schema ok", func(c *Config) { c.Kafka.InputFormat, c.Kafka.SchemaFile = FormatAvroSchema, existing }, nil, nil},
 		{"avro-confluent needs a registry", func(c *Config) { c.Kafka.InputFormat = FormatAvroConfluent }, []string{"kafka.schema_registry.url"}, nil},
+		{"per-topic formats ok", func(c *Config) {
+			c.Kafka.Topics = []string{"web", "app", "store"}
+			c.Kafka.InputFormats = map[string]string{"app": FormatAvroConfluent, "store": FormatAvroSchema, "web": FormatJSON}
+			c.Kafka.SchemaRegistry.URL, c.Kafka.SchemaFile = "https://registry:8081", existing
+		}, nil, nil},
+		{"per-topic format for a topic not consumed", func(c *Config) {
+			c.Kafka.InputFormats = map[string]string{"events.dlq": FormatJSON, "other": FormatJSON}
+		}, []string{"kafka.input_formats.events.dlq", "kafka.input_formats.other"}, nil},
+		{"per-topic format unknown", func(c *Config) { c.Kafka.InputFormats = map[string]string{"events": "avro"} },
+			[]string{"kafka.input_formats.events"}, nil},
+		{"per-topic avro-confluent needs a registry", func(c *Config) {
+			c.Kafka.InputFormats = map[string]string{"events": FormatAvroConfluent}
+		}, []string{"kafka.schema_registry.url"}, nil},
+		{"per-topic avro-schema needs a file", func(c *Config) {
+			c.Kafka.InputFormats = map[string]string{"events": FormatAvroSchema}
+		}, []string{"kafka.schema_file"}, nil},
+		{"default format's needs apply even when every topic is overridden", func(c *Config) {
+			c.Kafka.InputFormat = FormatAvroConfluent
+			c.Kafka.InputFormats = map[string]string{"events": FormatJSON}
+		}, []string{"kafka.schema_registry.url"}, nil},
 		{"registry url not absolute", func(c *Config) {
 			c.Kafka.InputFormat, c.Kafka.SchemaRegistry.URL = FormatAvroConfluent, "registry:8081"
 		}, []string{"kafka.schema_registry.url"}, nil},

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/capi-connector/capi-connector/schema/registrytest"
 )
 
 func mustAvroConfluent(t testing.TB, cfg RegistryConfig) *AvroConfluentDecoder {
@@ -30,9 +32,9 @@ func mustEncodeConfluent(t testing.TB, id int, schema string, v any) []byte {
 }
 
 func TestAvroConfluentDecode(t *testing.T) {
-	reg := newFakeRegistry(t)
-	reg.add(42, EventAvroSchema())
-	d := mustAvroConfluent(t, reg.config())
+	reg := newRegistry(t)
+	reg.Add(42, EventAvroSchema())
+	d := mustAvroConfluent(t, registryConfig(reg))
 	want := fullAvroEvent()
 	data := mustEncodeConfluent(t, 42, "", EventToAvro(want))
 
@@ -45,18 +47,18 @@ func TestAvroConfluentDecode(t *testing.T) {
 			t.Fatalf("decoded event differs\n got: %+v\nwant: %+v", got, *want)
 		}
 	}
-	if n := reg.fetchCount(42); n != 1 {
+	if n := reg.Fetches(42); n != 1 {
 		t.Fatalf("registry fetched schema 42 %d times, want 1", n)
 	}
 }
 
 // TestAvroConfluentOneFetchPerID: 50 concurrent decodes of a cold id make exactly one registry request.
 func TestAvroConfluentOneFetchPerID(t *testing.T) {
-	reg := newFakeRegistry(t)
-	reg.add(1, EventAvroSchema())
-	reg.add(2, EventAvroSchema())
-	reg.delay.Store(int64(50 * time.Millisecond)) // keep the first fetch in flight while the others arrive
-	d := mustAvroConfluent(t, reg.config())
+	reg := newRegistry(t)
+	reg.Add(1, EventAvroSchema())
+	reg.Add(2, EventAvroSchema())
+	reg.SetDelay(50 * time.Millisecond) // keep the first fetch in flight while the others arrive
+	d := mustAvroConfluent(t, registryConfig(reg))
 	rec1 := mustEncodeConfluent(t, 1, "", EventToAvro(&Event{EventName: "one"}))
 	rec2 := mustEncodeConfluent(t, 2, "", EventToAvro(&Event{EventName: "two"}))
 
@@ -87,7 +89,7 @@ func TestAvroConfluentOneFetchPerID(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []int{1, 2} {
-		if n := reg.fetchCount(id); n != 1 {
+		if n := reg.Fetches(id); n != 1 {
 			t.Errorf("schema %d fetched %d times by 50 concurrent decodes, want 1", id, n)
 		}
 	}
@@ -95,12 +97,12 @@ func TestAvroConfluentOneFetchPerID(t *testing.T) {
 
 // TestAvroConfluentEvolution: records of one topic written with three schema versions decode into the event schema.
 func TestAvroConfluentEvolution(t *testing.T) {
-	reg := newFakeRegistry(t)
-	d := mustAvroConfluent(t, reg.config())
+	reg := newRegistry(t)
+	d := mustAvroConfluent(t, registryConfig(reg))
 	for i, tc := range avroEvolutionCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			id := 10 + i
-			reg.add(id, tc.schema)
+			reg.Add(id, tc.schema)
 			data := append([]byte{0, 0, 0, 0, byte(id)}, tc.data...)
 			var got Event
 			if err := d.Decode(context.Background(), data, &got); err != nil {
@@ -114,11 +116,11 @@ func TestAvroConfluentEvolution(t *testing.T) {
 }
 
 func TestAvroConfluentErrors(t *testing.T) {
-	reg := newFakeRegistry(t)
-	reg.add(1, EventAvroSchema())
-	reg.add(3, string(readAvroTestdata(t, "event_incompatible.avsc")))
-	reg.add(4, `syntax = "proto3"; message Event { string event_name = 1; }`) // a Protobuf schema under an Avro topic
-	d := mustAvroConfluent(t, reg.config())
+	reg := newRegistry(t)
+	reg.Add(1, EventAvroSchema())
+	reg.Add(3, string(readAvroTestdata(t, "event_incompatible.avsc")))
+	reg.Add(4, `syntax = "proto3"; message Event { string event_name = 1; }`) // a Protobuf schema under an Avro topic
+	d := mustAvroConfluent(t, registryConfig(reg))
 	good := mustEncodeConfluent(t, 1, "", EventToAvro(fullAvroEvent()))
 
 	tests := []struct {
@@ -168,28 +170,29 @@ func TestAvroConfluentErrors(t *testing.T) {
 func TestAvroConfluentRegistryUnavailable(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(r *fakeRegistry, cfg *RegistryConfig)
+		setup func(r *registrytest.Server, cfg *RegistryConfig)
 	}{
-		{"503", func(r *fakeRegistry, _ *RegistryConfig) { r.status.Store(http.StatusServiceUnavailable) }},
-		{"500", func(r *fakeRegistry, _ *RegistryConfig) { r.status.Store(http.StatusInternalServerError) }},
-		{"429", func(r *fakeRegistry, _ *RegistryConfig) { r.status.Store(http.StatusTooManyRequests) }},
-		{"wrong password", func(r *fakeRegistry, cfg *RegistryConfig) {
-			r.user, r.pass = "svc", "right-secret"
+		{"503", func(r *registrytest.Server, _ *RegistryConfig) { r.FailWith(http.StatusServiceUnavailable) }},
+		{"down behind a load balancer (503, plain text)", func(r *registrytest.Server, _ *RegistryConfig) { r.SetDown(true) }},
+		{"500", func(r *registrytest.Server, _ *RegistryConfig) { r.FailWith(http.StatusInternalServerError) }},
+		{"429", func(r *registrytest.Server, _ *RegistryConfig) { r.FailWith(http.StatusTooManyRequests) }},
+		{"wrong password", func(r *registrytest.Server, cfg *RegistryConfig) {
+			r.SetBasicAuth("svc", "right-secret")
 			cfg.Username, cfg.Password = "svc", "wrong-secret"
 		}},
-		{"wrong base path (plain 404)", func(r *fakeRegistry, cfg *RegistryConfig) { cfg.URL += "/not/the/registry" }},
-		{"html answer", func(r *fakeRegistry, _ *RegistryConfig) { r.contentType.Store("text/html; charset=utf-8") }},
-		{"timeout", func(r *fakeRegistry, cfg *RegistryConfig) {
-			r.delay.Store(int64(300 * time.Millisecond))
+		{"wrong base path (plain 404)", func(r *registrytest.Server, cfg *RegistryConfig) { cfg.URL += "/not/the/registry" }},
+		{"html answer", func(r *registrytest.Server, _ *RegistryConfig) { r.SetContentType("text/html; charset=utf-8") }},
+		{"timeout", func(r *registrytest.Server, cfg *RegistryConfig) {
+			r.SetDelay(300 * time.Millisecond)
 			cfg.Timeout = 50 * time.Millisecond
 		}},
-		{"server closed", func(r *fakeRegistry, _ *RegistryConfig) { r.srv.Close() }},
+		{"server closed", func(r *registrytest.Server, _ *RegistryConfig) { r.Close() }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := newFakeRegistry(t)
-			reg.add(1, EventAvroSchema())
-			cfg := reg.config()
+			reg := newRegistry(t)
+			reg.Add(1, EventAvroSchema())
+			cfg := registryConfig(reg)
 			tc.setup(reg, &cfg)
 			d := mustAvroConfluent(t, cfg)
 			data := mustEncodeConfluent(t, 1, "", EventToAvro(&Event{EventName: "purchase"}))
@@ -206,16 +209,16 @@ func TestAvroConfluentRegistryUnavailable(t *testing.T) {
 	}
 
 	t.Run("recovers without restart", func(t *testing.T) {
-		reg := newFakeRegistry(t)
-		reg.add(1, EventAvroSchema())
-		reg.status.Store(http.StatusServiceUnavailable)
-		d := mustAvroConfluent(t, reg.config())
+		reg := newRegistry(t)
+		reg.Add(1, EventAvroSchema())
+		reg.FailWith(http.StatusServiceUnavailable)
+		d := mustAvroConfluent(t, registryConfig(reg))
 		data := mustEncodeConfluent(t, 1, "", EventToAvro(&Event{EventName: "purchase"}))
 		var ev Event
 		if err := d.Decode(context.Background(), data, &ev); !errors.Is(err, ErrRegistryUnavailable) {
 			t.Fatalf("err = %v, want ErrRegistryUnavailable", err)
 		}
-		reg.status.Store(0)
+		reg.FailWith(0)
 		if err := d.Decode(context.Background(), data, &ev); err != nil || ev.EventName != "purchase" {
 			t.Fatalf("after recovery: err = %v, event %q", err, ev.EventName)
 		}
@@ -223,10 +226,10 @@ func TestAvroConfluentRegistryUnavailable(t *testing.T) {
 }
 
 func TestAvroConfluentBasicAuth(t *testing.T) {
-	reg := newFakeRegistry(t)
-	reg.user, reg.pass = "svc", "s3cret"
-	reg.add(1, EventAvroSchema())
-	d := mustAvroConfluent(t, reg.config())
+	reg := newRegistry(t)
+	reg.SetBasicAuth("svc", "s3cret")
+	reg.Add(1, EventAvroSchema())
+	d := mustAvroConfluent(t, registryConfig(reg))
 	var ev Event
 	if err := d.Decode(context.Background(), mustEncodeConfluent(t, 1, "", EventToAvro(&Event{EventName: "x"})), &ev); err != nil {
 		t.Fatal(err)
@@ -239,10 +242,10 @@ func TestAvroConfluentBasicAuth(t *testing.T) {
 // TestAvroConfluentContext: a caller whose context ends stops waiting, without failing the fetch that other
 // records share.
 func TestAvroConfluentContext(t *testing.T) {
-	reg := newFakeRegistry(t)
-	reg.add(1, EventAvroSchema())
-	reg.delay.Store(int64(100 * time.Millisecond))
-	d := mustAvroConfluent(t, reg.config())
+	reg := newRegistry(t)
+	reg.Add(1, EventAvroSchema())
+	reg.SetDelay(100 * time.Millisecond)
+	d := mustAvroConfluent(t, registryConfig(reg))
 	data := mustEncodeConfluent(t, 1, "", EventToAvro(&Event{EventName: "x"}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
@@ -254,7 +257,7 @@ func TestAvroConfluentContext(t *testing.T) {
 	if err := d.Decode(context.Background(), data, &ev); err != nil || ev.EventName != "x" {
 		t.Fatalf("second decode: err = %v, event %q", err, ev.EventName)
 	}
-	if n := reg.fetchCount(1); n != 1 {
+	if n := reg.Fetches(1); n != 1 {
 		t.Fatalf("fetched %d times, want 1 (the abandoned wait must not cancel the shared fetch)", n)
 	}
 }

@@ -54,9 +54,9 @@ func TestAvroJSONEquivalencePurchase(t *testing.T) {
 		t.Fatalf("JSON decode: %v", err)
 	}
 
-	reg := newFakeRegistry(t)
-	reg.add(5, EventAvroSchema())
-	confluent := mustAvroConfluent(t, reg.config())
+	reg := newRegistry(t)
+	reg.Add(5, EventAvroSchema())
+	confluent := mustAvroConfluent(t, registryConfig(reg))
 	fixed := mustAvroFixed(t, "", Limits{})
 	record := mustEncodeConfluent(t, 5, "", purchaseAvro())
 

@@ -5,34 +5,26 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/capi-connector/capi-connector/schema/registrytest"
 )
 
 // newTLSRegistry serves the fake registry over TLS; with clientCA it requires a client certificate signed by it.
-func newTLSRegistry(t *testing.T, clientCA *x509.CertPool) (*fakeRegistry, string) {
+// It returns the registry and a CA file trusting its certificate.
+func newTLSRegistry(t *testing.T, clientCA *x509.CertPool) (*registrytest.Server, string) {
 	t.Helper()
-	reg := newFakeRegistry(t)
-	reg.srv.Close() // replace the plain listener with a TLS one
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(reg.serve))
-	if clientCA != nil {
-		srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA}
-	}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	reg.srv = srv
+	reg := registrytest.New(t, registrytest.WithTLS(clientCA))
 	caFile := filepath.Join(t.TempDir(), "registry-ca.pem")
-	writePEM(t, caFile, "CERTIFICATE", srv.Certificate().Raw)
+	writePEM(t, caFile, "CERTIFICATE", reg.Certificate().Raw)
 	return reg, caFile
 }
 
@@ -100,8 +92,8 @@ func TestAvroConfluentTLS(t *testing.T) {
 				pool = clientPool
 			}
 			reg, caFile := newTLSRegistry(t, pool)
-			reg.add(1, EventAvroSchema())
-			cfg := reg.config()
+			reg.Add(1, EventAvroSchema())
+			cfg := registryConfig(reg)
 			tc.cfg(&cfg, caFile)
 			d := mustAvroConfluent(t, cfg)
 			var ev Event

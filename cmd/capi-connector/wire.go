@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -41,9 +43,9 @@ func (j jsonDecoder) Decode(_ context.Context, data []byte, ev *schema.Event) er
 	return j.d.Decode(data, ev)
 }
 
-// newDecoder builds the decoder for the configured input format.
-func newDecoder(k config.Kafka) (processor.Decoder, error) {
-	switch k.InputFormat {
+// newDecoder builds the decoder of one input format. Every decoder it returns is safe for concurrent use.
+func newDecoder(k config.Kafka, format string) (processor.Decoder, error) {
+	switch format {
 	case "", config.FormatJSON:
 		return jsonDecoder{schema.NewJSONDecoder()}, nil
 	case config.FormatAvroSchema:
@@ -59,7 +61,35 @@ func newDecoder(k config.Kafka) (processor.Decoder, error) {
 			CAFile: r.TLS.CAFile, CertFile: r.TLS.CertFile, KeyFile: r.TLS.KeyFile, InsecureSkipVerify: r.TLS.InsecureSkipVerify,
 		}, schema.Limits{})
 	}
-	return nil, fmt.Errorf("kafka.input_format: unknown format %q", k.InputFormat)
+	return nil, fmt.Errorf("unknown input format %q", format)
+}
+
+// topicDecoders builds the default decoder (kafka.input_format) and one per kafka.input_formats entry, each format
+// at most once: topics sharing a format share its decoder, so all avro-confluent topics use one registry client
+// and one schema cache (a schema id is fetched once for the process, not once per topic).
+func topicDecoders(k config.Kafka) (def processor.Decoder, byTopic map[string]processor.Decoder, err error) {
+	built := map[string]processor.Decoder{}
+	get := func(key, format string) (processor.Decoder, error) {
+		if d, ok := built[format]; ok {
+			return d, nil
+		}
+		d, err := newDecoder(k, format)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		built[format] = d
+		return d, nil
+	}
+	if def, err = get("kafka.input_format", k.InputFormat); err != nil {
+		return nil, nil, err
+	}
+	byTopic = make(map[string]processor.Decoder, len(k.InputFormats))
+	for _, topic := range slices.Sorted(maps.Keys(k.InputFormats)) {
+		if byTopic[topic], err = get("kafka.input_formats."+topic, k.InputFormats[topic]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return def, byTopic, nil
 }
 
 func rules(d config.Destination) eligibility.Rules {
@@ -93,13 +123,16 @@ func pipelineDestinations(ds []config.Destination) []processor.Destination {
 
 // buildPipeline builds the transformation for cfg.
 func buildPipeline(cfg config.Config) (*processor.Pipeline, error) {
-	dec, err := newDecoder(cfg.Kafka)
+	dec, byTopic, err := topicDecoders(cfg.Kafka)
 	if err != nil {
 		return nil, &configError{err}
 	}
 	p, err := processor.New(dec, pipelineDestinations(cfg.Destinations))
 	if err != nil {
 		return nil, &configError{err}
+	}
+	for topic, d := range byTopic {
+		p.SetTopicDecoder(topic, d)
 	}
 	return p, nil
 }
