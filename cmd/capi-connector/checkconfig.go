@@ -35,19 +35,16 @@ func cmdCheckConfig(_ context.Context, args []string, _ io.Reader, stdout, stder
 
 // validate runs config validation plus the checks that need to build parts (decoder, pipeline), printing
 // warnings. It returns a *configError listing every problem.
+//
+// Warnings are printed whether or not there are problems: a valid configuration with insecure_skip_verify or a
+// test_event_code is exactly the one an operator must be told about.
 func validate(cfg config.Config, w io.Writer) error {
-	err := cfg.Validate()
-	var ve *config.ValidationError
-	if errors.As(err, &ve) {
-		for _, p := range ve.Warnings {
-			fmt.Fprintf(w, "warning: %s\n", p)
-		}
-		if len(ve.Problems) == 0 {
-			err = nil
-		}
+	problems, warnings := cfg.Check()
+	for _, p := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", p)
 	}
-	if err != nil {
-		return &configError{err}
+	if len(problems) > 0 {
+		return &configError{&config.ValidationError{Problems: problems, Warnings: warnings}}
 	}
 	if _, err := buildPipeline(cfg); err != nil {
 		return err

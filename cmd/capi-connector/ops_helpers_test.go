@@ -113,13 +113,20 @@ type service struct {
 }
 
 // startService runs the service for cfg until the test ends (or stop). It fails the test when the runner is not
-// created within 10s.
-func startService(t testing.TB, cfg config.Config, log zerolog.Logger) *service {
+// created within 10s. hooks run after the runner is built and before it consumes (runServiceWith's started).
+func startService(t testing.TB, cfg config.Config, log zerolog.Logger, hooks ...func(*stream.Runner)) *service {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan *stream.Runner, 1)
 	s := &service{cancel: cancel, done: make(chan error, 1)}
-	go func() { s.done <- runServiceWith(ctx, cfg, log, func(r *stream.Runner) { started <- r }) }()
+	go func() {
+		s.done <- runServiceWith(ctx, cfg, log, func(r *stream.Runner) {
+			for _, h := range hooks {
+				h(r)
+			}
+			started <- r
+		})
+	}()
 	select {
 	case s.r = <-started:
 	case err := <-s.done:

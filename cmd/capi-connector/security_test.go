@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,6 +136,8 @@ func TestKafkaAuthFailuresAreReported(t *testing.T) {
 		{"unknown user", func(k *config.Kafka) { k.SASL.Username = "nobody" }, "SASL"},
 		{"untrusted CA", func(k *config.Kafka) { k.TLS.CAFile = other.caFile }, "certificate"},
 		{"wrong server name", func(k *config.Kafka) { k.TLS.ServerName = "other.test" }, "certificate"},
+		{"no client certificate", func(k *config.Kafka) { k.TLS.CertFile, k.TLS.KeyFile = "", "" }, "client certificate"},
+		{"TLS off against a TLS listener", func(k *config.Kafka) { k.TLS = config.TLS{} }, "kafka.tls.enabled"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := opsConfig(c.ListenAddrs(), names, simURL)
@@ -156,6 +159,32 @@ func TestKafkaAuthFailuresAreReported(t *testing.T) {
 			}
 			t.Logf("%s after %s: %v", tc.name, time.Since(start).Round(time.Millisecond), err)
 		})
+	}
+}
+
+// Brokers that are down are waited for (a Kafka outage must not crash-loop the connector), with a warning.
+func TestKafkaUnreachableIsWaitedFor(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	k := config.Default().Kafka
+	k.Brokers = []string{addr}
+	var logs syncBuffer
+	log := zerolog.New(&logs)
+	kopts, err := kafkaOpts(k, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+	defer cancel()
+	if err := checkKafka(ctx, kopts, k, log); err != nil {
+		t.Fatalf("checkKafka = %v, want to wait until the context ends", err)
+	}
+	if !strings.Contains(logs.String(), "kafka brokers unreachable") {
+		t.Errorf("no warning while waiting for the brokers; logs:\n%s", logs.String())
 	}
 }
 

@@ -93,6 +93,28 @@ func (e *GraphError) Error() string {
 	return b.String()
 }
 
+// Summary is the error without Facebook's free text (message, user title, user message): HTTP status, code,
+// subcode, type and fbtrace_id. Facebook's texts may echo the request — event_source_url, client_ip_address and
+// other customer data in clear — so logs carry Summary, never Error; Error (with the text) goes where the record
+// itself already is, the DLQ's capi-error header.
+func (e *GraphError) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "graph api: HTTP %d", e.HTTPStatus)
+	if e.Code != 0 {
+		fmt.Fprintf(&b, ", code %d", e.Code)
+		if e.Subcode != 0 {
+			fmt.Fprintf(&b, "/%d", e.Subcode)
+		}
+	}
+	if e.Type != "" {
+		fmt.Fprintf(&b, " (%s)", e.Type)
+	}
+	if e.FBTraceID != "" {
+		fmt.Fprintf(&b, " [fbtrace_id %s]", e.FBTraceID)
+	}
+	return b.String()
+}
+
 // Class classifies the error. Rules are applied in this order, first match wins:
 //
 //  1. misconfiguration codes (190, 102, 104, 3, 10, 200–299, 100/33, 803, 2500, 2635) and appsecret_proof
@@ -109,7 +131,7 @@ func (e *GraphError) Error() string {
 // indistinguishable by code from an invalid event, and bisecting them would dump the stream into the DLQ.
 func (e *GraphError) Class() Class {
 	switch {
-	case isMisconfiguredCode(e.Code, e.Subcode) || strings.Contains(strings.ToLower(e.Message), "appsecret_proof"):
+	case isMisconfiguredCode(e.Code, e.Subcode) || e.isAppSecretProofError():
 		return Misconfigured
 	case isThrottleCode(e.Code):
 		return Throttled
@@ -130,6 +152,14 @@ func (e *GraphError) Class() Class {
 	default:
 		return Misconfigured
 	}
+}
+
+// isAppSecretProofError recognises Meta's "Invalid appsecret_proof" answer: a bare code 100 without an event
+// subcode. The text is only consulted for that exact shape, so a 5xx or an event rejection whose message happens
+// to echo the request query is never mistaken for a misconfiguration.
+func (e *GraphError) isAppSecretProofError() bool {
+	return e.Code == 100 && e.Subcode == 0 && !e.IsTransient && e.HTTPStatus < 500 &&
+		strings.Contains(strings.ToLower(e.Message), "appsecret_proof")
 }
 
 func isMisconfiguredCode(code, subcode int) bool {
@@ -167,8 +197,12 @@ type MisconfiguredError struct {
 	Err         *GraphError
 }
 
+// Error names the destination and the Graph error's Summary, not Facebook's text: this error is logged.
 func (e *MisconfiguredError) Error() string {
-	return fmt.Sprintf("capi: destination %q misconfigured: %v", e.Destination, e.Err)
+	if e.Err == nil {
+		return fmt.Sprintf("capi: destination %q misconfigured", e.Destination)
+	}
+	return fmt.Sprintf("capi: destination %q misconfigured: %s", e.Destination, e.Err.Summary())
 }
 
 func (e *MisconfiguredError) Unwrap() error { return e.Err }

@@ -165,3 +165,22 @@ func TestClassString(t *testing.T) {
 		}
 	}
 }
+
+func TestAppSecretProofTextOnlyForBareCode100(t *testing.T) {
+	tests := []struct {
+		name string
+		err  GraphError
+		want Class
+	}{
+		{"invalid proof", GraphError{HTTPStatus: 400, Code: 100, Message: "Invalid appsecret_proof provided in the API argument"}, Misconfigured},
+		{"5xx echoing the query", GraphError{HTTPStatus: 500, Code: 2, IsTransient: true, Message: "error for ?appsecret_proof=…"}, Transient},
+		{"event rejection echoing the query", GraphError{HTTPStatus: 400, Code: 100, Subcode: 2804019, Message: "bad param, appsecret_proof=…"}, EventRejected},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.Class(); got != tc.want {
+				t.Fatalf("Class() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

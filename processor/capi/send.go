@@ -112,7 +112,7 @@ func (c *Client) deliver(ctx context.Context, items []Item, idx []int, res *Resu
 		switch o.class {
 		case Misconfigured:
 			c.log.Error().Int("http_status", o.graph.HTTPStatus).Int("code", o.graph.Code).Int("subcode", o.graph.Subcode).
-				Str("type", o.graph.Type).Str("fbtrace_id", o.graph.FBTraceID).Str("error", o.graph.Message).
+				Str("type", o.graph.Type).Str("fbtrace_id", o.graph.FBTraceID).
 				Msg("graph api destination misconfigured: delivery stopped")
 			return idx, nil, &MisconfiguredError{Destination: c.name, Err: o.graph}
 		case EventRejected, Unclassified:
@@ -194,7 +194,12 @@ func (c *Client) retryLog(o outcome, events int, wait time.Duration) {
 		ev = ev.Int("http_status", o.graph.HTTPStatus).Int("code", o.graph.Code).Int("subcode", o.graph.Subcode).
 			Str("fbtrace_id", o.graph.FBTraceID)
 	}
-	ev.Err(o.err).Msg("graph api call failed: retrying")
+	if o.graph != nil {
+		ev = ev.Str("error", o.graph.Summary()) // Facebook's text may echo customer data: never logged
+	} else {
+		ev = ev.Err(o.err) // transport errors: no URL (stripURL), no body
+	}
+	ev.Msg("graph api call failed: retrying")
 	c.retryObserved(o.class.String())
 }
 

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/capi-connector/capi-connector/config"
+)
+
+// invalidYAML has one problem per area (destination, kafka TLS, SASL, graph) and a secret that must never be printed.
+const invalidYAML = `kafka:
+  brokers: [localhost:9092]
+  topics: [events]
+  dlq_topic: events
+  tls: {enabled: true, cert_file: /nonexistent/client.pem}
+  sasl: {mechanism: SCRAM, username: capi, password: sasl-secret-in-file}
+graph:
+  url: "graph.facebook.com"
+destinations:
+  - name: shop
+    pixel_id: "12ab"
+    access_token: EAAB-token-in-file
+    batch: {max_events: 5000}
+`
+
+// check-config prints every problem with its key and its fix and exits non-zero; run refuses to start on the same
+// configuration with the same lines; neither prints a secret.
+func TestCheckConfigAndRunReportEveryProblem(t *testing.T) {
+	path := writeYAML(t, invalidYAML)
+	cfg, err := config.Load(path, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	problems, _ := cfg.Check()
+	if len(problems) < 5 {
+		t.Fatalf("the fixture should have at least 5 problems, config.Check found %d: %v", len(problems), problems)
+	}
+	keys := map[string]bool{}
+	for _, p := range problems {
+		keys[p.Key] = true
+	}
+	for _, k := range []string{"kafka.dlq_topic", "kafka.tls.key_file", "kafka.sasl.mechanism", "graph.url",
+		"destinations[0].pixel_id", "destinations[0].batch.max_events"} {
+		if !keys[k] {
+			t.Errorf("config.Check did not report %s (got %v)", k, problems)
+		}
+	}
+
+	for _, cmd := range []string{"check-config", "run"} {
+		t.Run(cmd, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := realMain([]string{cmd, "--config", path}, strings.NewReader(""), &out, &errOut)
+			if code != exitConfig {
+				t.Errorf("exit status %d, want %d (invalid configuration)", code, exitConfig)
+			}
+			all := out.String() + errOut.String()
+			lines := strings.Split(all, "\n")
+			for _, p := range problems {
+				found := false
+				for _, l := range lines {
+					// One line per problem carries the key, the message and the fix together.
+					if strings.Contains(l, p.Key+": "+p.Message) && strings.Contains(l, "(fix: "+p.Fix+")") {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no line reports %q with its fix %q; output:\n%s", p.Key, p.Fix, all)
+				}
+			}
+			for _, secret := range []string{"sasl-secret-in-file", "EAAB-token-in-file"} {
+				if strings.Contains(all, secret) {
+					t.Errorf("output contains the secret %q", secret)
+				}
+			}
+			if strings.Contains(all, "configuration OK") || strings.Contains(all, "starting") {
+				t.Errorf("%s went on despite the problems:\n%s", cmd, all)
+			}
+		})
+	}
+}
+
+// A valid configuration passes check-config with exit 0, and its warnings are still shown.
+func TestCheckConfigValidPrintsWarnings(t *testing.T) {
+	path := writeYAML(t, `kafka:
+  brokers: [localhost:9092]
+  topics: [events]
+  dlq_topic: events.dlq
+graph: {url: "https://graph.facebook.com"}
+destinations:
+  - {name: shop, pixel_id: "1234567890", test_event_code: TEST123}
+`)
+	t.Setenv("CAPI_DEST_SHOP_ACCESS_TOKEN", "EAAB-token-from-env")
+	var out, errOut bytes.Buffer
+	if code := realMain([]string{"check-config", "--config", path}, nil, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "configuration OK") {
+		t.Errorf("stdout lacks 'configuration OK':\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "warning: destinations[0].test_event_code") {
+		t.Errorf("the test_event_code warning is not shown for a valid configuration:\n%s", out.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "EAAB-token-from-env") {
+		t.Error("output contains the access token")
+	}
+}
+
+// A YAML key that does not exist (a typo) is reported by check-config with its line, not silently ignored.
+func TestCheckConfigUnknownKey(t *testing.T) {
+	path := writeYAML(t, "kafka:\n  brokers: [localhost:9092]\n  dlq_topik: x\n")
+	var out, errOut bytes.Buffer
+	if code := realMain([]string{"check-config", "--config", path}, nil, &out, &errOut); code != exitConfig {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitConfig, out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String(), path+":3") || !strings.Contains(errOut.String(), "dlq_topik") {
+		t.Errorf("the unknown key is not reported with its file and line:\n%s", errOut.String())
+	}
+	_ = os.Remove(path)
+}

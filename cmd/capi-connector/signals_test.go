@@ -1,0 +1,229 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/schema/sample"
+)
+
+// proc is the connector binary running as a subprocess.
+type proc struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+func startBinary(t *testing.T, bin string, env map[string]string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "run")
+	// Only what the connector needs: no CAPI_* variable of the test's own environment leaks in.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &proc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("connector output:\n%s", p.stderr.String())
+		}
+	})
+	return p
+}
+
+// wait returns the exit status, failing the test if the process has not exited within timeout.
+func (p *proc) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("the connector did not exit within %s", timeout)
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	return 0
+}
+
+// SIGTERM and a second signal, against the real binary: kfake runs in the test process (the subprocess reaches it
+// over TCP) and the Graph simulator over HTTP; the connector is configured by CAPI_* variables only.
+func TestSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "capi-connector")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	setup := func(t *testing.T, n int) (opsNames, []kgo.Opt, *capitest.Server, map[string]string, map[int32]map[int64]string) {
+		names := newOpsNames(t)
+		c := newOpsCluster(t, names, 3)
+		kopts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+		sim, simURL := newOpsSim(t)
+		events := deliverable(21, n)
+		ids := map[string]string{}
+		for _, ev := range events {
+			ids[string(ev.Value)] = ev.EventID
+		}
+		env := map[string]string{
+			"CAPI_KAFKA_BROKERS": strings.Join(c.ListenAddrs(), ","), "CAPI_KAFKA_TOPIC": names.topic,
+			"CAPI_KAFKA_GROUP": names.group, "CAPI_DLQ_TOPIC": names.dlq, "CAPI_KAFKA_SESSION_TIMEOUT": "10s",
+			"CAPI_GRAPH_URL": simURL, "CAPI_PIXEL_ID": opsPixel, "CAPI_ACCESS_TOKEN": opsToken,
+			"CAPI_CONSENT_CATEGORY": sample.ConsentCategory, "CAPI_DEFAULT_PHONE_REGION": "FR",
+			"CAPI_BATCH_MAX_EVENTS": "100", "CAPI_BATCH_LINGER": "20ms", "CAPI_METRICS_ADDR": "127.0.0.1:0",
+			"CAPI_LOG_LEVEL": "info", "CAPI_BATCH_MAX_IN_FLIGHT": "2", "CAPI_MAX_IN_FLIGHT_RECORDS": "1000",
+		}
+		// A steady, not instant, flow: about 1000 events/s.
+		if err := sim.SetFaults(capitest.Faults{Latency: 100 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		// Where each event sits, to check commits against deliveries.
+		pos := map[int32]map[int64]string{}
+		cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.DefaultProduceTopic(names.topic))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		recs := make([]*kgo.Record, len(events))
+		for i, ev := range events {
+			recs[i] = &kgo.Record{Key: ev.Key, Value: ev.Value}
+		}
+		for _, r := range cl.ProduceSync(t.Context(), recs...) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			if pos[r.Record.Partition] == nil {
+				pos[r.Record.Partition] = map[int64]string{}
+			}
+			pos[r.Record.Partition][r.Record.Offset] = ids[string(r.Record.Value)]
+		}
+		return names, kopts, sim, env, pos
+	}
+	// noCommitPastUndelivered is the delivery contract seen from outside: every record below a committed offset
+	// was accepted by Graph.
+	noCommitPastUndelivered := func(t *testing.T, committed map[int32]int64, pos map[int32]map[int64]string, accepted map[string]int) {
+		t.Helper()
+		for part, off := range committed {
+			for o := int64(0); o < off; o++ {
+				if accepted[pos[part][o]] == 0 {
+					t.Fatalf("partition %d committed at %d past undelivered offset %d", part, off, o)
+				}
+			}
+		}
+	}
+
+	t.Run("SIGTERM drains, commits and exits 0", func(t *testing.T) {
+		names, kopts, sim, env, pos := setup(t, 6000)
+		env["CAPI_SHUTDOWN_TIMEOUT"] = "10s"
+		p := startBinary(t, bin, env)
+		waitFor(t, 20*time.Second, "deliveries at full speed", func() bool { return len(sim.EventIDs()) > 300 })
+		sent := time.Now()
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := p.wait(t, 15*time.Second); code != exitOK {
+			t.Fatalf("exit status %d after SIGTERM, want 0", code)
+		}
+		took := time.Since(sent)
+		accepted := sim.EventIDs()
+		committed := opsCommitted(t, kopts, names.group, names.topic)
+		noCommitPastUndelivered(t, committed, pos, accepted)
+		// A clean drain leaves nothing acknowledged-but-uncommitted: every accepted event is below the commit.
+		for part, offs := range pos {
+			for o, id := range offs {
+				if accepted[id] > 0 && o >= committed[part] {
+					t.Fatalf("event at %d/%d was delivered but the drain did not commit it (committed %d)", part, o, committed[part])
+				}
+			}
+		}
+		if len(accepted) >= 6000 {
+			t.Log("everything was delivered before the signal; the drain had little to do")
+		}
+		if !strings.Contains(p.stderr.String(), "draining") {
+			t.Error("no drain announced in the output")
+		}
+		t.Logf("drained and exited %s after SIGTERM with %d of 6000 delivered", took.Round(time.Millisecond), len(accepted))
+
+		// A restart resumes exactly at the commit: the rest is delivered, nothing twice.
+		p2 := startBinary(t, bin, env)
+		waitFor(t, 30*time.Second, "the rest to be delivered and committed", func() bool {
+			return len(sim.EventIDs()) == 6000 && reached(opsCommitted(t, kopts, names.group, names.topic), ends(pos))
+		})
+		_ = p2.cmd.Process.Signal(syscall.SIGTERM)
+		if code := p2.wait(t, 15*time.Second); code != exitOK {
+			t.Errorf("second run exit status %d, want 0", code)
+		}
+		if d := sim.Stats().DuplicateEvents; d != 0 {
+			t.Errorf("%d events delivered twice across a graceful restart", d)
+		}
+	})
+
+	t.Run("second signal exits 130 without committing unacknowledged work", func(t *testing.T) {
+		names, kopts, sim, env, pos := setup(t, 6000)
+		env["CAPI_SHUTDOWN_TIMEOUT"] = "30s"
+		p := startBinary(t, bin, env)
+		waitFor(t, 20*time.Second, "first deliveries and commits", func() bool {
+			return len(sim.EventIDs()) > 300 && len(opsCommitted(t, kopts, names.group, names.topic)) > 0
+		})
+		// Graph hangs: batches stay in flight, unacknowledged.
+		if err := sim.SetFaults(capitest.Faults{Latency: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		waitFor(t, 5*time.Second, "the drain to start", func() bool { return strings.Contains(p.stderr.String(), "draining") })
+		select {
+		case <-p.done:
+			t.Fatal("exited on the first signal although batches were stuck: the drain should wait")
+		case <-time.After(300 * time.Millisecond):
+		}
+		sent := time.Now()
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		if code := p.wait(t, 3*time.Second); code != 130 {
+			t.Fatalf("exit status %d after a second signal, want 130", code)
+		}
+		if took := time.Since(sent); took > 2*time.Second {
+			t.Errorf("exited %s after the second signal, want at once", took)
+		}
+		noCommitPastUndelivered(t, opsCommitted(t, kopts, names.group, names.topic), pos, sim.EventIDs())
+		if !strings.Contains(p.stderr.String(), "second signal") {
+			t.Error("the immediate exit is not announced")
+		}
+	})
+}
+
+func ends(pos map[int32]map[int64]string) map[int32]int64 {
+	out := map[int32]int64{}
+	for p, offs := range pos {
+		out[p] = int64(len(offs))
+	}
+	return out
+}
