@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
+	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -29,15 +31,30 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	brokers := fs.String("brokers", "", "bootstrap address of a real Kafka broker (test/kafka/start.sh); default: kfake")
 	verbose := fs.Bool("verbose", false, "show the connector's warnings and errors on stderr")
-	// Hidden: the child process of the environment, and the in-process variant and tiny sizes of the smoke test.
-	serveEnv := fs.Bool("serve-env", false, "")
-	inProcess := fs.Bool("in-process", false, "")
-	tiny := fs.Bool("tiny", false, "")
+	heapProfile := fs.String("heapprofile", "", "write a heap profile taken half way through the backlog part to this file")
+	parts := fs.String("parts", "", "comma-separated parts to run ("+strings.Join(bench.PartNames, ",")+"); default all")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run (this process: the connector, not the broker) to this file")
+	// Internal: the environment's child process, the smoke test's variant, and knobs for A/B comparisons.
+	serveEnv := fs.Bool("serve-env", false, "(internal) serve the broker and simulator for a parent bench on stdin/stdout")
+	inProcess := fs.Bool("in-process", false, "(internal) run broker and simulator in this process (their memory counts in the RSS)")
+	tiny := fs.Bool("tiny", false, "(internal) smoke-test sizes: every part in a few seconds, figures meaningless")
+	workers := fs.Int("workers", 0, "(internal) transform workers of the runtime (default GOMAXPROCS)")
+	trace := fs.Bool("trace", false, "(internal) log end-to-end progress every 100ms")
+	backlogEvents := fs.Int("backlog-events", 0, "(internal) records of the backlog part")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return usagef("%v", err)
+	}
+	var partList []string
+	if *parts != "" {
+		partList = strings.Split(*parts, ",")
+		for _, p := range partList {
+			if !slices.Contains(bench.PartNames, p) {
+				return usagef("--parts: unknown part %q (want %s)", p, strings.Join(bench.PartNames, ","))
+			}
+		}
 	}
 	var brokerList []string
 	if *brokers != "" {
@@ -53,6 +70,9 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		sizes = bench.Tiny()
 	case *quick:
 		sizes = bench.Quick()
+	}
+	if *backlogEvents > 0 {
+		sizes.BacklogEvents = *backlogEvents
 	}
 	var env bench.Env
 	label := "kfake (separate process)"
@@ -89,6 +109,17 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *verbose {
 		log = newLogger(stderr, "warn", config.LogJSON)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	r := &bench.Runner{Env: env, Sizes: sizes, Broker: label, Progress: stderr,
 		Wire: func(cfg config.Config) (stream.Options, error) {
 			p, err := buildPipeline(cfg)
@@ -97,6 +128,19 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			}
 			return streamOptions(cfg, p, log, nil)
 		}}
+	r.Parts = partList
+	r.Trace = *trace
+	if *workers > 0 {
+		r.Tweak = func(o *stream.Options) { o.Workers = *workers }
+	}
+	if *heapProfile != "" {
+		f, err := os.Create(*heapProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r.HeapProfile = f
+	}
 	res, err := r.Run(ctx)
 	if err != nil {
 		return err

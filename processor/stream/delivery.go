@@ -71,10 +71,18 @@ type destination struct {
 
 	in chan item
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	ready   [][]item
-	closing bool
+	// The batch being filled (cur) and the full batches (ready) are shared with the senders under mu. A partial
+	// batch is handed over only when its linger elapsed AND a sender is free: while every sender is busy it keeps
+	// filling, so a backlog behind slow requests goes out in full batches instead of a queue of linger-sized
+	// fragments (with K requests in flight and 200ms per request, fragments cap throughput far below
+	// K × MaxEvents / 200ms).
+	mu        sync.Mutex
+	cond      *sync.Cond
+	cur       []item
+	curSize   int
+	curOpened time.Time
+	ready     [][]item
+	closing   bool
 
 	misconfigured atomic.Bool
 	wg            sync.WaitGroup
@@ -96,67 +104,104 @@ func (d *destination) stop() { close(d.in) }
 
 func (d *destination) wait() { d.wg.Wait() }
 
+// batch moves items from the input channel into the shared batch, taking the lock once per burst of items rather
+// than once per item, and wakes a free sender when the current batch's linger elapses.
 func (d *destination) batch() {
 	defer d.wg.Done()
-	var (
-		cur   []item
-		size  int
-		timer = time.NewTimer(time.Hour)
-	)
+	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	flush := func() {
-		if len(cur) == 0 {
-			return
-		}
-		d.mu.Lock()
-		d.ready = append(d.ready, cur)
-		d.cond.Signal()
-		d.mu.Unlock()
-		cur, size = nil, 0
-		timer.Stop()
-	}
 	for {
 		select {
 		case it, ok := <-d.in:
-			if !ok {
-				flush()
-				d.mu.Lock()
+			closed, opened := !ok, false
+			d.mu.Lock()
+			if ok {
+				opened = d.addLocked(it)
+			drain:
+				for range 1024 {
+					select {
+					case it, ok := <-d.in:
+						if !ok {
+							closed = true
+							break drain
+						}
+						opened = d.addLocked(it) || opened
+					default:
+						break drain
+					}
+				}
+			}
+			if closed {
 				d.closing = true
 				d.cond.Broadcast()
-				d.mu.Unlock()
+			}
+			d.mu.Unlock()
+			if closed {
+				timer.Stop()
 				return
 			}
-			if len(cur) > 0 && size+len(it.JSON)+1 > d.opts.MaxBytes {
-				flush()
-			}
-			if len(cur) == 0 {
-				cur = make([]item, 0, min(d.opts.MaxEvents, 256))
+			if opened {
 				timer.Reset(d.opts.Linger)
 			}
-			cur = append(cur, it)
-			size += len(it.JSON) + 1
-			if len(cur) >= d.opts.MaxEvents {
-				flush()
-			}
 		case <-timer.C:
-			flush()
+			d.mu.Lock()
+			if len(d.cur) > 0 {
+				d.cond.Signal()
+			}
+			d.mu.Unlock()
 		}
 	}
 }
 
+// addLocked appends it to the current batch and seals the batch when it is full; it reports whether it opened a
+// new batch (whose linger then starts).
+func (d *destination) addLocked(it item) bool {
+	n := len(it.JSON) + 1
+	if len(d.cur) > 0 && d.curSize+n > d.opts.MaxBytes {
+		d.sealLocked()
+	}
+	opened := false
+	if len(d.cur) == 0 {
+		d.cur = make([]item, 0, min(d.opts.MaxEvents, 256))
+		d.curOpened = time.Now()
+		opened = true
+	}
+	d.cur = append(d.cur, it)
+	d.curSize += n
+	if len(d.cur) >= d.opts.MaxEvents {
+		d.sealLocked()
+	}
+	return opened
+}
+
+func (d *destination) sealLocked() {
+	d.ready = append(d.ready, d.cur)
+	d.cur, d.curSize = nil, 0
+	d.cond.Signal()
+}
+
+// next blocks until a sender has work: a full batch, else the current batch once its linger elapsed (or the input
+// closed). It returns nil when the input is closed and everything was handed out.
 func (d *destination) next() []item {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for len(d.ready) == 0 && !d.closing {
+	for {
+		if len(d.ready) > 0 {
+			b := d.ready[0]
+			d.ready[0] = nil
+			d.ready = d.ready[1:]
+			return b
+		}
+		if len(d.cur) > 0 && (d.closing || time.Since(d.curOpened) >= d.opts.Linger) {
+			b := d.cur
+			d.cur, d.curSize = nil, 0
+			return b
+		}
+		if d.closing {
+			return nil
+		}
 		d.cond.Wait()
 	}
-	if len(d.ready) == 0 {
-		return nil
-	}
-	b := d.ready[0]
-	d.ready[0] = nil
-	d.ready = d.ready[1:]
-	return b
 }
 
 func (d *destination) send(ctx context.Context) {
@@ -183,8 +228,18 @@ func (d *destination) deliver(ctx context.Context, b []item) {
 	for {
 		d.stats.Batches.Add(1)
 		res, err := d.client.Send(ctx, items)
+		// Counted before acknowledging (a commit never runs ahead of the counters), one lock per match-key
+		// combination rather than one per event.
+		var byKeys [1 << len(processor.MatchKeyNames)]int64
 		for _, i := range res.Delivered {
-			d.stats.delivered(d.name, 1, b[i].keys)
+			byKeys[int(b[i].keys)&(len(byKeys)-1)]++ // bits without a name are not counted anyway
+		}
+		for k, n := range byKeys {
+			if n > 0 {
+				d.stats.delivered(d.name, n, processor.MatchKeys(k))
+			}
+		}
+		for _, i := range res.Delivered {
 			b[i].entry.ack()
 		}
 		for _, r := range res.Rejected {

@@ -130,18 +130,27 @@ func (p *partition) close() {
 	p.recs, p.head = nil, 0
 }
 
-// inflight counts records registered and not done, across partitions, and wakes the poll loop when room frees.
+// inflight counts records registered and not done, across partitions, wakes the poll loop when room frees and
+// the commit loop when nothing is left in flight.
 type inflight struct {
 	n     atomic.Int64
 	space chan struct{}
+	idle  chan struct{}
 }
 
-func newInflight() *inflight { return &inflight{space: make(chan struct{}, 1)} }
+func newInflight() *inflight {
+	return &inflight{space: make(chan struct{}, 1), idle: make(chan struct{}, 1)}
+}
 
 func (f *inflight) add() { f.n.Add(1) }
 
 func (f *inflight) done() {
-	f.n.Add(-1)
+	if f.n.Add(-1) == 0 {
+		select {
+		case f.idle <- struct{}{}:
+		default:
+		}
+	}
 	select {
 	case f.space <- struct{}{}:
 	default:

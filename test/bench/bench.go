@@ -19,6 +19,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,10 @@ type LatencyResult struct {
 	Bound    float64 `json:"bound_eps"`
 	Measured float64 `json:"measured_eps"`
 	Ratio    float64 `json:"ratio"`
+	// EventsPerRequest and RequestMillis (HTTP round trip, the simulator's latency included) explain a low ratio:
+	// partial batches, or time spent outside the simulated latency.
+	EventsPerRequest float64 `json:"events_per_request"`
+	RequestMillis    float64 `json:"request_ms"`
 }
 
 // Runner runs the parts against one Env.
@@ -126,6 +131,14 @@ type Runner struct {
 	Sizes    Sizes
 	Broker   string    // label for the report
 	Progress io.Writer // one line per step; nil for none
+	// Parts selects parts by name ("e2e" covers 1 and 2, "transform", "latency", "backlog"); empty runs all.
+	Parts []string
+	// Tweak, when set, adjusts the runtime options of every connector the benchmark starts (A/B comparisons).
+	Tweak func(*stream.Options)
+	// Trace logs the end-to-end progress every 100ms.
+	Trace bool
+	// HeapProfile, when set, receives a heap profile taken when half of the backlog is done.
+	HeapProfile io.Writer
 
 	seq atomic.Int64
 	id  string
@@ -141,20 +154,22 @@ const (
 func (b *Runner) Run(ctx context.Context) (Result, error) {
 	b.id = fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
 	res := Result{Sizes: b.Sizes.Name, Broker: b.Broker, Events: b.Sizes.Events, GoMaxProcs: runtime.GOMAXPROCS(0)}
-	if err := b.consumeAndE2E(ctx, &res); err != nil {
-		return res, err
-	}
-	if err := b.transform(&res); err != nil {
-		return res, err
-	}
-	if err := b.latencyBound(ctx, &res); err != nil {
-		return res, err
-	}
-	if err := b.backlog(ctx, &res); err != nil {
-		return res, err
+	for _, p := range []struct {
+		name string
+		run  func(context.Context, *Result) error
+	}{{"e2e", b.consumeAndE2E}, {"transform", b.transform}, {"latency", b.latencyBound}, {"backlog", b.backlog}} {
+		if len(b.Parts) > 0 && !slices.Contains(b.Parts, p.name) {
+			continue
+		}
+		if err := p.run(ctx, &res); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
+
+// PartNames are the names Runner.Parts accepts.
+var PartNames = []string{"e2e", "transform", "latency", "backlog"}
 
 func (b *Runner) logf(format string, args ...any) {
 	if b.Progress != nil {
@@ -253,6 +268,9 @@ func (b *Runner) start(cfg config.Config, tweak func(*stream.Options)) (*connect
 	}
 	ff := &firstFetch{}
 	opts.ConsumerOpts = append(opts.ConsumerOpts, kgo.WithHooks(ff))
+	if b.Tweak != nil {
+		b.Tweak(&opts)
+	}
 	if tweak != nil {
 		tweak(&opts)
 	}
@@ -381,7 +399,15 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 	}
 	ctx2, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	doneAt, err := c.waitCommitted(ctx2, topic, filled.End, nil)
+	var lastTrace time.Time
+	doneAt, err := c.waitCommitted(ctx2, topic, filled.End, func() {
+		if b.Trace && time.Since(lastTrace) > 100*time.Millisecond {
+			lastTrace = time.Now()
+			d, r := outcomes(c.r.Stats())
+			b.logf("  t=%4dms consumed %6d delivered %6d rejected %6d in flight %6d batches %d", time.Since(c.ff.time()).Milliseconds(),
+				c.r.Stats().Consumed.Load(), d, r, c.r.InFlight(), c.r.Stats().Batches.Load())
+		}
+	})
 	if err != nil {
 		_ = c.stop()
 		return fmt.Errorf("end to end: %w", err)
@@ -413,7 +439,7 @@ func (b *Runner) setSim(ctx context.Context, latency time.Duration) error {
 }
 
 // transform is part 3: the pipeline alone, on one goroutine.
-func (b *Runner) transform(res *Result) error {
+func (b *Runner) transform(_ context.Context, res *Result) error {
 	opts, err := b.Wire(b.config("transform"))
 	if err != nil {
 		return err
@@ -468,14 +494,15 @@ type requestLog struct {
 type completion struct {
 	at     time.Time
 	events int
+	dur    time.Duration
 }
 
-func (l *requestLog) Request(_, outcome string, _ int, _ time.Duration, events int) {
+func (l *requestLog) Request(_, outcome string, _ int, dur time.Duration, events int) {
 	if outcome != "ok" {
 		return
 	}
 	l.mu.Lock()
-	l.done = append(l.done, completion{time.Now(), events})
+	l.done = append(l.done, completion{time.Now(), events, dur})
 	l.mu.Unlock()
 }
 
@@ -483,20 +510,23 @@ func (l *requestLog) Retry(string, string) {}
 
 // steadyRate is the delivery rate between the end of the first round of k requests and the end of the
 // second-to-last round: ramp-up (the first fetch, the first batches filling) and the tail are excluded.
-func (l *requestLog) steadyRate(k int) (float64, error) {
+func (l *requestLog) steadyRate(k int) (rate float64, meanEvents float64, meanDur time.Duration, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	d := slices.Clone(l.done)
 	slices.SortFunc(d, func(a, b completion) int { return a.at.Compare(b.at) })
 	if len(d) < 2*k+1 {
-		return 0, fmt.Errorf("only %d requests completed; %d needed to see a steady state", len(d), 2*k+1)
+		return 0, 0, 0, fmt.Errorf("only %d requests completed; %d needed to see a steady state", len(d), 2*k+1)
 	}
 	first, last := k-1, len(d)-k-1
 	events := 0
+	var total time.Duration
 	for _, c := range d[first+1 : last+1] {
 		events += c.events
+		total += c.dur
 	}
-	return float64(events) / d[last].at.Sub(d[first].at).Seconds(), nil
+	n := last - first
+	return float64(events) / d[last].at.Sub(d[first].at).Seconds(), float64(events) / float64(n), total / time.Duration(n), nil
 }
 
 // latencyBound is part 4.
@@ -540,12 +570,13 @@ func (b *Runner) latencyBound(ctx context.Context, res *Result) error {
 		if _, err := b.account(ctx, c, cfg.Kafka.DLQTopic, sum(filled.End)); err != nil {
 			return fmt.Errorf("latency-bound K=%d: %w", k, err)
 		}
-		rate, err := log.steadyRate(k)
+		rate, perReq, dur, err := log.steadyRate(k)
 		if err != nil {
 			return fmt.Errorf("latency-bound K=%d: %w", k, err)
 		}
 		bound := float64(k*batch) / b.Sizes.LatencyDelay.Seconds()
-		lr := LatencyResult{K: k, Bound: bound, Measured: rate, Ratio: rate / bound}
+		lr := LatencyResult{K: k, Bound: bound, Measured: rate, Ratio: rate / bound, EventsPerRequest: perReq,
+			RequestMillis: float64(dur.Microseconds()) / 1000}
 		res.Latency = append(res.Latency, lr)
 		switch k {
 		case 1:
@@ -555,7 +586,8 @@ func (b *Runner) latencyBound(ctx context.Context, res *Result) error {
 		case 16:
 			res.LatencyRatioK16 = lr.Ratio
 		}
-		b.logf("latency-bound K=%d: %.0f events/s of a %.0f bound (%.2f)", k, rate, bound, lr.Ratio)
+		b.logf("latency-bound K=%d: %.0f events/s of a %.0f bound (%.2f); %.0f events and %.1f ms per request", k, rate, bound,
+			lr.Ratio, perReq, lr.RequestMillis)
 	}
 	return nil
 }
@@ -589,6 +621,9 @@ func (b *Runner) backlog(ctx context.Context, res *Result) error {
 		}
 		if d, r := outcomes(c.r.Stats()); d+r >= produced/2 {
 			half = time.Now()
+			if b.HeapProfile != nil {
+				_ = pprof.Lookup("heap").WriteTo(b.HeapProfile, 0)
+			}
 		}
 	}
 	ctx2, cancel := context.WithTimeout(ctx, 30*time.Minute)
