@@ -17,10 +17,29 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+# On kfake, whatever CAPI_TEST_BROKERS the calling shell has.
 test-unit:
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	env -u CAPI_TEST_BROKERS $(GO) test -race -count=1 -timeout 20m $(PKGS)
 
-test: lint test-unit
+# The end-to-end suite (./test/...) again, on a real Apache Kafka broker: test/kafka/start.sh fetches Kafka from
+# Maven Central once (cached outside the repo), starts a single-node KRaft broker on loopback and prints its
+# address; stop.sh removes it whatever happens (trap). A private state file keeps a broker started by hand out of
+# this run: the broker fault tests kill and restart the broker the state file names.
+E2E_PKGS := ./test/...
+
+test-kafka:
+	@set -eu; \
+	export CAPI_KAFKA_STATE="$${TMPDIR:-/tmp}/capi-kafka-make-$$$$.state"; \
+	trap 'test/kafka/stop.sh' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	if ! out=$$(test/kafka/start.sh); then \
+		echo "make test-kafka: FAILED: could not start Apache Kafka for the real-broker suite (needs Java 17+, and Maven once to fetch the jars; see test/kafka/README.md)" >&2; \
+		exit 1; \
+	fi; \
+	addr=$$(printf '%s\n' "$$out" | tail -n 1); \
+	echo "make test-kafka: end-to-end suite against Apache Kafka at $$addr"; \
+	CAPI_TEST_BROKERS=$$addr $(GO) test -race -count=1 -timeout 10m $(E2E_PKGS)
+
+test: lint test-unit test-kafka
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./processor/...

@@ -62,7 +62,16 @@ func realBroker() bool { return os.Getenv(BrokersEnv) != "" }
 func newEnv(t testing.TB, partitions int32) *env {
 	t.Helper()
 	n := topicSeq.Add(1)
-	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	// A real broker accepts topic names of at most 249 characters from [a-zA-Z0-9._-] (kfake accepts anything).
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			return r
+		}
+		return '-'
+	}, t.Name())
+	if len(name) > 180 {
+		name = name[:180]
+	}
 	e := &env{
 		t:     t,
 		topic: fmt.Sprintf("e2e-%s-%d-%d", name, time.Now().UnixNano()%1e6, n),

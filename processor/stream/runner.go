@@ -342,6 +342,7 @@ func (r *Runner) Abort() {
 	r.aborted.Store(true)
 	r.commitMu.Lock() // wait for a commit in progress; none starts after this
 	r.commitMu.Unlock()
+	r.hardCancel() // stop in-flight Graph requests and DLQ retries now, as a crash would
 	r.abort()
 }
 
@@ -585,6 +586,9 @@ func (r *Runner) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[strin
 // onLost closes the partitions without committing: another member may own them already.
 func (r *Runner) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
 	parts := r.take(lost)
+	if len(parts) == 0 {
+		return
+	}
 	r.commitMu.Lock()
 	for _, p := range parts {
 		p.close()
