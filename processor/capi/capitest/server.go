@@ -262,11 +262,22 @@ func (s *Server) takeFaults() (f Faults, poisoned map[string]bool, failNow bool)
 }
 
 func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	traceID := s.cfg.TraceID()
 	f, poisoned, failNow := s.takeFaults()
 	body, bodyErr := readBody(w, r, s.cfg.MaxBodyBytes)
 
-	if f.Latency > 0 && !sleep(r.Context(), f.Latency) {
+	// The answer is computed first and held until Latency has passed since arrival, so the latency a client
+	// sees is Latency (not Latency plus the simulator's own validation time) whenever validation is faster.
+	var (
+		version  string
+		accepted []ReceivedEvent
+		gerr     *graphError
+	)
+	if !f.Disconnect {
+		version, accepted, gerr = s.handle(r, body, bodyErr, f, poisoned, failNow)
+	}
+	if wait := f.Latency - time.Since(arrived); f.Latency > 0 && wait > 0 && !sleep(r.Context(), wait) {
 		s.mu.Lock()
 		s.stats.Requests++
 		s.stats.Abandoned++
@@ -281,8 +292,6 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		disconnect(w)
 		return
 	}
-
-	version, accepted, gerr := s.handle(r, body, bodyErr, f, poisoned, failNow)
 	if gerr != nil {
 		gerr.TraceID = traceID
 		s.countRejected(gerr)
