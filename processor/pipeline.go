@@ -5,9 +5,11 @@
 package processor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/capi-connector/capi-connector/processor/consent"
@@ -103,7 +105,20 @@ type Pipeline struct {
 	dec     Decoder
 	byTopic map[string]Decoder
 	dests   []dest
+	scratch sync.Pool // of *scratch
 }
+
+// scratch is the working memory of one Process call, pooled so that the hot path allocates only what it hands
+// out. Nothing in it outlives the call: Outcome.JSON is a copy, and the event is zeroed before the scratch goes
+// back to the pool (it holds personal data, and a decoder may fill only the fields it has). The server event is
+// not in it: it stays on process's stack, where writing its strings costs no GC write barrier.
+type scratch struct {
+	ev  schema.Event
+	buf []byte // the encoding of the server event
+}
+
+// maxPooledBuf is the largest encoding buffer kept in the pool; a rare huge event does not pin its memory.
+const maxPooledBuf = 64 << 10
 
 type dest struct {
 	cfg     Destination
@@ -118,6 +133,7 @@ func New(dec Decoder, dests []Destination) (*Pipeline, error) {
 		return nil, errors.New("processor: at least one destination is required")
 	}
 	p := &Pipeline{dec: dec}
+	p.scratch.New = func() any { return &scratch{buf: make([]byte, 0, 2048)} }
 	for _, d := range dests {
 		n, err := normalize.New(d.DefaultRegion)
 		if err != nil {
@@ -160,12 +176,13 @@ func (p *Pipeline) Destinations() []Destination {
 // Process runs one record through every destination and appends one Outcome per destination to out. The only
 // error is a transient decoder failure (nothing appended); the caller retries the same record later.
 func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out []Outcome) ([]Outcome, error) {
-	var ev schema.Event
+	sc := p.scratch.Get().(*scratch)
+	defer p.release(sc)
 	dec := p.dec
 	if d, ok := p.byTopic[rec.Topic]; ok {
 		dec = d
 	}
-	if err := dec.Decode(ctx, rec.Value, &ev); err != nil {
+	if err := dec.Decode(ctx, rec.Value, &sc.ev); err != nil {
 		rej := decodeRejection(err)
 		if rej == nil {
 			return out, err
@@ -176,9 +193,17 @@ func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out [
 		return out, nil
 	}
 	for i := range p.dests {
-		out = append(out, p.dests[i].process(&ev, rec, now, i))
+		out = append(out, p.dests[i].process(sc, rec, now, i))
 	}
 	return out, nil
+}
+
+func (p *Pipeline) release(sc *scratch) {
+	sc.ev = schema.Event{}
+	if cap(sc.buf) > maxPooledBuf {
+		return
+	}
+	p.scratch.Put(sc)
 }
 
 func decodeRejection(err error) *reject.Rejection {
@@ -191,7 +216,11 @@ func decodeRejection(err error) *reject.Rejection {
 	return nil
 }
 
-func (d *dest) process(ev *schema.Event, rec Record, now time.Time, idx int) Outcome {
+// process runs the stages after decoding for one destination; the outcome refers to nothing in sc.
+func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome {
+	ev := &sc.ev
+	var event fbevent.Event
+	fb := &event
 	o := Outcome{Destination: idx}
 	if d.filtered(ev.EventName) {
 		o.Filtered = true
@@ -201,8 +230,7 @@ func (d *dest) process(ev *schema.Event, rec Record, now time.Time, idx int) Out
 		o.Rejection = rej
 		return o
 	}
-	var fb fbevent.Event
-	if rej := mapping.Map(ev, mapping.Input{Raw: rec.Value, RecordTime: rec.Timestamp}, d.cfg.Mapping, &fb); rej != nil {
+	if rej := mapping.Map(ev, mapping.Input{Raw: rec.Value, RecordTime: rec.Timestamp}, d.cfg.Mapping, fb); rej != nil {
 		o.Rejection = rej
 		return o
 	}
@@ -214,15 +242,17 @@ func (d *dest) process(ev *schema.Event, rec Record, now time.Time, idx int) Out
 	}
 	var dropped [16]string
 	d.norm.UserData(&fb.UserData, dropped[:0])
-	if rej := eligibility.Check(&fb, now, d.cfg.Rules); rej != nil {
+	if rej := eligibility.Check(fb, now, d.cfg.Rules); rej != nil {
 		o.Rejection = rej
 		return o
 	}
-	if err := fbevent.Validate(&fb, now); err != nil {
+	if err := fbevent.Validate(fb, now); err != nil {
 		o.Rejection = &reject.Rejection{Reason: reject.InvalidEvent, Stage: reject.StageValidate, Detail: err.Error()}
 		return o
 	}
-	o.JSON = fbevent.AppendJSON(make([]byte, 0, 1024), &fb)
+	// Encoded into the pooled buffer, then copied: one exactly sized allocation that the caller owns.
+	sc.buf = fbevent.AppendJSON(sc.buf[:0], fb)
+	o.JSON = bytes.Clone(sc.buf)
 	o.EventID, o.EventName, o.EventTime, o.ActionSource = fb.EventID, fb.EventName, fb.EventTime, fb.ActionSource
 	o.MatchKeys = matchKeys(&fb.UserData)
 	return o

@@ -1,8 +1,10 @@
 package schema
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +79,22 @@ func NewJSONDecoder() *JSONDecoder {
 // Decode resets *ev and fills it from data. On error *ev is reset and the error is a *DecodeError wrapping
 // ErrInvalidJSON or ErrInvalidField. The Event owns all its memory (nothing aliases data or the parser).
 func (d *JSONDecoder) Decode(data []byte, ev *Event) error {
+	return d.decode(data, ev, pathAuto)
+}
+
+// decodePath selects the decoding strategy; only tests ask for anything but pathAuto.
+type decodePath uint8
+
+const (
+	pathAuto decodePath = iota // the single-pass scanner, then fastjson when it declines
+	pathSlow                   // fastjson only
+	pathFast                   // the scanner only: errFastDeclined when it declines
+)
+
+// errFastDeclined is returned under pathFast when the scanner leaves the input to fastjson.
+var errFastDeclined = errors.New("fast path declined")
+
+func (d *JSONDecoder) decode(data []byte, ev *Event, path decodePath) error {
 	*ev = Event{}
 	if !utf8.Valid(data) {
 		return &DecodeError{Offset: int64(firstInvalidUTF8(data)), Reason: "invalid UTF-8", Err: ErrInvalidJSON}
@@ -84,12 +102,26 @@ func (d *JSONDecoder) Decode(data []byte, ev *Event) error {
 	s := d.pool.Get().(*jsonState)
 	defer func() {
 		clear(s.fixes) // they point into ev: do not keep the caller's event alive from the pool
+		s.b = nil      // nor the caller's input
 		// The parser and buffers grow to the largest input they saw; do not keep a huge one alive in the pool.
 		if len(data) <= maxPooledInput {
 			d.pool.Put(s)
 		}
 	}()
 	s.reset()
+	if path != pathSlow {
+		if s.fast(data, ev) {
+			s.finish(ev)
+			return nil
+		}
+		// The scanner met something it leaves to fastjson (an escape, an error, a very deep value): start over,
+		// so that whatever fastjson decides (the event or the precise error) is the answer.
+		*ev = Event{}
+		s.reset()
+		if path == pathFast {
+			return errFastDeclined
+		}
+	}
 	v, err := s.p.ParseBytes(data)
 	if err != nil {
 		return syntaxError(data)
@@ -156,6 +188,15 @@ type jsonState struct {
 	extra, userData, customData []rawRef
 	consent, userConsent, dpo   []span
 
+	// Single-pass scanner state (see fast): the input, the position, and whether it declined.
+	b        []byte
+	i        int
+	declined bool
+	// items[] being scanned: numbers and string spans by element index, moved into Event.Items once the array
+	// is complete and its length known.
+	itemNums  []itemNums
+	itemFixes []itemFix
+
 	amount                float64
 	hasAmount             bool
 	browserIP, browserUA  span
@@ -173,6 +214,8 @@ func (s *jsonState) reset() {
 	s.amount, s.hasAmount = 0, false
 	s.browserIP, s.browserUA = span{}, span{}
 	s.hasBrowserIP, s.hasBrUA, s.hasDeviceIP, s.hasDevUA = false, false, false, false
+	s.i, s.declined = 0, false
+	s.itemNums, s.itemFixes = s.itemNums[:0], s.itemFixes[:0]
 }
 
 func (s *jsonState) fail(field string, sentinel error, reason string) {
@@ -327,9 +370,18 @@ func (s *jsonState) number(v *fastjson.Value, field string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
+	f, ok := parseFloatText(b)
+	if !ok {
+		s.fail(field, ErrInvalidField, "number out of range")
+		return 0, false
+	}
+	return f, true
+}
+
+// parseFloatText parses a number text (JSON number or isDecimalText); ok is false when it does not fit a float64.
+func parseFloatText(b []byte) (float64, bool) {
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		s.fail(field, ErrInvalidField, "number out of range")
 		return 0, false
 	}
 	return f, true
@@ -341,20 +393,29 @@ func (s *jsonState) integer(v *fastjson.Value, field string, truncate bool) (int
 	if !ok {
 		return 0, false
 	}
+	n, problem := parseIntText(b, truncate)
+	if problem != "" {
+		s.fail(field, ErrInvalidField, problem)
+		return 0, false
+	}
+	return n, true
+}
+
+// parseIntText parses an integer from a number text; problem is the value-free reason when it cannot.
+// Non-integral values are refused unless truncate.
+func parseIntText(b []byte, truncate bool) (n int64, problem string) {
 	// Parse integers exactly (float64 would round beyond 2^53); fall back to float for 1.5e3, 2.0 and the like.
 	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-		return n, true
+		return n, ""
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	switch {
 	case err != nil || math.IsInf(f, 0) || math.IsNaN(f) || f >= 0x1p63 || f < -0x1p63:
-		s.fail(field, ErrInvalidField, "integer out of range")
-		return 0, false
+		return 0, "integer out of range"
 	case f != math.Trunc(f) && !truncate:
-		s.fail(field, ErrInvalidField, "want an integer")
-		return 0, false
+		return 0, "want an integer"
 	}
-	return int64(f), true
+	return int64(f), ""
 }
 
 func (s *jsonState) boolean(v *fastjson.Value, field string) (bool, bool) {
@@ -367,11 +428,8 @@ func (s *jsonState) boolean(v *fastjson.Value, field string) (bool, bool) {
 		return false, false
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		switch strings.TrimSpace(string(b)) {
-		case "true":
-			return true, true
-		case "false":
-			return false, true
+		if val, ok := parseBoolText(b); ok {
+			return val, true
 		}
 		s.fail(field, ErrInvalidField, "string is not a boolean")
 		return false, false
@@ -379,6 +437,17 @@ func (s *jsonState) boolean(v *fastjson.Value, field string) (bool, bool) {
 		s.wrongType(field, v, "boolean")
 		return false, false
 	}
+}
+
+// parseBoolText reads "true" or "false" (surrounding spaces allowed).
+func parseBoolText(b []byte) (val, ok bool) {
+	switch strings.TrimSpace(string(b)) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
 }
 
 // object returns v as an object, nil when null or of the wrong type (the latter recorded as an error).
@@ -404,20 +473,7 @@ func (s *jsonState) list(v *fastjson.Value, field string, dst []span) ([]span, b
 		return dst, false
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		for len(b) > 0 {
-			part := b
-			i := indexByte(b, ',')
-			if i >= 0 {
-				part, b = b[:i], b[i+1:]
-			} else {
-				b = nil
-			}
-			part = trimSpaceBytes(part)
-			if len(part) > 0 {
-				dst = append(dst, s.addStr(part))
-			}
-		}
-		return dst, true
+		return s.splitList(b, dst), true
 	case fastjson.TypeArray:
 		arr, _ := v.Array()
 		for _, e := range arr {
@@ -441,6 +497,24 @@ func (s *jsonState) list(v *fastjson.Value, field string, dst []span) ([]span, b
 		s.wrongType(field, v, "array or comma-separated string")
 		return dst, false
 	}
+}
+
+// splitList appends the comma-separated parts of b (trimmed, empties dropped) to dst.
+func (s *jsonState) splitList(b []byte, dst []span) []span {
+	for len(b) > 0 {
+		part := b
+		i := indexByte(b, ',')
+		if i >= 0 {
+			part, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		part = trimSpaceBytes(part)
+		if len(part) > 0 {
+			dst = append(dst, s.addStr(part))
+		}
+	}
+	return dst
 }
 
 func (s *jsonState) trimSpan(sp span) span {
@@ -1095,4 +1169,836 @@ func (sc *syntaxScanner) str() bool {
 		}
 	}
 	return false
+}
+
+// The single-pass scanner.
+//
+// fastjson builds a tree of the whole document before the visitors above read it; for the events the connector
+// sees by the million that tree costs more than everything else the decoder does. fast decodes the common case
+// in one pass straight into the Event instead, and declines (returns false) on anything it does not handle
+// exactly like the fastjson path: a string with an escape sequence or a control character, any syntax that
+// strict RFC 8259 does not allow, nesting deeper than maxFastDepth, and every input the fastjson path would
+// reject with an error. A declined input is decoded again by the fastjson path, from scratch, so the scanner
+// never decides an error and never has to reproduce fastjson's leniencies. What it accepts it must decode to the
+// very Event the fastjson path produces; FuzzJSONFastPath checks that.
+
+// maxFastDepth bounds the nesting the scanner follows (well under fastjson.MaxDepth).
+const maxFastDepth = 64
+
+// itemNums are the non-string fields of one items[] element under construction.
+type itemNums struct {
+	quantity    int64
+	hasQuantity bool
+	price       float64
+	hasPrice    bool
+}
+
+// itemFix is a string of items[item].product, by field number (see productField).
+type itemFix struct {
+	item  int
+	field uint8
+	span
+}
+
+const (
+	prodID uint8 = iota
+	prodName
+	prodCurrency
+	prodCategory1 // …prodCategory1+4 for category_5
+)
+
+func productField(p *Product, f uint8) *string {
+	switch f {
+	case prodID:
+		return &p.ID
+	case prodName:
+		return &p.Name
+	case prodCurrency:
+		return &p.Currency
+	case prodCategory1:
+		return &p.Category1
+	case prodCategory1 + 1:
+		return &p.Category2
+	case prodCategory1 + 2:
+		return &p.Category3
+	case prodCategory1 + 3:
+		return &p.Category4
+	default:
+		return &p.Category5
+	}
+}
+
+// fast decodes data into ev and the state; false means it declined (ev and the state are then to be reset).
+func (s *jsonState) fast(data []byte, ev *Event) bool {
+	s.b, s.i = data, 0
+	for more := s.objStart(); more; more = s.objNext() {
+		k := s.key()
+		if s.declined {
+			return false
+		}
+		switch string(k) {
+		case "event_name":
+			s.fText(&ev.EventName)
+		case "event_id":
+			s.fText(&ev.EventID)
+		case "type":
+			s.fText(&ev.Type)
+		case "url":
+			s.fText(&ev.URL)
+		case "referrer":
+			s.fText(&ev.Referrer)
+		case "value":
+			if f, ok := s.fNumber(); ok {
+				ev.Value, ev.HasValue = f, true
+			}
+		case "amount":
+			if f, ok := s.fNumber(); ok {
+				s.amount, s.hasAmount = f, true
+			}
+		case "currency":
+			s.fText(&ev.Currency)
+		case "id":
+			s.fText(&ev.ID)
+		case "search_term":
+			s.fText(&ev.SearchTerm)
+		case "name":
+			s.fText(&ev.Name)
+		case "category":
+			s.fText(&ev.Category)
+		case "status":
+			s.fText(&ev.Status)
+		case "fbp":
+			s.fText(&ev.FBP)
+		case "fbc":
+			s.fText(&ev.FBC)
+		case "consent_categories":
+			s.consent, _ = s.fList(s.consent)
+		case "items":
+			s.fItems(ev)
+		case "user":
+			if s.fObject() {
+				s.fUser(&ev.User)
+			}
+		case "context":
+			if s.fObject() {
+				s.fContext(&ev.Context)
+			}
+		case "browser":
+			if s.fObject() {
+				s.fBrowser()
+			}
+		case "integrations":
+			if s.fObject() {
+				s.fIntegrations(&ev.Integrations.Facebook)
+			}
+		default:
+			key := s.addStr(k)
+			off := len(s.raw)
+			s.rawValue(0)
+			s.extra = append(s.extra, rawRef{key: key, val: span{off, len(s.raw)}})
+		}
+	}
+	if s.declined {
+		return false
+	}
+	s.ws()
+	return s.i == len(s.b)
+}
+
+func (s *jsonState) fUser(u *User) {
+	for more := s.objStart(); more; more = s.objNext() {
+		switch string(s.key()) {
+		case "id":
+			s.fText(&u.ID)
+		case "email":
+			s.fText(&u.Email)
+		case "phone":
+			s.fText(&u.Phone)
+		case "firstname":
+			s.fText(&u.Firstname)
+		case "lastname":
+			s.fText(&u.Lastname)
+		case "gender":
+			s.fText(&u.Gender)
+		case "birthdate":
+			s.fText(&u.Birthdate)
+		case "city":
+			s.fText(&u.City)
+		case "state":
+			s.fText(&u.State)
+		case "zipcode":
+			s.fText(&u.Zipcode)
+		case "country":
+			s.fText(&u.Country)
+		case "id_sha256":
+			s.fText(&u.SHA256.ID)
+		case "email_sha256":
+			s.fText(&u.SHA256.Email)
+		case "phone_sha256":
+			s.fText(&u.SHA256.Phone)
+		case "firstname_sha256":
+			s.fText(&u.SHA256.Firstname)
+		case "lastname_sha256":
+			s.fText(&u.SHA256.Lastname)
+		case "gender_sha256":
+			s.fText(&u.SHA256.Gender)
+		case "birthdate_sha256":
+			s.fText(&u.SHA256.Birthdate)
+		case "city_sha256":
+			s.fText(&u.SHA256.City)
+		case "state_sha256":
+			s.fText(&u.SHA256.State)
+		case "zipcode_sha256":
+			s.fText(&u.SHA256.Zipcode)
+		case "country_sha256":
+			s.fText(&u.SHA256.Country)
+		case "consent_categories":
+			s.userConsent, _ = s.fList(s.userConsent)
+		default:
+			s.skip(1)
+		}
+	}
+}
+
+func (s *jsonState) fContext(c *Context) {
+	for more := s.objStart(); more; more = s.objNext() {
+		switch string(s.key()) {
+		case "event_timestamp":
+			if n, ok := s.fInteger(true); ok {
+				c.EventTimestamp, c.HasEventTimestamp = n, true
+			}
+		case "event_id":
+			s.fText(&c.EventID)
+		case "page":
+			if !s.fObject() {
+				continue
+			}
+			for more := s.objStart(); more; more = s.objNext() {
+				switch string(s.key()) {
+				case "url":
+					s.fText(&c.Page.URL)
+				case "referrer":
+					s.fText(&c.Page.Referrer)
+				default:
+					s.skip(2)
+				}
+			}
+		case "device":
+			if !s.fObject() {
+				continue
+			}
+			for more := s.objStart(); more; more = s.objNext() {
+				switch string(s.key()) {
+				case "ip":
+					if s.fText(&c.Device.IP) {
+						s.hasDeviceIP = true
+					}
+				case "user_agent":
+					if s.fText(&c.Device.UserAgent) {
+						s.hasDevUA = true
+					}
+				case "cookie":
+					s.fText(&c.Device.Cookie)
+				default:
+					s.skip(2)
+				}
+			}
+		default:
+			s.skip(1)
+		}
+	}
+}
+
+func (s *jsonState) fBrowser() {
+	for more := s.objStart(); more; more = s.objNext() {
+		switch string(s.key()) {
+		case "ip":
+			if sp, ok := s.fTextSpan(); ok && sp.end > sp.off {
+				s.browserIP, s.hasBrowserIP = sp, true
+			}
+		case "user_agent":
+			if sp, ok := s.fTextSpan(); ok && sp.end > sp.off {
+				s.browserUA, s.hasBrUA = sp, true
+			}
+		default:
+			s.skip(1)
+		}
+	}
+}
+
+// fIntegrations reads the first "facebook" member only, like fastjson's Object.Get.
+func (s *jsonState) fIntegrations(f *Facebook) {
+	seen := false
+	for more := s.objStart(); more; more = s.objNext() {
+		if string(s.key()) != "facebook" || seen {
+			s.skip(1)
+			continue
+		}
+		seen = true
+		if s.fObject() {
+			s.fFacebook(f)
+		}
+	}
+}
+
+func (s *jsonState) fFacebook(f *Facebook) {
+	for more := s.objStart(); more; more = s.objNext() {
+		switch string(s.key()) {
+		case "event_name":
+			s.fText(&f.EventName)
+		case "event_id":
+			s.fText(&f.EventID)
+		case "action_source":
+			s.fText(&f.ActionSource)
+		case "fbp":
+			s.fText(&f.FBP)
+		case "fbc":
+			s.fText(&f.FBC)
+		case "opt_out":
+			if b, ok := s.fBool(); ok {
+				f.OptOut, f.HasOptOut = b, true
+			}
+		case "data_processing_options":
+			if s.peek() == '"' {
+				s.decline() // the fastjson path refuses a lone string here
+				continue
+			}
+			var ok bool
+			if s.dpo, ok = s.fList(s.dpo); ok {
+				f.HasDataProcessingOptions = true
+			}
+		case "data_processing_options_country":
+			if n, ok := s.fInteger(false); ok {
+				f.DataProcessingOptionsCountry, f.HasDataProcessingOptionsCountry = n, true
+			}
+		case "data_processing_options_state":
+			if n, ok := s.fInteger(false); ok {
+				f.DataProcessingOptionsState, f.HasDataProcessingOptionsState = n, true
+			}
+		case "user_data":
+			if s.fObject() {
+				s.userData = s.fRawObject(s.userData[:0])
+			}
+		case "custom_data":
+			if s.fObject() {
+				s.customData = s.fRawObject(s.customData[:0])
+			}
+		default:
+			s.skip(3)
+		}
+	}
+}
+
+// fItems reads items: null leaves Event.Items as it is, an array replaces it (as the fastjson path does).
+func (s *jsonState) fItems(ev *Event) {
+	switch s.peek() {
+	case 'n':
+		s.scalar()
+		return
+	case '[':
+	default:
+		s.decline()
+		return
+	}
+	nums, fixes := s.itemNums[:0], s.itemFixes[:0]
+	for more := s.arrStart(); more; more = s.arrNext() {
+		idx := len(nums)
+		nums = append(nums, itemNums{})
+		if s.peek() != '{' {
+			s.decline()
+			break
+		}
+		for more := s.objStart(); more; more = s.objNext() {
+			switch string(s.key()) {
+			case "quantity":
+				if n, ok := s.fInteger(false); ok {
+					nums[idx].quantity, nums[idx].hasQuantity = n, true
+				}
+			case "product":
+				if s.fObject() {
+					fixes = s.fProduct(idx, &nums[idx], fixes)
+				}
+			default:
+				s.skip(2)
+			}
+		}
+	}
+	s.itemNums, s.itemFixes = nums, fixes
+	if s.declined {
+		return
+	}
+	ev.Items = make([]Item, len(nums))
+	for i, n := range nums {
+		it := &ev.Items[i]
+		it.Quantity, it.HasQuantity = n.quantity, n.hasQuantity
+		it.Product.Price, it.Product.HasPrice = n.price, n.hasPrice
+	}
+	for _, f := range fixes {
+		s.fixes = append(s.fixes, strFix{productField(&ev.Items[f.item].Product, f.field), f.span})
+	}
+}
+
+func (s *jsonState) fProduct(idx int, n *itemNums, fixes []itemFix) []itemFix {
+	for more := s.objStart(); more; more = s.objNext() {
+		var field uint8
+		switch string(s.key()) {
+		case "id":
+			field = prodID
+		case "name":
+			field = prodName
+		case "currency":
+			field = prodCurrency
+		case "category_1":
+			field = prodCategory1
+		case "category_2":
+			field = prodCategory1 + 1
+		case "category_3":
+			field = prodCategory1 + 2
+		case "category_4":
+			field = prodCategory1 + 3
+		case "category_5":
+			field = prodCategory1 + 4
+		case "price":
+			if f, ok := s.fNumber(); ok {
+				n.price, n.hasPrice = f, true
+			}
+			continue
+		default:
+			s.skip(3)
+			continue
+		}
+		if sp, ok := s.fTextSpan(); ok {
+			fixes = append(fixes, itemFix{idx, field, sp})
+		}
+	}
+	return fixes
+}
+
+// fRawObject stores every member as (key, canonical raw value), in input order, like rawObject.
+func (s *jsonState) fRawObject(dst []rawRef) []rawRef {
+	for more := s.objStart(); more; more = s.objNext() {
+		k := s.key()
+		if s.declined {
+			break
+		}
+		key := s.addStr(k)
+		off := len(s.raw)
+		s.rawValue(3)
+		dst = append(dst, rawRef{key: key, val: span{off, len(s.raw)}})
+	}
+	return dst
+}
+
+// fText is setText: a string or number stored into *dst at finish, null ignored. It reports whether a
+// non-empty value was set.
+func (s *jsonState) fText(dst *string) bool {
+	sp, ok := s.fTextSpan()
+	if !ok {
+		return false
+	}
+	s.fixes = append(s.fixes, strFix{dst, sp})
+	return sp.end > sp.off
+}
+
+// fTextSpan is text: ok is false for null (and when declined).
+func (s *jsonState) fTextSpan() (span, bool) {
+	kind, b := s.scalar()
+	switch kind {
+	case '"', '0':
+		return s.addStr(b), true
+	case 'n':
+	default:
+		s.decline()
+	}
+	return span{}, false
+}
+
+// fNumText is numText: the text of a number or numeric string; ok is false when absent (null, "").
+func (s *jsonState) fNumText() ([]byte, bool) {
+	kind, b := s.scalar()
+	switch kind {
+	case '0':
+		return b, true
+	case '"':
+		b = trimSpaceBytes(b)
+		if len(b) == 0 {
+			return nil, false
+		}
+		if isDecimalText(b) {
+			return b, true
+		}
+	case 'n':
+		return nil, false
+	}
+	s.decline()
+	return nil, false
+}
+
+func (s *jsonState) fNumber() (float64, bool) {
+	b, ok := s.fNumText()
+	if !ok {
+		return 0, false
+	}
+	f, ok := parseFloatText(b)
+	if !ok {
+		s.decline()
+	}
+	return f, ok
+}
+
+func (s *jsonState) fInteger(truncate bool) (int64, bool) {
+	b, ok := s.fNumText()
+	if !ok {
+		return 0, false
+	}
+	n, problem := parseIntText(b, truncate)
+	if problem != "" {
+		s.decline()
+		return 0, false
+	}
+	return n, true
+}
+
+func (s *jsonState) fBool() (bool, bool) {
+	kind, b := s.scalar()
+	switch kind {
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return false, false
+	case '"':
+		if v, ok := parseBoolText(b); ok {
+			return v, true
+		}
+	}
+	s.decline()
+	return false, false
+}
+
+// fObject reports whether an object follows (left for the caller to read); null is consumed and reported as
+// false, anything else declines.
+func (s *jsonState) fObject() bool {
+	switch s.peek() {
+	case '{':
+		return true
+	case 'n':
+		s.scalar()
+	default:
+		s.decline()
+	}
+	return false
+}
+
+// fList is list: an array of strings/numbers (nulls skipped) or one comma-separated string; present is false
+// for null. dst is reset first, as in the fastjson path.
+func (s *jsonState) fList(dst []span) ([]span, bool) {
+	dst = dst[:0]
+	switch s.peek() {
+	case 'n':
+		s.scalar()
+		return dst, false
+	case '"':
+		_, b := s.scalar()
+		return s.splitList(b, dst), true
+	case '[':
+		for more := s.arrStart(); more; more = s.arrNext() {
+			kind, b := s.scalar()
+			switch kind {
+			case 'n':
+			case '"', '0':
+				if sp := s.trimSpan(s.addStr(b)); sp.end > sp.off {
+					dst = append(dst, sp)
+				}
+			default:
+				s.decline()
+			}
+		}
+		return dst, true
+	}
+	s.decline()
+	return dst, false
+}
+
+// decline gives up on the input; every scanner function then sees the end of the input, so loops stop.
+func (s *jsonState) decline() {
+	s.declined = true
+	s.i = len(s.b)
+}
+
+func (s *jsonState) ws() {
+	// White space is rare between tokens (producers write compact JSON) and all of it is at most ' '.
+	for s.i < len(s.b) && s.b[s.i] <= ' ' && isSpace(s.b[s.i]) {
+		s.i++
+	}
+}
+
+// peek returns the next non-space byte, 0 at the end.
+func (s *jsonState) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// objStart consumes '{' and reports whether a member follows.
+func (s *jsonState) objStart() bool {
+	if s.peek() != '{' {
+		s.decline()
+		return false
+	}
+	s.i++
+	if s.peek() == '}' {
+		s.i++
+		return false
+	}
+	return true
+}
+
+// key reads a member name and its colon.
+func (s *jsonState) key() []byte {
+	s.ws()
+	k := s.scanStr()
+	if s.i < len(s.b) && s.b[s.i] == ':' {
+		s.i++
+		return k
+	}
+	if s.peek() != ':' {
+		s.decline()
+		return nil
+	}
+	s.i++
+	return k
+}
+
+// objNext consumes ',' (another member follows) or '}'.
+func (s *jsonState) objNext() bool {
+	switch s.peek() {
+	case ',':
+		s.i++
+		return true
+	case '}':
+		s.i++
+		return false
+	}
+	s.decline()
+	return false
+}
+
+// arrStart consumes '[' and reports whether an element follows.
+func (s *jsonState) arrStart() bool {
+	if s.peek() != '[' {
+		s.decline()
+		return false
+	}
+	s.i++
+	if s.peek() == ']' {
+		s.i++
+		return false
+	}
+	return true
+}
+
+// arrNext consumes ',' (another element follows) or ']'.
+func (s *jsonState) arrNext() bool {
+	switch s.peek() {
+	case ',':
+		s.i++
+		return true
+	case ']':
+		s.i++
+		return false
+	}
+	s.decline()
+	return false
+}
+
+// scanStr reads a string literal and returns its content, which needs no unescaping: a string with an escape
+// sequence (or a raw control character, which JSON forbids) declines.
+func (s *jsonState) scanStr() []byte {
+	b := s.b
+	if s.i >= len(b) || b[s.i] != '"' {
+		s.decline()
+		return nil
+	}
+	start := s.i + 1
+	j := start + strSpecial(b[start:])
+	if j >= len(b) || b[j] != '"' {
+		s.decline()
+		return nil
+	}
+	s.i = j + 1
+	return b[start:j]
+}
+
+// strSpecial returns the index of the first '"', '\\' or control character in b, or len(b). It looks at eight
+// bytes at a time (they may run past the string into what follows: only the first hit counts), with the word
+// tricks "has a byte less than n" ((w-n)&^w) and "has a zero byte" ((x-1)&^x on w xor the byte sought): their
+// lowest flagged byte is exact, as a borrow only runs upwards from a byte that truly matches.
+func strSpecial(b []byte) int {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, bs := w^'"'*lsb, w^'\\'*lsb
+		if m := ((w-0x20*lsb)&^w | (q-lsb)&^q | (bs-lsb)&^bs) & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+// scalar reads a string, number or literal. kind is '"' (b is the content), '0' (b is the number text), 't',
+// 'f' or 'n'. An object or array is not consumed and declines, as does anything that is not a JSON value.
+func (s *jsonState) scalar() (kind byte, b []byte) {
+	switch c := s.peek(); c {
+	case '"':
+		return '"', s.scanStr()
+	case 't':
+		return s.lit("true")
+	case 'f':
+		return s.lit("false")
+	case 'n':
+		return s.lit("null")
+	default:
+		if c == '-' || '0' <= c && c <= '9' {
+			return '0', s.scanNum()
+		}
+	}
+	s.decline()
+	return 0, nil
+}
+
+func (s *jsonState) lit(l string) (byte, []byte) {
+	if len(s.b)-s.i >= len(l) && string(s.b[s.i:s.i+len(l)]) == l {
+		s.i += len(l)
+		return l[0], nil
+	}
+	s.decline()
+	return 0, nil
+}
+
+// scanNum reads a number as RFC 8259 defines it. What follows is checked by the caller (a separator must).
+func (s *jsonState) scanNum() []byte {
+	b, i := s.b, s.i
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	default:
+		s.decline()
+		return nil
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			s.decline()
+			return nil
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			s.decline()
+			return nil
+		}
+	}
+	s.i = i
+	return b[start:i]
+}
+
+// skip reads a value of any kind without keeping it; depth is the nesting level of the value.
+func (s *jsonState) skip(depth int) {
+	switch s.peek() {
+	case '{':
+		if depth >= maxFastDepth {
+			s.decline()
+			return
+		}
+		for more := s.objStart(); more; more = s.objNext() {
+			s.key()
+			s.skip(depth + 1)
+		}
+	case '[':
+		if depth >= maxFastDepth {
+			s.decline()
+			return
+		}
+		for more := s.arrStart(); more; more = s.arrNext() {
+			s.skip(depth + 1)
+		}
+	default:
+		s.scalar()
+	}
+}
+
+// rawValue appends a value to s.raw in the canonical form appendCanonical gives it. Without escapes in its
+// strings (they decline), that is the value's own text without the insignificant white space.
+func (s *jsonState) rawValue(depth int) {
+	switch s.peek() {
+	case '{':
+		if depth >= maxFastDepth {
+			s.decline()
+			return
+		}
+		s.raw = append(s.raw, '{')
+		first := true
+		for more := s.objStart(); more; more = s.objNext() {
+			if !first {
+				s.raw = append(s.raw, ',')
+			}
+			first = false
+			k := s.key()
+			s.raw = append(s.raw, '"')
+			s.raw = append(s.raw, k...)
+			s.raw = append(s.raw, '"', ':')
+			s.rawValue(depth + 1)
+		}
+		s.raw = append(s.raw, '}')
+	case '[':
+		if depth >= maxFastDepth {
+			s.decline()
+			return
+		}
+		s.raw = append(s.raw, '[')
+		first := true
+		for more := s.arrStart(); more; more = s.arrNext() {
+			if !first {
+				s.raw = append(s.raw, ',')
+			}
+			first = false
+			s.rawValue(depth + 1)
+		}
+		s.raw = append(s.raw, ']')
+	default:
+		s.ws()
+		start := s.i
+		s.scalar()
+		s.raw = append(s.raw, s.b[start:s.i]...)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 func readPurchase(tb testing.TB) []byte {
@@ -151,12 +152,19 @@ func TestJSONDecodeFields(t *testing.T) {
 	d := NewJSONDecoder()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var ev Event
-			if err := d.Decode([]byte(tt.in), &ev); err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if !reflect.DeepEqual(ev, tt.want) {
-				t.Fatalf("decoded\n%#v\nwant\n%#v", ev, tt.want)
+			// Decode, and each path on its own: the scanner must get it right or decline.
+			for _, path := range []decodePath{pathAuto, pathSlow, pathFast} {
+				var ev Event
+				err := d.decode([]byte(tt.in), &ev, path)
+				if path == pathFast && errors.Is(err, errFastDeclined) {
+					continue
+				}
+				if err != nil {
+					t.Fatalf("path %d: Decode: %v", path, err)
+				}
+				if !reflect.DeepEqual(ev, tt.want) {
+					t.Fatalf("path %d: decoded\n%#v\nwant\n%#v", path, ev, tt.want)
+				}
 			}
 		})
 	}
@@ -217,6 +225,10 @@ func TestJSONDecodeErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := Event{EventName: "stale"}
 			err := d.Decode([]byte(tt.in), &ev)
+			var fast Event
+			if errFast := d.decode([]byte(tt.in), &fast, pathFast); errFast == nil {
+				t.Errorf("the scanner accepted an input the decoder rejects")
+			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -350,6 +362,94 @@ func FuzzJSONDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fastSeeds are inputs for the scanner's fuzz test: what it handles, what it must decline, and the corners
+// where it must behave exactly like the fastjson path (duplicates, nulls, the first integrations.facebook).
+var fastSeeds = []string{
+	`{}`, ` { } `, `[]`, `{"a":1,}`, `{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":1e}`, `{"a":tru}`, `{"a":nul}`, `{"a":1}x`,
+	`{"a":"\u0041"}`, `{"a\u0041":1}`, "{\"a\":\"\t\"}", `{"a":[1,]}`, `{"a":{"b":1,}}`, `{"a" 1}`, `{"a":1 "b":2}`,
+	`{"event_name":"a","event_name":"b"}`, `{"event_name":"a","event_name":null}`, `{"event_name":"a","event_name":""}`,
+	`{"items":[{"product":{"id":"A"}}],"items":null}`, `{"items":[{"product":{"id":"A"}}],"items":[]}`,
+	`{"items":[{"product":{"id":"A","id":"B","price":1,"price":null},"quantity":1,"quantity":"2"},{}]}`,
+	`{"items":[{"product":null,"x":[{"y":{}}]}]}`, `{"items":[1]}`, `{"items":[{"product":[]}]}`,
+	`{"integrations":{"facebook":null,"facebook":{"event_id":"x"}}}`,
+	`{"integrations":{"google":[1,{"a":"b"}],"facebook":{"event_id":"x","zz":{"q":[]}},"facebook":3}}`,
+	`{"integrations":{"facebook":{"data_processing_options":["LDU"],"data_processing_options":null}}}`,
+	`{"integrations":{"facebook":{"data_processing_options":"LDU"}}}`,
+	`{"integrations":{"facebook":{"user_data":{"em":"x","em":"y"},"user_data":{"ph":1},"custom_data":{"a":[1,{"b":null}],"c":-0.5e-3}}}}`,
+	`{"consent_categories":["1",2,null," "],"consent_categories":null}`, `{"consent_categories":" 1 , 2 "}`,
+	`{"user":{"consent_categories":[[1]]}}`, `{"user":{"email":"a","nick":{"x":[true,false,null]}}}`,
+	`{"context":{"event_timestamp":"1.5e3","page":{"url":"u","t":1},"device":{"ip":"","ip":"1"},"x":[]}}`,
+	`{"browser":{"ip":"9","user_agent":""},"context":{"device":{"user_agent":"u"}}}`,
+	`{"value":" 1 ","amount":"","id":-0,"name":1E+2,"status":true}`, `{"value":"0x10"}`, `{"value":1e400}`,
+	`{"integrations":{"facebook":{"opt_out":" true ","data_processing_options_country":"2","data_processing_options_state":2.0}}}`,
+	`{"x":` + strings.Repeat(`[`, 70) + strings.Repeat(`]`, 70) + `}`,
+	`{"x":{"y" : [ 1 , "a" , { } , [ ] ] } , "z" : null }`,
+}
+
+// FuzzJSONFastPath checks the single-pass scanner against the fastjson path: whatever the scanner accepts, the
+// fastjson path accepts too and decodes to the same Event; the rest the scanner must decline.
+func FuzzJSONFastPath(f *testing.F) {
+	f.Add(readPurchase(f))
+	for _, s := range fastSeeds {
+		f.Add([]byte(s))
+	}
+	d := NewJSONDecoder()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast, slow Event
+		errFast := d.decode(data, &fast, pathFast)
+		errSlow := d.decode(data, &slow, pathSlow)
+		if errors.Is(errFast, errFastDeclined) {
+			return
+		}
+		if (errFast == nil) != (errSlow == nil) {
+			t.Fatalf("scanner: %v, fastjson path: %v", errFast, errSlow)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("scanner and fastjson path differ:\n%#v\n%#v", fast, slow)
+		}
+	})
+}
+
+// TestJSONFastPathTaken guards the performance of the common case: ordinary events must not fall back to the
+// fastjson path.
+func TestJSONFastPathTaken(t *testing.T) {
+	d := NewJSONDecoder()
+	for _, in := range [][]byte{
+		readPurchase(t),
+		[]byte(`{"event_name":"page_view","page_type":"home","x":{"y":[1,2.5e3,"z",true,null]},"user":{"email":"a@b.c"}}`),
+		[]byte("{\n  \"event_name\": \"add_to_cart\",\n  \"items\": [ { \"product\": { \"id\": 7 } } ]\n}\n"),
+	} {
+		var ev Event
+		if err := d.decode(in, &ev, pathFast); err != nil {
+			t.Errorf("%s: %v", in, err)
+		}
+	}
+}
+
+// TestJSONFastPathStrings puts an escape or a control character at every offset of a string value: the
+// scanner, which checks strings eight bytes at a time, must decline each of them and accept the plain string.
+func TestJSONFastPathStrings(t *testing.T) {
+	d := NewJSONDecoder()
+	const plain = "abcdefghijklmnopqrstuvwxyzéè日本0123456789"
+	for i := 0; i <= len(plain); i++ {
+		if i < len(plain) && !utf8.RuneStart(plain[i]) {
+			continue
+		}
+		for _, bad := range []string{`\n`, `\"`, `\\`, `\u00e9`, "\x00", "\x1f", "\t"} {
+			in := `{"name":"` + plain[:i] + bad + plain[i:] + `"}`
+			var ev Event
+			if err := d.decode([]byte(in), &ev, pathFast); !errors.Is(err, errFastDeclined) && !errors.Is(err, ErrInvalidJSON) {
+				t.Fatalf("%q: scanner did not decline (err %v, name %q)", in, err, ev.Name)
+			}
+		}
+		in := `{"name":"` + plain[:i] + "\x7f~ " + plain[i:] + `"}`
+		var ev Event
+		if err := d.decode([]byte(in), &ev, pathFast); err != nil || ev.Name != plain[:i]+"\x7f~ "+plain[i:] {
+			t.Fatalf("%q: err %v, name %q", in, err, ev.Name)
+		}
+	}
 }
 
 // jsonValid checks raw values with the strict scanner used for error offsets (a different code path from the

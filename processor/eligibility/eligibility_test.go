@@ -268,3 +268,16 @@ func TestHM(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheck is the stage on an eligible event (the common case: no rejection, nothing formatted).
+func BenchmarkCheck(b *testing.B) {
+	ev := eligible()
+	ev.UserData.Em, ev.UserData.Ph = hashEm, hashPh
+	r := DefaultRules()
+	b.ReportAllocs()
+	for b.Loop() {
+		if rej := Check(ev, now, r); rej != nil {
+			b.Fatal(rej)
+		}
+	}
+}

@@ -46,12 +46,12 @@ func AppendJSON(dst []byte, ev *Event) []byte {
 		w.str("action_source", ev.ActionSource)
 	}
 	if ev.HasOptOut {
-		w.key("opt_out")
+		w.name("opt_out")
 		w.dst = strconv.AppendBool(w.dst, ev.OptOut)
 	}
 	if ev.HasDataProcessingOptions {
 		// An empty list is meaningful (explicitly no limited data use), so it is written as [].
-		w.key("data_processing_options")
+		w.name("data_processing_options")
 		w.dst = appendStrings(w.dst, ev.DataProcessingOptions)
 	}
 	if ev.HasDataProcessingOptionsCountry {
@@ -61,11 +61,11 @@ func AppendJSON(dst []byte, ev *Event) []byte {
 		w.int("data_processing_options_state", ev.DataProcessingOptionsState)
 	}
 	if !ev.UserData.IsEmpty() {
-		w.key("user_data")
+		w.name("user_data")
 		w.dst = appendUserData(w.dst, &ev.UserData)
 	}
 	if !ev.CustomData.IsEmpty() {
-		w.key("custom_data")
+		w.name("custom_data")
 		w.dst = appendCustomData(w.dst, &ev.CustomData)
 	}
 	return append(w.dst, '}')
@@ -133,18 +133,18 @@ func appendCustomData(dst []byte, c *CustomData) []byte {
 	dst = append(dst, '{')
 	w := objWriter{dst: dst}
 	if c.HasValue {
-		w.key("value")
+		w.name("value")
 		w.dst = appendFloat(w.dst, c.Value)
 	}
 	w.optStr("currency", c.Currency)
 	w.optStr("order_id", c.OrderID)
 	w.optStr("search_string", c.SearchString)
 	if len(c.ContentIDs) > 0 {
-		w.key("content_ids")
+		w.name("content_ids")
 		w.dst = appendStrings(w.dst, c.ContentIDs)
 	}
 	if len(c.Contents) > 0 {
-		w.key("contents")
+		w.name("contents")
 		w.dst = append(w.dst, '[')
 		for i := range c.Contents {
 			if i > 0 {
@@ -201,6 +201,7 @@ type objWriter struct {
 	count int
 }
 
+// key writes a member name that may need escaping (a custom parameter's).
 func (w *objWriter) key(k string) {
 	if w.count > 0 {
 		w.dst = append(w.dst, ',')
@@ -210,8 +211,19 @@ func (w *objWriter) key(k string) {
 	w.dst = append(w.dst, ':')
 }
 
+// name writes one of the encoder's own member names: plain ASCII identifiers, which need no escaping.
+func (w *objWriter) name(k string) {
+	if w.count > 0 {
+		w.dst = append(w.dst, ',')
+	}
+	w.count++
+	w.dst = append(w.dst, '"')
+	w.dst = append(w.dst, k...)
+	w.dst = append(w.dst, '"', ':')
+}
+
 func (w *objWriter) str(k, v string) {
-	w.key(k)
+	w.name(k)
 	w.dst = AppendString(w.dst, v)
 }
 
@@ -222,7 +234,7 @@ func (w *objWriter) optStr(k, v string) {
 }
 
 func (w *objWriter) int(k string, v int64) {
-	w.key(k)
+	w.name(k)
 	w.dst = strconv.AppendInt(w.dst, v, 10)
 }
 
@@ -252,53 +264,121 @@ const hexDigits = "0123456789abcdef"
 // AppendString appends s as a JSON string escaped exactly like encoding/json (HTML-safe): ", \ and control
 // characters escaped (\b \f \n \r \t short forms, others as \u00xx), <, > and & as \u003c \u003e \u0026, U+2028
 // and U+2029 escaped, and every invalid UTF-8 byte replaced by \ufffd.
+//
+// Most strings need none of this (hex digests, most URLs and user agents): they are recognized eight bytes at a
+// time and copied with one append.
 func AppendString(dst []byte, s string) []byte {
+	if plainString(s) {
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	return appendEscaped(dst, s)
+}
+
+// plainString reports whether AppendString copies s as is.
+func plainString(s string) bool {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if !plainByte[s[i]] {
+				return false
+			}
+		}
+		return true
+	}
+	// Whole words, then the last eight bytes (overlapping the previous word when len(s) is not a multiple of 8).
+	for i := 0; i < len(s)-8; i += 8 {
+		if !plain8(load64(s, i)) {
+			return false
+		}
+	}
+	return plain8(load64(s, len(s)-8))
+}
+
+// plainByte is plain8 for one byte.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendEscaped is AppendString for a string that needs escaping or checking somewhere; runs of plain bytes
+// are still skipped eight at a time.
+func appendEscaped(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+		for i+8 <= len(s) && plain8(load64(s, i)) {
+			i += 8
+		}
+		// Byte by byte to the end of the word that needs a look (or of s); a rune may take i past it.
+		for end := min(i+8, len(s)); i < end; {
+			b := s[i]
+			if b < utf8.RuneSelf {
+				if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+					i++
+					continue
+				}
+				dst = append(dst, s[start:i]...)
+				switch b {
+				case '\\', '"':
+					dst = append(dst, '\\', b)
+				case '\b':
+					dst = append(dst, '\\', 'b')
+				case '\f':
+					dst = append(dst, '\\', 'f')
+				case '\n':
+					dst = append(dst, '\\', 'n')
+				case '\r':
+					dst = append(dst, '\\', 'r')
+				case '\t':
+					dst = append(dst, '\\', 't')
+				default:
+					dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+				}
 				i++
+				start = i
 				continue
 			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			c, size := utf8.DecodeRuneInString(s[i:])
+			if c == utf8.RuneError && size == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\ufffd`...)
+				i += size
+				start = i
+				continue
 			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			if c == '\u2028' || c == '\u2029' {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+				i += size
+				start = i
+				continue
+			}
 			i += size
-			start = i
-			continue
 		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// load64 reads s[i:i+8] as a little-endian word (the compiler turns this into one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports whether all eight bytes of w are ASCII that AppendString copies as is: not a control
+// character, '"', '\\', '<', '>' or '&'. It uses the word tricks "has a byte less than n" ((w-n)&^w) and "has
+// a zero byte" ((x-1)&^x, on w xor the byte sought), exact for the question whether any byte matches; written
+// out so that the compiler inlines it.
+func plain8(w uint64) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	q := w ^ '"'*lsb
+	bs := w ^ '\\'*lsb
+	amp := w ^ '&'*lsb
+	ltgt := w | 0x02*lsb ^ '>'*lsb // zero where the byte is '<' (0x3c) or '>' (0x3e)
+	return (w|(w-0x20*lsb)&^w|(q-lsb)&^q|(bs-lsb)&^bs|(amp-lsb)&^amp|(ltgt-lsb)&^ltgt)&msb == 0
 }

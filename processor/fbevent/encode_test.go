@@ -203,6 +203,47 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestAppendStringWordBoundaries puts every kind of byte that needs a look at every offset of longer strings, so
+// that both the eight-byte scan and the byte-by-byte path meet it, alone and in runs.
+func TestAppendStringWordBoundaries(t *testing.T) {
+	specials := []string{
+		`"`, `\`, "<", ">", "&", "\x00", "\x1f", "\x7f", "é", "\u2028", "\u2029", "\xff", "日本", "😀", "\xe2\x80",
+		"=", ";", "?", "\x3d", "\x3f", "\x21", "\x20",
+	}
+	for c := range 256 {
+		specials = append(specials, string([]byte{byte(c)}))
+	}
+	const plain = "abcdefghijklmnopqrstuvwxyz0123456789"
+	for _, sp := range specials {
+		for i := 0; i <= len(plain); i++ {
+			for _, s := range []string{plain[:i] + sp + plain[i:], plain[:i] + sp + sp + sp + plain[i:], sp + plain[:i] + sp} {
+				want, err := json.Marshal(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := AppendString(nil, s); !bytes.Equal(got, want) {
+					t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want)
+				}
+			}
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text longer than eight", "<a href=\"x\">&amp;</a>", "\u2028\xff日本 \x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendString([]byte("x"), s); !bytes.Equal(got[1:], want) {
+			t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got[1:], want)
+		}
+	})
+}
+
 func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
 	tests := []float64{
 		0, math.Copysign(0, -1), 1, -1, 0.1, 142.52, 1e20, 1e21, 1.5e21, 1e-6, 9.99e-7, 1.2345e-7, 1e-300,

@@ -165,6 +165,44 @@ func TestIsSHA256Hex(t *testing.T) {
 	}
 }
 
+// TestIsSHA256HexEveryByte puts every byte value at every position of a digest and compares with the
+// definition, so each lane of the word-at-a-time check is covered.
+func TestIsSHA256HexEveryByte(t *testing.T) {
+	ref := func(s string) bool {
+		if len(s) != 64 {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+		return true
+	}
+	digest := []byte(hashEm)
+	for pos := range digest {
+		for c := range 256 {
+			b := append([]byte{}, digest...)
+			b[pos] = byte(c)
+			if got, want := IsSHA256Hex(string(b)), ref(string(b)); got != want {
+				t.Fatalf("IsSHA256Hex with %#x at %d = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkValidate is the validation of a full, valid event.
+func BenchmarkValidate(b *testing.B) {
+	ev := validEvent()
+	ev.UserData.Fn, ev.UserData.Ln, ev.UserData.Ct, ev.UserData.ExternalID = hashEm, hashPh, hashEm, hashPh
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Validate(ev, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func TestValidFBPAndFBC(t *testing.T) {
 	tests := []struct {
 		s        string

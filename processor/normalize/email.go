@@ -57,7 +57,7 @@ func validLocal(l []byte) bool {
 			i += size
 			continue
 		}
-		if c <= ' ' || c == 0x7f || strings.IndexByte(`"(),:;<>[\]`, c) >= 0 {
+		if localForbidden[c] {
 			return false
 		}
 		if c == '.' && l[i+1] == '.' { // l does not end with '.', so l[i+1] exists
@@ -67,6 +67,18 @@ func validLocal(l []byte) bool {
 	}
 	return true
 }
+
+// localForbidden are the ASCII bytes refused in a local part: controls, space, DEL and `"(),:;<>[\]`.
+var localForbidden = func() (t [utf8.RuneSelf]bool) {
+	for c := range byte(' ' + 1) {
+		t[c] = true
+	}
+	t[0x7f] = true
+	for _, c := range []byte(`"(),:;<>[\]`) {
+		t[c] = true
+	}
+	return t
+}()
 
 func validDomain(d []byte) bool {
 	labels, labelStart := 0, 0

@@ -1,0 +1,83 @@
+package normalize
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/capi-connector/capi-connector/processor/fbevent"
+)
+
+// TestEncodeHex compares the word-at-a-time hex encoder with encoding/hex on every byte value in every lane and
+// on real digests.
+func TestEncodeHex(t *testing.T) {
+	var sums [][sha256.Size]byte
+	for c := range 256 {
+		for lane := range 4 {
+			var s [sha256.Size]byte
+			for i := lane; i < len(s); i += 4 {
+				s[i] = byte(c)
+			}
+			sums = append(sums, s)
+		}
+	}
+	for _, in := range []string{"", "a", "john.smith@example.com", "33612345678"} {
+		sums = append(sums, sha256.Sum256([]byte(in)))
+	}
+	for _, s := range sums {
+		var got [hexLen]byte
+		encodeHex(&got, s)
+		if want := hex.EncodeToString(s[:]); string(got[:]) != want {
+			t.Fatalf("encodeHex(%x) = %s", s, got)
+		}
+	}
+}
+
+// TestUserDataMatchesFieldNormalizers cross-checks UserData, which writes all its digests from one shared buffer
+// at the end, with the exported per-field normalizers and Hash, on a mix of hashed, pre-hashed, empty and
+// invalid fields: every digest must land in its own field.
+func TestUserDataMatchesFieldNormalizers(t *testing.T) {
+	n := newNormalizer(t, "FR")
+	prehashed := strings.ToUpper(Hash("x"))
+	for _, in := range []fbevent.UserData{
+		frenchUser(),
+		{Em: "not an address", Ph: prehashed, Fn: " ", Ln: "Smith", Ge: "?", Db: "1985-07-23", Ct: "42",
+			St: "California", Zp: "1", Country: "fr", ExternalID: "C1", FBP: " fb.1.1.1 "},
+		{Ln: prehashed, Country: "Nowhere", ExternalID: "\t"},
+	} {
+		want := in
+		var wantDropped []string
+		for _, f := range []struct {
+			key  string
+			v    *string
+			norm func(string) (string, bool)
+		}{
+			{"em", &want.Em, Email}, {"ph", &want.Ph, n.Phone}, {"fn", &want.Fn, Name}, {"ln", &want.Ln, Name},
+			{"ge", &want.Ge, Gender}, {"db", &want.Db, DateOfBirth}, {"ct", &want.Ct, City}, {"st", &want.St, State},
+			{"zp", &want.Zp, Zip}, {"country", &want.Country, Country}, {"external_id", &want.ExternalID, ExternalID},
+		} {
+			s := strings.TrimSpace(*f.v)
+			switch h, ok := passThrough(s); {
+			case s == "":
+				*f.v = ""
+			case ok:
+				*f.v = h
+			default:
+				if c, ok := f.norm(s); ok {
+					*f.v = Hash(c)
+				} else {
+					*f.v = ""
+					wantDropped = append(wantDropped, f.key)
+				}
+			}
+		}
+		want.ClientIPAddress, want.ClientUserAgent = strings.TrimSpace(want.ClientIPAddress), strings.TrimSpace(want.ClientUserAgent)
+		want.FBC, want.FBP = strings.TrimSpace(want.FBC), strings.TrimSpace(want.FBP)
+		got := in
+		dropped := n.UserData(&got, nil)
+		if got != want || strings.Join(dropped, ",") != strings.Join(wantDropped, ",") {
+			t.Errorf("UserData(%+v)\n = %+v, dropped %v\nwant %+v, dropped %v", in, got, dropped, want, wantDropped)
+		}
+	}
+}
