@@ -5,7 +5,6 @@
 package processor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -250,9 +249,11 @@ func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome 
 		o.Rejection = &reject.Rejection{Reason: reject.InvalidEvent, Stage: reject.StageValidate, Detail: err.Error()}
 		return o
 	}
-	// Encoded into the pooled buffer, then copied: one exactly sized allocation that the caller owns.
+	// Encoded into the pooled buffer, then copied: one exactly sized allocation that the caller owns (make and
+	// copy rather than bytes.Clone, whose append rounds the capacity up to the next size class).
 	sc.buf = fbevent.AppendJSON(sc.buf[:0], fb)
-	o.JSON = bytes.Clone(sc.buf)
+	o.JSON = make([]byte, len(sc.buf))
+	copy(o.JSON, sc.buf)
 	o.EventID, o.EventName, o.EventTime, o.ActionSource = fb.EventID, fb.EventName, fb.EventTime, fb.ActionSource
 	o.MatchKeys = matchKeys(&fb.UserData)
 	return o

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,8 @@ func TestGoldenPayloads(t *testing.T) {
 		{"prehashed.json", ""},
 		{"no_consent.json", reject.NoConsent},
 		{"invalid.json", reject.InvalidPayload},
+		{"app_event.json", ""},
+		{"app_event_no_app_data.json", reject.InvalidEvent},
 	}
 	p := newPipeline(t)
 	for _, tc := range tests {
@@ -225,5 +228,33 @@ func BenchmarkTransform(b *testing.B) {
 		if err != nil || outs[0].JSON == nil {
 			b.Fatal(err, outs[0].Rejection)
 		}
+	}
+}
+
+// BenchmarkTransformUniquePhones is BenchmarkTransform as real traffic looks: every record carries a phone number
+// the normalizer has not seen (so no cache can help), as the sample events of the e2e bench do.
+func BenchmarkTransformUniquePhones(b *testing.B) {
+	p := newPipeline(b)
+	in, err := os.ReadFile("testdata/bench_purchase.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in = bytes.TrimSpace(in)
+	records := make([][]byte, 1<<14)
+	for i := range records {
+		phone := fmt.Sprintf(`"phone":"06 %02d %02d %02d %02d"`, i/1000000%100, i/10000%100, i/100%100, i%100)
+		records[i] = bytes.Replace(in, []byte(`"phone":"06 12 34 56 78"`), []byte(phone), 1)
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	var outs []processor.Outcome
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		outs, err = p.Process(ctx, processor.Record{Value: records[i%len(records)], Timestamp: now}, now, outs[:0])
+		if err != nil || outs[0].JSON == nil {
+			b.Fatal(err, outs[0].Rejection)
+		}
+		i++
 	}
 }

@@ -55,6 +55,8 @@ func EncodeAvroConfluent(schemaID int, schemaText string, v any) ([]byte, error)
 // a nullable record or map is wrapped as {"com.commandersact.<Name>": {...}} or {"map": {...}}, hamba's form for a
 // union branch held in a Go map.
 // Unknown-shaped RawField values (invalid JSON) are carried as RawJSON and fail at decode, as they should.
+// AppData becomes the app_data map, one member per key (a repeated key keeps its last value); AppData that is not
+// a JSON object (which no decoder produces) is left out.
 func EventToAvro(ev *Event) map[string]any {
 	m := map[string]any{}
 	avroPutStr(m, "event_name", ev.EventName)
@@ -198,6 +200,16 @@ func avroFromFacebook(f *Facebook) map[string]any {
 	}
 	if f.CustomData != nil {
 		m["custom_data"] = map[string]any{"map": avroFromRawFields(f.CustomData)}
+	}
+	if f.AppData != nil {
+		var members map[string]json.RawMessage
+		if json.Unmarshal(f.AppData, &members) == nil && members != nil {
+			app := make(map[string]any, len(members))
+			for k, v := range members {
+				app[k] = avroFromRawValue(v)
+			}
+			m["app_data"] = map[string]any{"map": app}
+		}
 	}
 	return m
 }

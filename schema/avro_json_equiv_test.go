@@ -85,6 +85,7 @@ func TestAvroJSONEquivalenceRoundTrip(t *testing.T) {
 			"integrations":{"facebook":{"event_name":"Lead","opt_out":false,"data_processing_options":[],
 			"user_data":{"ph":"33612345678","em":null},"custom_data":{"value":12.50,"contents":[{"id":"a","quantity":1}],"vip":true}}},
 			"user":{"email_sha256":"62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f","consent_categories":[]}}`,
+		"app event": `{"event_name":"purchase","type":"app","integrations":{"facebook":{"app_data":{"extinfo":["a2","com.example.app","1.0"],"application_tracking_enabled":true,"advertiser_tracking_enabled":1,"campaign_ids":"x"}}}}`,
 		"numeric ids": `{"consent_categories":[1,3],"items":[{"product":{"id":123,"price":"5"},"quantity":2}],
 			"context":{"event_timestamp":1732890000000,"event_id":"c-1"}}`,
 	}
@@ -137,5 +138,16 @@ func canonicalRawFields(t *testing.T, ev Event) Event {
 	ev.Extra = norm(ev.Extra)
 	ev.Integrations.Facebook.UserData = norm(ev.Integrations.Facebook.UserData)
 	ev.Integrations.Facebook.CustomData = norm(ev.Integrations.Facebook.CustomData)
+	if ev.Integrations.Facebook.AppData != nil {
+		var members map[string]any
+		if err := json.Unmarshal(ev.Integrations.Facebook.AppData, &members); err != nil {
+			t.Fatalf("app_data is not a JSON object: %v", err)
+		}
+		b, err := json.Marshal(members) // sorted keys, canonical numbers
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Integrations.Facebook.AppData = b
+	}
 	return ev
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -38,6 +39,7 @@ const (
 	kRecord                      // record with known fields
 	kItems                       // array of Item records
 	kRaw                         // map of any values → []RawField (JSON text)
+	kObject                      // map of any values, record, or RawJSON → one JSON object (text)
 )
 
 // avroTarget is one node of the event model: where a writer value lands in the Event.
@@ -49,6 +51,7 @@ type avroTarget struct {
 	boolean func(st *avroState, v bool)
 	strs    func(st *avroState, v []string)
 	raw     func(st *avroState, v []RawField)
+	obj     func(st *avroState, v []byte)
 	fields  map[string]*avroTarget // kRecord, and the element record of kItems
 }
 
@@ -173,6 +176,7 @@ func avroEventModel() *avroTarget {
 				}),
 				"user_data":   tRaw(func(st *avroState, v []RawField) { fb(st).UserData = v }),
 				"custom_data": tRaw(func(st *avroState, v []RawField) { fb(st).CustomData = v }),
+				"app_data":    {kind: kObject, obj: func(st *avroState, v []byte) { fb(st).AppData = v }},
 			}),
 		}),
 		"extra": tRaw(func(st *avroState, v []RawField) { st.ev.Extra = v }),
@@ -255,6 +259,8 @@ func fits(s avro.Schema, t *avroTarget) bool {
 		})
 	case kRaw:
 		return s.Type() == avro.Map
+	case kObject:
+		return s.Type() == avro.Map || s.Type() == avro.Record
 	}
 	return false
 }
@@ -496,8 +502,50 @@ func (w *avroWalker) read(s avro.Schema, t *avroTarget, path string, depth int) 
 			return err
 		}
 		t.raw(st, fields)
+	case kObject:
+		obj, err := w.readObject(b, path, depth)
+		if err != nil {
+			return err
+		}
+		t.obj(st, obj)
 	}
 	return nil
+}
+
+// readObject reads a value that must become one JSON object, compact: a map (members converted like readRaw,
+// so in sorted key order, a repeated key keeping its last value), a record (its fields in schema order), or a
+// RawJSON record whose text is an object.
+func (w *avroWalker) readObject(s avro.Schema, path string, depth int) ([]byte, error) {
+	var obj []byte
+	if s.Type() == avro.Map {
+		fields, err := w.readRaw(s.(*avro.MapSchema), path, depth)
+		if err != nil {
+			return nil, err
+		}
+		obj = append(obj, '{')
+		for i, f := range fields {
+			if i > 0 {
+				obj = append(obj, ',')
+			}
+			key, _ := json.Marshal(f.Key) // cannot fail for a string
+			obj = append(append(append(obj, key...), ':'), f.Value...)
+		}
+		obj = append(obj, '}')
+	} else {
+		var err error
+		if obj, err = w.appendJSON(nil, s, path, depth+1); err != nil {
+			return nil, err
+		}
+		if len(obj) == 0 || obj[0] != '{' {
+			return nil, w.fail(path, "RawJSON is not a JSON object")
+		}
+	}
+	// RawJSON texts are kept as written, white space included; the object is sent as is, so compact it.
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, obj); err != nil {
+		return nil, w.fail(path, "not valid JSON")
+	}
+	return buf.Bytes(), nil
 }
 
 // readString reads a value of a string-like schema as text.

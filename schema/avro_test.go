@@ -59,6 +59,9 @@ func fullAvroEvent() *Event {
 				{Key: "points", Value: []byte(`-42`)},
 				{Key: "promo", Value: []byte(`"SPRING"`)},
 			},
+			// Sorted keys, compact, as the Avro map form decodes.
+			AppData: []byte(`{"advertiser_tracking_enabled":1,"application_tracking_enabled":false,` +
+				`"extinfo":["a2","com.example.app","1.0"],"install_referrer":"utm_source=x"}`),
 		}},
 		Extra: []RawField{{Key: "store_id", Value: []byte(`7`)}, {Key: "z_note", Value: []byte(`"hi"`)}},
 	}
@@ -603,5 +606,72 @@ func TestAvroDecodeOwnsMemory(t *testing.T) {
 	}
 	if !reflect.DeepEqual(&ev, fullAvroEvent()) {
 		t.Fatalf("event changed when the record buffer was overwritten: %+v", ev)
+	}
+}
+
+// TestAvroAppData: integrations.facebook.app_data arrives as the embedded schema's map, as a producer's record,
+// or as one RawJSON; each becomes one compact JSON object. Anything that is not an object is an ErrSchema.
+func TestAvroAppData(t *testing.T) {
+	fbSchema := func(appData string) string {
+		return `{"type":"record","name":"E","namespace":"com.example.producer","fields":[
+			{"name":"integrations","type":{"type":"record","name":"I","fields":[
+				{"name":"facebook","type":{"type":"record","name":"F","fields":[
+					{"name":"app_data","type":` + appData + `}]}}]}}]}`
+	}
+	rawJSON := `{"type":"record","name":"RawJSON","fields":[{"name":"json","type":"string"}]}`
+	wrap := func(appData any) map[string]any {
+		return map[string]any{"integrations": map[string]any{"facebook": map[string]any{"app_data": appData}}}
+	}
+	tests := []struct {
+		name   string
+		schema string // "" = the embedded event schema
+		value  map[string]any
+		want   string // "" = ErrSchema
+	}{
+		{"embedded map, sorted keys, RawJSON compacted", "", map[string]any{"integrations": map[string]any{
+			"com.commandersact.Integrations": map[string]any{"facebook": map[string]any{
+				"com.commandersact.Facebook": map[string]any{"app_data": map[string]any{"map": map[string]any{
+					"extinfo":                      map[string]any{rawJSONName: map[string]any{"json": ` [ "i2", "com.example" ] `}},
+					"application_tracking_enabled": map[string]any{"boolean": true},
+					"advertiser_tracking_enabled":  map[string]any{"long": int64(0)},
+				}}}}}}},
+			`{"advertiser_tracking_enabled":0,"application_tracking_enabled":true,"extinfo":["i2","com.example"]}`},
+		{"producer record", fbSchema(`{"type":"record","name":"AppData","fields":[
+			{"name":"advertiser_tracking_enabled","type":"boolean"},{"name":"application_tracking_enabled","type":"int"},
+			{"name":"extinfo","type":{"type":"array","items":"string"}}]}`),
+			wrap(map[string]any{"advertiser_tracking_enabled": true, "application_tracking_enabled": int32(1),
+				"extinfo": []any{"a2", "com.example"}}),
+			`{"advertiser_tracking_enabled":true,"application_tracking_enabled":1,"extinfo":["a2","com.example"]}`},
+		{"whole RawJSON object", fbSchema(rawJSON),
+			wrap(map[string]any{"json": "{ \"extinfo\" : [\"a2\"],\n \"advertiser_tracking_enabled\": 1 }"}),
+			`{"extinfo":["a2"],"advertiser_tracking_enabled":1}`},
+		{"RawJSON array refused", fbSchema(rawJSON), wrap(map[string]any{"json": `["a2"]`}), ""},
+		{"RawJSON invalid refused", fbSchema(rawJSON), wrap(map[string]any{"json": `{"a":`}), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := mustAvroFixed(t, tc.schema, Limits{})
+			b, err := EncodeAvro(tc.schema, tc.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev Event
+			err = d.Decode(context.Background(), b, &ev)
+			if tc.want == "" {
+				if !errors.Is(err, ErrSchema) {
+					t.Fatalf("err = %v, want ErrSchema", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(ev.Integrations.Facebook.AppData); got != tc.want {
+				t.Fatalf("AppData = %s, want %s", got, tc.want)
+			}
+		})
+	}
+	if _, err := NewAvroFixed(fbSchema(`"string"`), Limits{}); !errors.Is(err, ErrSchema) {
+		t.Fatalf("app_data as a string: err = %v, want ErrSchema", err)
 	}
 }

@@ -135,6 +135,12 @@ type Facebook struct {
 	// UserData and CustomData are integrations.facebook.user_data / custom_data, in input order, raw JSON values.
 	UserData   []RawField
 	CustomData []RawField
+
+	// AppData is integrations.facebook.app_data, the Conversions API app_data object that app events
+	// (action_source app) require: one compact JSON object (e.g. {"advertiser_tracking_enabled":1,
+	// "application_tracking_enabled":1,"extinfo":["a2",…]}), nil when absent or null. Its content is the
+	// sender's; the validation stage checks the shape Meta requires.
+	AppData []byte
 }
 
 // RawField is a key and its value as JSON text (e.g. `"abc"`, `12.5`, `true`, `{"a":1}`). The bytes are owned by the

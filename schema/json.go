@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -187,11 +188,16 @@ type jsonState struct {
 
 	extra, userData, customData []rawRef
 	consent, userConsent, dpo   []span
+	appData                     span // integrations.facebook.app_data in raw, when hasAppData
+	hasAppData                  bool
 
-	// Single-pass scanner state (see fast): the input, the position, and whether it declined.
+	// Single-pass scanner state (see fast): the input, the position, and whether it declined; esc holds the
+	// unescaped content of strings with escapes, escaped tells whether the last string scanned had any.
 	b        []byte
 	i        int
 	declined bool
+	escaped  bool
+	esc      []byte
 	// items[] being scanned: numbers and string spans by element index, moved into Event.Items once the array
 	// is complete and its length known.
 	itemNums  []itemNums
@@ -211,10 +217,11 @@ func (s *jsonState) reset() {
 	s.num, s.str, s.raw, s.fixes = s.num[:0], s.str[:0], s.raw[:0], s.fixes[:0]
 	s.extra, s.userData, s.customData = s.extra[:0], s.userData[:0], s.customData[:0]
 	s.consent, s.userConsent, s.dpo = s.consent[:0], s.userConsent[:0], s.dpo[:0]
+	s.appData, s.hasAppData = span{}, false
 	s.amount, s.hasAmount = 0, false
 	s.browserIP, s.browserUA = span{}, span{}
 	s.hasBrowserIP, s.hasBrUA, s.hasDeviceIP, s.hasDevUA = false, false, false, false
-	s.i, s.declined = 0, false
+	s.i, s.declined, s.escaped, s.esc = 0, false, false, s.esc[:0]
 	s.itemNums, s.itemFixes = s.itemNums[:0], s.itemFixes[:0]
 }
 
@@ -253,6 +260,9 @@ func (s *jsonState) finish(ev *Event) {
 	ev.Extra = rawFields(s.extra, all, raw)
 	ev.Integrations.Facebook.UserData = rawFields(s.userData, all, raw)
 	ev.Integrations.Facebook.CustomData = rawFields(s.customData, all, raw)
+	if s.hasAppData {
+		ev.Integrations.Facebook.AppData = raw[s.appData.off:s.appData.end:s.appData.end]
+	}
 	ev.ConsentCategories = strList(s.consent, all, false)
 	ev.User.ConsentCategories = strList(s.userConsent, all, false)
 	if ev.Integrations.Facebook.HasDataProcessingOptions {
@@ -888,6 +898,17 @@ func (s *jsonState) facebook(o *fastjson.Object, f *Facebook) {
 			if c := s.object(v, "integrations.facebook.custom_data"); c != nil {
 				s.customData = s.rawObject(c, "integrations.facebook.custom_data", s.customData[:0])
 			}
+		case "app_data":
+			// Kept whole, as canonical compact JSON: the Conversions API object is the sender's to fill.
+			if s.object(v, "integrations.facebook.app_data") != nil {
+				off := len(s.raw)
+				var ok bool
+				if s.raw, ok = appendCanonical(s.raw, v); !ok {
+					s.fail("integrations.facebook.app_data", ErrInvalidJSON, "malformed number")
+					return
+				}
+				s.appData, s.hasAppData = span{off, len(s.raw)}, true
+			}
 		}
 	})
 }
@@ -1483,6 +1504,12 @@ func (s *jsonState) fFacebook(f *Facebook) {
 			if s.fObject() {
 				s.customData = s.fRawObject(s.customData[:0])
 			}
+		case "app_data":
+			if s.fObject() {
+				off := len(s.raw)
+				s.rawValue(3)
+				s.appData, s.hasAppData = span{off, len(s.raw)}, true
+			}
 		default:
 			s.skip(3)
 		}
@@ -1592,9 +1619,15 @@ func (s *jsonState) fRawObject(dst []rawRef) []rawRef {
 // fText is setText: a string or number stored into *dst at finish, null ignored. It reports whether a
 // non-empty value was set.
 func (s *jsonState) fText(dst *string) bool {
-	sp, ok := s.fTextSpan()
-	if !ok {
-		return false
+	var sp span
+	if s.i < len(s.b) && s.b[s.i] == '"' {
+		// The common case (a string right after the colon) without scalar's dispatch.
+		sp = s.addStr(s.scanStr())
+	} else {
+		var ok bool
+		if sp, ok = s.fTextSpan(); !ok {
+			return false
+		}
 	}
 	s.fixes = append(s.fixes, strFix{dst, sp})
 	return sp.end > sp.off
@@ -1815,8 +1848,9 @@ func (s *jsonState) arrNext() bool {
 	return false
 }
 
-// scanStr reads a string literal and returns its content, which needs no unescaping: a string with an escape
-// sequence (or a raw control character, which JSON forbids) declines.
+// scanStr reads a string literal and returns its content, unescaped. Without escapes (the common case) the
+// content is a slice of the input and s.escaped is false; with escapes it is a slice of s.esc (valid until the
+// state is reset) and s.escaped is true. A raw control character, which JSON forbids, declines.
 func (s *jsonState) scanStr() []byte {
 	b := s.b
 	if s.i >= len(b) || b[s.i] != '"' {
@@ -1825,12 +1859,91 @@ func (s *jsonState) scanStr() []byte {
 	}
 	start := s.i + 1
 	j := start + strSpecial(b[start:])
+	if j < len(b) && b[j] == '"' {
+		s.i, s.escaped = j+1, false
+		return b[start:j]
+	}
+	return s.scanEscaped(start, j)
+}
+
+// scanEscaped continues scanStr at b[j], the first special byte of the string starting at b[start]. It decodes
+// the escapes fastjson decodes the same way: \" \\ \/ \b \f \n \r \t, \uXXXX outside the surrogates and
+// \uXXXX\uXXXX pairs of a high and a low surrogate. Anything else (a raw control character, an unknown escape,
+// a lone or malformed surrogate, which fastjson keeps or replaces in its own way) declines.
+func (s *jsonState) scanEscaped(start, j int) []byte {
+	b := s.b
+	out := len(s.esc)
+	s.esc = append(s.esc, b[start:j]...)
+	for j < len(b) && b[j] == '\\' {
+		if j+1 >= len(b) {
+			break
+		}
+		switch c := b[j+1]; c {
+		case '"', '\\', '/':
+			s.esc = append(s.esc, c)
+			j += 2
+		case 'b':
+			s.esc, j = append(s.esc, '\b'), j+2
+		case 'f':
+			s.esc, j = append(s.esc, '\f'), j+2
+		case 'n':
+			s.esc, j = append(s.esc, '\n'), j+2
+		case 'r':
+			s.esc, j = append(s.esc, '\r'), j+2
+		case 't':
+			s.esc, j = append(s.esc, '\t'), j+2
+		case 'u':
+			r, ok := hex4(b, j+2)
+			switch {
+			case !ok:
+				s.decline()
+				return nil
+			case utf16.IsSurrogate(r):
+				lo, ok := hex4(b, j+8)
+				if !ok || r > 0xdbff || b[j+6] != '\\' || b[j+7] != 'u' || lo < 0xdc00 || lo > 0xdfff {
+					s.decline()
+					return nil
+				}
+				s.esc, j = utf8.AppendRune(s.esc, utf16.DecodeRune(r, lo)), j+12
+			default:
+				s.esc, j = utf8.AppendRune(s.esc, r), j+6
+			}
+		default:
+			s.decline()
+			return nil
+		}
+		k := j + strSpecial(b[j:])
+		s.esc = append(s.esc, b[j:k]...)
+		j = k
+	}
 	if j >= len(b) || b[j] != '"' {
 		s.decline()
 		return nil
 	}
-	s.i = j + 1
-	return b[start:j]
+	s.i, s.escaped = j+1, true
+	return s.esc[out:len(s.esc):len(s.esc)]
+}
+
+// hex4 reads the four hexadecimal digits b[i:i+4]; ok is false when they are not.
+func hex4(b []byte, i int) (rune, bool) {
+	if i < 0 || i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // strSpecial returns the index of the first '"', '\\' or control character in b, or len(b). It looks at eight
@@ -1957,8 +2070,8 @@ func (s *jsonState) skip(depth int) {
 	}
 }
 
-// rawValue appends a value to s.raw in the canonical form appendCanonical gives it. Without escapes in its
-// strings (they decline), that is the value's own text without the insignificant white space.
+// rawValue appends a value to s.raw in the canonical form appendCanonical gives it: the value's own text without
+// the insignificant white space, strings with escapes re-escaped the canonical way.
 func (s *jsonState) rawValue(depth int) {
 	switch s.peek() {
 	case '{':
@@ -1974,9 +2087,14 @@ func (s *jsonState) rawValue(depth int) {
 			}
 			first = false
 			k := s.key()
-			s.raw = append(s.raw, '"')
-			s.raw = append(s.raw, k...)
-			s.raw = append(s.raw, '"', ':')
+			if s.escaped {
+				s.raw = appendJSONString(s.raw, k)
+			} else {
+				s.raw = append(s.raw, '"')
+				s.raw = append(s.raw, k...)
+				s.raw = append(s.raw, '"')
+			}
+			s.raw = append(s.raw, ':')
 			s.rawValue(depth + 1)
 		}
 		s.raw = append(s.raw, '}')
@@ -1998,7 +2116,10 @@ func (s *jsonState) rawValue(depth int) {
 	default:
 		s.ws()
 		start := s.i
-		s.scalar()
-		s.raw = append(s.raw, s.b[start:s.i]...)
+		if kind, b := s.scalar(); kind == '"' && s.escaped {
+			s.raw = appendJSONString(s.raw, b) // canonical escapes, as appendCanonical writes them
+		} else {
+			s.raw = append(s.raw, s.b[start:s.i]...)
+		}
 	}
 }

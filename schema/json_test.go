@@ -1,9 +1,11 @@
 package schema
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -143,6 +145,16 @@ func TestJSONDecodeFields(t *testing.T) {
 				CustomData: []RawField{{"z", []byte(`1.50`)}, {"a", []byte(`{"k":[true,null,"x\u0001"]}`)},
 					{"content_name", []byte(`"booking"`)}},
 			}}}},
+		{"facebook app_data compact raw object", `{"integrations":{"facebook":{"action_source":"app","app_data":{ "advertiser_tracking_enabled" : 1, "application_tracking_enabled":true,"extinfo":["a2","com.example.app", "1.0",null,1.50],"x":{"y":{}}}}}}`,
+			Event{Integrations: Integrations{Facebook: Facebook{ActionSource: "app",
+				AppData: []byte(`{"advertiser_tracking_enabled":1,"application_tracking_enabled":true,"extinfo":["a2","com.example.app","1.0",null,1.50],"x":{"y":{}}}`)}}}},
+		{"facebook app_data empty object is present", `{"integrations":{"facebook":{"app_data":{}}}}`,
+			Event{Integrations: Integrations{Facebook: Facebook{AppData: []byte(`{}`)}}}},
+		{"facebook app_data null is absent", `{"integrations":{"facebook":{"app_data":null}}}`, Event{}},
+		{"facebook app_data last object wins, null keeps it", `{"integrations":{"facebook":{"app_data":{"a":1},"app_data":{"b":2},"app_data":null}}}`,
+			Event{Integrations: Integrations{Facebook: Facebook{AppData: []byte(`{"b":2}`)}}}},
+		{"facebook app_data escaped strings re-escaped", `{"integrations":{"facebook":{"app_data":{"extinfo":["i2","com.ex\/app","\u00e9\u0001"]}}}}`,
+			Event{Integrations: Integrations{Facebook: Facebook{AppData: []byte(`{"extinfo":["i2","com.ex/app","é\u0001"]}`)}}}},
 		{"other integrations ignored", `{"integrations":{"google":{"x":1}}}`, Event{}},
 		{"unknown root fields go to Extra in order", `{"zeta":"z","event_name":"e","alpha":{"b" : [1, 2]},"n":null,"t":true}`,
 			Event{EventName: "e", Extra: []RawField{{"zeta", []byte(`"z"`)}, {"alpha", []byte(`{"b":[1,2]}`)},
@@ -219,6 +231,9 @@ func TestJSONDecodeErrors(t *testing.T) {
 		{"dpo country fraction", `{"integrations":{"facebook":{"data_processing_options_country":1.5}}}`, ErrInvalidField, "integrations.facebook.data_processing_options_country", -1},
 		{"user_data array", `{"integrations":{"facebook":{"user_data":["john@example.com"]}}}`, ErrInvalidField, "integrations.facebook.user_data", -1},
 		{"custom_data string", `{"integrations":{"facebook":{"custom_data":"john@example.com"}}}`, ErrInvalidField, "integrations.facebook.custom_data", -1},
+		{"app_data array", `{"integrations":{"facebook":{"app_data":["a2"]}}}`, ErrInvalidField, "integrations.facebook.app_data", -1},
+		{"app_data string", `{"integrations":{"facebook":{"app_data":"john@example.com"}}}`, ErrInvalidField, "integrations.facebook.app_data", -1},
+		{"app_data lenient number", `{"integrations":{"facebook":{"app_data":{"advertiser_tracking_enabled":01}}}}`, ErrInvalidJSON, "integrations.facebook.app_data", -1},
 	}
 	d := NewJSONDecoder()
 	for _, tt := range tests {
@@ -332,6 +347,7 @@ func FuzzJSONDecode(f *testing.F) {
 		`{}`, `[]`, `null`, `{"value":"1.5","amount":2}`, `{"consent_categories":"1,2"}`,
 		`{"items":[{"product":{"id":1,"price":"2"},"quantity":"3"}]}`,
 		`{"integrations":{"facebook":{"user_data":{"em":"x"},"custom_data":{"a":[1,{"b":null}]}}}}`,
+		`{"integrations":{"facebook":{"action_source":"app","app_data":{"advertiser_tracking_enabled":1,"application_tracking_enabled":0,"extinfo":["a2","com.x","1"]}}}}`,
 		`{"browser":{"ip":"1"},"x":"\u0000\ud800"}`, `{"value":1e400}`, `{"id":-0.0e+1}`,
 	} {
 		f.Add([]byte(s))
@@ -354,6 +370,9 @@ func FuzzJSONDecode(f *testing.F) {
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("non-deterministic decode:\n%+v\n%+v", a, b)
 		}
+		if ad := a.Integrations.Facebook.AppData; ad != nil && (!jsonValid(ad) || ad[0] != '{') {
+			t.Fatalf("app_data is not a JSON object: %q", ad)
+		}
 		for _, fs := range [][]RawField{a.Extra, a.Integrations.Facebook.UserData, a.Integrations.Facebook.CustomData} {
 			for _, f := range fs {
 				if !jsonValid(f.Value) {
@@ -368,7 +387,9 @@ func FuzzJSONDecode(f *testing.F) {
 // where it must behave exactly like the fastjson path (duplicates, nulls, the first integrations.facebook).
 var fastSeeds = []string{
 	`{}`, ` { } `, `[]`, `{"a":1,}`, `{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":1e}`, `{"a":tru}`, `{"a":nul}`, `{"a":1}x`,
-	`{"a":"\u0041"}`, `{"a\u0041":1}`, "{\"a\":\"\t\"}", `{"a":[1,]}`, `{"a":{"b":1,}}`, `{"a" 1}`, `{"a":1 "b":2}`,
+	`{"a":"\u0041"}`, `{"a\u0041":1}`, `{"event_n\u0061me":"\ud83d\ude00\/\"\\","user":{"email":"a\u0040b.c"}}`,
+	`{"integrations":{"facebook":{"custom_data":{"k\n":["\b\f\r\t\u2028",{"\u00e9":"\ud800"}]},"app_data":{"x":"\/"}}}}`,
+	`{"url":"https:\/\/a.example\/p","x":"\ud83d\u0041","y":"\q"}`, "{\"a\":\"\t\"}", `{"a":[1,]}`, `{"a":{"b":1,}}`, `{"a" 1}`, `{"a":1 "b":2}`,
 	`{"event_name":"a","event_name":"b"}`, `{"event_name":"a","event_name":null}`, `{"event_name":"a","event_name":""}`,
 	`{"items":[{"product":{"id":"A"}}],"items":null}`, `{"items":[{"product":{"id":"A"}}],"items":[]}`,
 	`{"items":[{"product":{"id":"A","id":"B","price":1,"price":null},"quantity":1,"quantity":"2"},{}]}`,
@@ -378,6 +399,9 @@ var fastSeeds = []string{
 	`{"integrations":{"facebook":{"data_processing_options":["LDU"],"data_processing_options":null}}}`,
 	`{"integrations":{"facebook":{"data_processing_options":"LDU"}}}`,
 	`{"integrations":{"facebook":{"user_data":{"em":"x","em":"y"},"user_data":{"ph":1},"custom_data":{"a":[1,{"b":null}],"c":-0.5e-3}}}}`,
+	`{"integrations":{"facebook":{"app_data":{"advertiser_tracking_enabled":1,"extinfo":["i2",{"k":[]}]},"app_data":null}}}`,
+	`{"integrations":{"facebook":{"app_data":{"a":1},"app_data":{ "b" : [ 1.5e3 , null ] }}}}`,
+	`{"integrations":{"facebook":{"app_data":[]}}}`, `{"integrations":{"facebook":{"app_data":{"a":01}}}}`,
 	`{"consent_categories":["1",2,null," "],"consent_categories":null}`, `{"consent_categories":" 1 , 2 "}`,
 	`{"user":{"consent_categories":[[1]]}}`, `{"user":{"email":"a","nick":{"x":[true,false,null]}}}`,
 	`{"context":{"event_timestamp":"1.5e3","page":{"url":"u","t":1},"device":{"ip":"","ip":"1"},"x":[]}}`,
@@ -420,6 +444,7 @@ func TestJSONFastPathTaken(t *testing.T) {
 		readPurchase(t),
 		[]byte(`{"event_name":"page_view","page_type":"home","x":{"y":[1,2.5e3,"z",true,null]},"user":{"email":"a@b.c"}}`),
 		[]byte("{\n  \"event_name\": \"add_to_cart\",\n  \"items\": [ { \"product\": { \"id\": 7 } } ]\n}\n"),
+		[]byte(`{"event_name":"purchase","type":"app","integrations":{"facebook":{"app_data":{"advertiser_tracking_enabled":1,"application_tracking_enabled":1,"extinfo":["a2","com.example","1.0","1.0","14","Pixel","en_US","CET","Carrier","1080","2400","2.6","8","128","100","Europe/Paris"]}}}}`),
 	} {
 		var ev Event
 		if err := d.decode(in, &ev, pathFast); err != nil {
@@ -428,20 +453,41 @@ func TestJSONFastPathTaken(t *testing.T) {
 	}
 }
 
-// TestJSONFastPathStrings puts an escape or a control character at every offset of a string value: the
-// scanner, which checks strings eight bytes at a time, must decline each of them and accept the plain string.
+// TestJSONFastPathStrings puts an escape or a control character at every offset of a string value, of a key
+// and of a raw (custom_data) string: the scanner, which checks strings eight bytes at a time, must decode the
+// escapes fastjson decodes the same way exactly like the fastjson path, and decline raw control characters and
+// the escapes fastjson handles in its own best-effort way.
 func TestJSONFastPathStrings(t *testing.T) {
 	d := NewJSONDecoder()
 	const plain = "abcdefghijklmnopqrstuvwxyzéè日本0123456789"
+	decoded := []string{`\n`, `\"`, `\\`, `\/`, `\u00e9`, `\u00E9`, `\u0000`, `\u2028`, `\ud83d\ude00`, `\b\f\r\t`}
+	declined := []string{"\x00", "\x1f", "\t", `\x`, `\u12x`, `\u12g4`, `\ud800`, `\ud800x`, `\udc00\ud800`, `\ud83d\u0041`, `\'`}
 	for i := 0; i <= len(plain); i++ {
 		if i < len(plain) && !utf8.RuneStart(plain[i]) {
 			continue
 		}
-		for _, bad := range []string{`\n`, `\"`, `\\`, `\u00e9`, "\x00", "\x1f", "\t"} {
-			in := `{"name":"` + plain[:i] + bad + plain[i:] + `"}`
-			var ev Event
-			if err := d.decode([]byte(in), &ev, pathFast); !errors.Is(err, errFastDeclined) && !errors.Is(err, ErrInvalidJSON) {
-				t.Fatalf("%q: scanner did not decline (err %v, name %q)", in, err, ev.Name)
+		for _, esc := range append(append([]string{}, decoded...), declined...) {
+			str := plain[:i] + esc + plain[i:]
+			for _, in := range []string{
+				`{"name":"` + str + `"}`,
+				`{"` + str + `":1}`,
+				`{"integrations":{"facebook":{"custom_data":{"k":["` + str + `"],"` + str + `":0}}}}`,
+			} {
+				var fast, slow Event
+				errFast := d.decode([]byte(in), &fast, pathFast)
+				errSlow := d.decode([]byte(in), &slow, pathSlow)
+				if slices.Contains(declined, esc) {
+					if !errors.Is(errFast, errFastDeclined) {
+						t.Fatalf("%q: scanner did not decline (err %v)", in, errFast)
+					}
+					continue
+				}
+				if errFast != nil || errSlow != nil {
+					t.Fatalf("%q: scanner %v, fastjson path %v", in, errFast, errSlow)
+				}
+				if !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("%q: scanner and fastjson path differ:\n%#v\n%#v", in, fast, slow)
+				}
 			}
 		}
 		in := `{"name":"` + plain[:i] + "\x7f~ " + plain[i:] + `"}`
@@ -449,6 +495,12 @@ func TestJSONFastPathStrings(t *testing.T) {
 		if err := d.decode([]byte(in), &ev, pathFast); err != nil || ev.Name != plain[:i]+"\x7f~ "+plain[i:] {
 			t.Fatalf("%q: err %v, name %q", in, err, ev.Name)
 		}
+	}
+	// An escaped URL, as PHP's json_encode writes it, takes the fast path.
+	var ev Event
+	if err := d.decode([]byte(`{"context":{"page":{"url":"https:\/\/shop.example.com\/p?a=1"}}}`), &ev, pathFast); err != nil ||
+		ev.Context.Page.URL != "https://shop.example.com/p?a=1" {
+		t.Fatalf("escaped URL: err %v, url %q", err, ev.Context.Page.URL)
 	}
 }
 
@@ -463,6 +515,25 @@ func BenchmarkJSONDecode(b *testing.B) {
 	d := NewJSONDecoder()
 	data := readPurchase(b)
 	var ev Event
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Decode(data, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJSONDecodeEscaped is the purchase as PHP's json_encode writes it (every '/' escaped, non-ASCII as
+// \uXXXX): the single-pass scanner decodes the escapes instead of leaving the input to fastjson.
+func BenchmarkJSONDecodeEscaped(b *testing.B) {
+	d := NewJSONDecoder()
+	data := bytes.ReplaceAll(readPurchase(b), []byte("/"), []byte(`\/`))
+	data = bytes.ReplaceAll(data, []byte("é"), []byte(`\u00e9`))
+	var ev Event
+	if err := d.decode(data, &ev, pathFast); err != nil {
+		b.Fatal(err)
+	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -18,7 +18,8 @@ import (
 // contents elements are always {"id":…,"quantity":…} plus "item_price" when HasItemPrice: Meta requires id and
 // quantity on every element. Extra parameter values are appended verbatim: they are raw JSON, compact and valid by
 // contract of whoever built them (the mapping stage copies them from the input with fastjson); an empty value is
-// written as null so the output stays valid JSON.
+// written as null so the output stays valid JSON. AppData is appended verbatim too (Validate checks it is a JSON
+// object); empty, it is omitted.
 //
 // NaN and ±Inf have no JSON form; Validate rejects them, so they never reach this function in the pipeline. Should
 // one arrive anyway it is written as null (valid JSON that the Graph API refuses) rather than as a broken document.
@@ -67,6 +68,10 @@ func AppendJSON(dst []byte, ev *Event) []byte {
 	if !ev.CustomData.IsEmpty() {
 		w.name("custom_data")
 		w.dst = appendCustomData(w.dst, &ev.CustomData)
+	}
+	if len(ev.AppData) > 0 {
+		w.name("app_data")
+		w.dst = append(w.dst, ev.AppData...)
 	}
 	return append(w.dst, '}')
 }

@@ -97,6 +97,37 @@ func TestAppendJSONGolden(t *testing.T) {
 	}
 }
 
+// TestAppendJSONAppData: app_data goes verbatim after custom_data, and an event without it encodes as before.
+func TestAppendJSONAppData(t *testing.T) {
+	const app = `{"advertiser_tracking_enabled":1,"application_tracking_enabled":0,"extinfo":["i2","com.example","1.0"]}`
+	ev := &Event{
+		EventName: "Purchase", EventTime: 1767225600, ActionSource: "app",
+		UserData:   UserData{Em: hashEm},
+		CustomData: CustomData{Value: 1, HasValue: true, Currency: "EUR"},
+		AppData:    []byte(app),
+	}
+	want := `{"event_name":"Purchase","event_time":1767225600,"action_source":"app","user_data":{"em":"` + hashEm +
+		`"},"custom_data":{"value":1,"currency":"EUR"},"app_data":` + app + `}`
+	if got := AppendJSON(nil, ev); string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	ref, err := json.Marshal(toRef(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(ref) != want {
+		t.Fatalf("encoding/json reference differs: %s", ref)
+	}
+	ev.CustomData, ev.UserData = CustomData{}, UserData{}
+	if got := AppendJSON(nil, ev); string(got) != `{"event_name":"Purchase","event_time":1767225600,"action_source":"app","app_data":`+app+`}` {
+		t.Fatalf("without user_data and custom_data: %s", got)
+	}
+	ev.AppData = []byte{}
+	if got := AppendJSON(nil, ev); bytes.Contains(got, []byte("app_data")) {
+		t.Fatalf("empty app_data written: %s", got)
+	}
+}
+
 func TestAppendJSONRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
@@ -347,6 +378,10 @@ func FuzzAppendJSON(f *testing.F) {
 				t.Fatal(err)
 			}
 			ev.CustomData.Extra = []Param{{Key: key, Value: raw}}
+			if flag {
+				k, _ := json.Marshal(key)
+				ev.AppData = []byte(`{` + string(k) + `:` + string(raw) + `,"extinfo":["a2"]}`)
+			}
 		}
 		got := AppendJSON(nil, ev)
 		if !json.Valid(got) {
@@ -366,18 +401,19 @@ func FuzzAppendJSON(f *testing.F) {
 // compare AppendJSON byte for byte with encoding/json's output for the same event.
 
 type refEvent struct {
-	EventName                    string         `json:"event_name,omitempty"`
-	EventTime                    int64          `json:"event_time,omitempty"`
-	EventID                      string         `json:"event_id,omitempty"`
-	EventSourceURL               string         `json:"event_source_url,omitempty"`
-	ReferrerURL                  string         `json:"referrer_url,omitempty"`
-	ActionSource                 string         `json:"action_source,omitempty"`
-	OptOut                       *bool          `json:"opt_out,omitempty"`
-	DataProcessingOptions        *[]string      `json:"data_processing_options,omitempty"`
-	DataProcessingOptionsCountry *int64         `json:"data_processing_options_country,omitempty"`
-	DataProcessingOptionsState   *int64         `json:"data_processing_options_state,omitempty"`
-	UserData                     *userDataRef   `json:"user_data,omitempty"`
-	CustomData                   *customDataRef `json:"custom_data,omitempty"`
+	EventName                    string          `json:"event_name,omitempty"`
+	EventTime                    int64           `json:"event_time,omitempty"`
+	EventID                      string          `json:"event_id,omitempty"`
+	EventSourceURL               string          `json:"event_source_url,omitempty"`
+	ReferrerURL                  string          `json:"referrer_url,omitempty"`
+	ActionSource                 string          `json:"action_source,omitempty"`
+	OptOut                       *bool           `json:"opt_out,omitempty"`
+	DataProcessingOptions        *[]string       `json:"data_processing_options,omitempty"`
+	DataProcessingOptionsCountry *int64          `json:"data_processing_options_country,omitempty"`
+	DataProcessingOptionsState   *int64          `json:"data_processing_options_state,omitempty"`
+	UserData                     *userDataRef    `json:"user_data,omitempty"`
+	CustomData                   *customDataRef  `json:"custom_data,omitempty"`
+	AppData                      json.RawMessage `json:"app_data,omitempty"`
 }
 
 type userDataRef struct {
@@ -484,6 +520,9 @@ func toRef(ev *Event) refEvent {
 	}
 	if !c.IsEmpty() {
 		r.CustomData = &cr
+	}
+	if len(ev.AppData) > 0 {
+		r.AppData = ev.AppData
 	}
 	return r
 }

@@ -25,6 +25,12 @@ type Event struct {
 
 	UserData   UserData
 	CustomData CustomData
+
+	// AppData is app_data, required when ActionSource is "app": one JSON object, raw and compact (the mapping
+	// stage copies integrations.facebook.app_data), written verbatim after custom_data; omitted when empty.
+	// Validate checks the members Meta requires (advertiser_tracking_enabled, application_tracking_enabled,
+	// extinfo).
+	AppData []byte
 }
 
 // UserData is user_data. The hashed fields hold lowercase hex SHA-256 once the normalize stage has run; before it

@@ -1,6 +1,7 @@
 package fbevent
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,12 +53,15 @@ var typedCustomKeys = [...]string{
 // the first broken rule as a *ValidationError wrapping ErrInvalidEvent, or nil. It is meant for the final,
 // normalized and hashed event: every hashed user_data field must already be a SHA-256 hex digest.
 //
-// The checks are deterministic and in a fixed order (root, user_data, custom_data, extra parameters). now is part
+// The checks are deterministic and in a fixed order (root, app_data, user_data, custom_data, extra parameters). now is part
 // of the signature for clock-relative rules, but none is applied today: the 7-day window and the future tolerance
 // are deliberately left to the eligibility stage, which owns them with their safety margin and per-action_source
 // limits, so that an expired event gets the precise reason event_too_old rather than invalid_event.
 func Validate(ev *Event, now time.Time) error {
 	if err := validateRoot(ev); err != nil {
+		return err
+	}
+	if err := validateAppData(ev.ActionSource, ev.AppData); err != nil {
 		return err
 	}
 	if err := validateUserData(&ev.UserData); err != nil {
@@ -105,6 +109,103 @@ func validateRoot(ev *Event) error {
 		return invalid("data_processing_options_state", "must not be negative")
 	}
 	return nil
+}
+
+// AppDataHint is the end of the problem reported for an app event without usable app_data: the connector
+// cannot make app_data up, the sender must provide it.
+const AppDataHint = "send integrations.facebook.app_data with advertiser_tracking_enabled, " +
+	"application_tracking_enabled (0/1 or boolean) and extinfo ([\"a2\" or \"i2\", …])"
+
+// validateAppData applies the Graph API's app_data rules: any app_data must be a JSON object; an app event must
+// carry one with advertiser_tracking_enabled and application_tracking_enabled (a boolean or 0/1) and extinfo (a
+// non-empty array whose first element, the extinfo version, is "a2" for Android or "i2" for iOS). A key that
+// appears twice is refused: which of the two values Meta would read is not documented.
+func validateAppData(actionSource string, raw []byte) error {
+	if len(raw) == 0 {
+		if actionSource == "app" {
+			return invalid("app_data", "required when action_source is app; "+AppDataHint)
+		}
+		return nil
+	}
+	if !json.Valid(raw) {
+		return invalid("app_data", "not valid JSON")
+	}
+	members, ok := topLevelMembers(raw)
+	if !ok {
+		return invalid("app_data", "must be a JSON object")
+	}
+	for i := range members {
+		for j := range i {
+			if members[j].key == members[i].key {
+				return invalid("app_data", "a key appears twice")
+			}
+		}
+	}
+	if actionSource != "app" {
+		return nil
+	}
+	find := func(k string) json.RawMessage {
+		for _, m := range members {
+			if m.key == k {
+				return m.val
+			}
+		}
+		return nil
+	}
+	for _, k := range [...]string{"advertiser_tracking_enabled", "application_tracking_enabled"} {
+		switch v := find(k); string(v) {
+		case "":
+			return invalid("app_data."+k, "required when action_source is app; "+AppDataHint)
+		case "0", "1", "true", "false":
+		default:
+			return invalid("app_data."+k, "must be a boolean or 0/1")
+		}
+	}
+	ext := find("extinfo")
+	if ext == nil {
+		return invalid("app_data.extinfo", "required when action_source is app; "+AppDataHint)
+	}
+	var extinfo []json.RawMessage
+	if err := json.Unmarshal(ext, &extinfo); err != nil || len(extinfo) == 0 {
+		return invalid("app_data.extinfo", "must be a non-empty array")
+	}
+	var version string
+	if err := json.Unmarshal(extinfo[0], &version); err != nil || (version != "a2" && version != "i2") {
+		return invalid("app_data.extinfo", `must start with the extinfo version "a2" (Android) or "i2" (iOS)`)
+	}
+	return nil
+}
+
+type member struct {
+	key string
+	val json.RawMessage
+}
+
+// topLevelMembers lists the members of a valid JSON document, values compacted; ok is false when it is not an
+// object.
+func topLevelMembers(raw []byte) ([]member, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	var out []member
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		key, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, v); err != nil {
+			return nil, false
+		}
+		out = append(out, member{key, buf.Bytes()})
+	}
+	return out, true
 }
 
 func validEventName(s string) bool {

@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// appData is a minimal app_data Meta accepts.
+const appData = `{"advertiser_tracking_enabled":1,"application_tracking_enabled":1,"extinfo":["a2","com.example.app","1.0"]}`
+
 // validEvent passes Validate; each test case breaks exactly one rule.
 func validEvent() *Event {
 	return &Event{
@@ -54,9 +57,44 @@ func TestValidate(t *testing.T) {
 			e.EventName, e.CustomData = "PageView", CustomData{}
 		}, ""},
 		{"valid single user_data field", func(e *Event) {
-			e.ActionSource = "app"
+			e.ActionSource, e.AppData = "app", []byte(appData)
 			e.UserData = UserData{ExternalID: hashEm}
 		}, ""},
+		{"valid app event", func(e *Event) { e.ActionSource, e.AppData = "app", []byte(appData) }, ""},
+		{"valid app event booleans and i2", func(e *Event) {
+			e.ActionSource = "app"
+			e.AppData = []byte(`{"advertiser_tracking_enabled":false,"application_tracking_enabled":true,"extinfo":["i2"],"campaign_ids":"x"}`)
+		}, ""},
+		{"valid app_data on a website event", func(e *Event) { e.AppData = []byte(`{"x":1}`) }, ""},
+
+		{"app without app_data", func(e *Event) { e.ActionSource = "app" }, "app_data"},
+		{"app_data not an object", func(e *Event) { e.ActionSource, e.AppData = "app", []byte(`["a2"]`) }, "app_data"},
+		{"app_data not an object on website", func(e *Event) { e.AppData = []byte(`"a2"`) }, "app_data"},
+		{"app_data invalid json", func(e *Event) { e.ActionSource, e.AppData = "app", []byte(`{"a":`) }, "app_data"},
+		{"app_data duplicate key", func(e *Event) {
+			e.ActionSource, e.AppData = "app", []byte(`{"advertiser_tracking_enabled":2,`+appData[1:])
+		}, "app_data"},
+		{"app_data without advertiser_tracking_enabled", func(e *Event) {
+			e.ActionSource, e.AppData = "app", []byte(`{"application_tracking_enabled":1,"extinfo":["a2"]}`)
+		}, "app_data.advertiser_tracking_enabled"},
+		{"app_data tracking flag 2", func(e *Event) {
+			e.ActionSource, e.AppData = "app", []byte(`{"advertiser_tracking_enabled":1,"application_tracking_enabled":2,"extinfo":["a2"]}`)
+		}, "app_data.application_tracking_enabled"},
+		{"app_data tracking flag string", func(e *Event) {
+			e.ActionSource, e.AppData = "app", []byte(`{"advertiser_tracking_enabled":"1","application_tracking_enabled":1,"extinfo":["a2"]}`)
+		}, "app_data.advertiser_tracking_enabled"},
+		{"app_data without extinfo", func(e *Event) {
+			e.ActionSource, e.AppData = "app", []byte(`{"advertiser_tracking_enabled":1,"application_tracking_enabled":1}`)
+		}, "app_data.extinfo"},
+		{"app_data extinfo empty", func(e *Event) {
+			e.ActionSource, e.AppData = "app", []byte(`{"advertiser_tracking_enabled":1,"application_tracking_enabled":1,"extinfo":[]}`)
+		}, "app_data.extinfo"},
+		{"app_data extinfo string", func(e *Event) {
+			e.ActionSource, e.AppData = "app", []byte(`{"advertiser_tracking_enabled":1,"application_tracking_enabled":1,"extinfo":"a2"}`)
+		}, "app_data.extinfo"},
+		{"app_data extinfo bad version", func(e *Event) {
+			e.ActionSource, e.AppData = "app", []byte(`{"advertiser_tracking_enabled":1,"application_tracking_enabled":1,"extinfo":["a1"]}`)
+		}, "app_data.extinfo"},
 
 		{"event_name empty", func(e *Event) { e.EventName = "" }, "event_name"},
 		{"event_name too long", func(e *Event) { e.EventName = strings.Repeat("a", 51) }, "event_name"},
@@ -74,7 +112,7 @@ func TestValidate(t *testing.T) {
 		{"dpo country negative", func(e *Event) { e.DataProcessingOptionsCountry = -1 }, "data_processing_options_country"},
 		{"dpo state negative", func(e *Event) { e.DataProcessingOptionsState = -1 }, "data_processing_options_state"},
 
-		{"no user_data", func(e *Event) { e.UserData = UserData{}; e.ActionSource = "app" }, "user_data"},
+		{"no user_data", func(e *Event) { e.UserData = UserData{}; e.ActionSource, e.AppData = "app", []byte(appData) }, "user_data"},
 		{"em clear", func(e *Event) { e.UserData.Em = secret }, "user_data.em"},
 		{"ph uppercase hex", func(e *Event) { e.UserData.Ph = strings.ToUpper(hashPh) }, "user_data.ph"},
 		{"fn short hex", func(e *Event) { e.UserData.Fn = hashEm[:63] }, "user_data.fn"},

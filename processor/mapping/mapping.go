@@ -6,6 +6,7 @@
 package mapping
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
@@ -70,6 +71,8 @@ func Map(ev *schema.Event, in Input, opt Options, out *fbevent.Event) *reject.Re
 	}
 	out.DataProcessingOptionsCountry, out.HasDataProcessingOptionsCountry = fb.DataProcessingOptionsCountry, fb.HasDataProcessingOptionsCountry
 	out.DataProcessingOptionsState, out.HasDataProcessingOptionsState = fb.DataProcessingOptionsState, fb.HasDataProcessingOptionsState
+	// app_data is sent as the sender wrote it (the decoder compacted it); copied, as every slice of out is.
+	out.AppData = bytes.Clone(fb.AppData)
 
 	mapUserData(ev, &out.UserData)
 	mapCustomData(ev, &out.CustomData)

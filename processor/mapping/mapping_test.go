@@ -204,6 +204,14 @@ func TestEventTimeURLsActionSource(t *testing.T) {
 			func(e *fbevent.Event) bool {
 				return !e.HasOptOut && !e.HasDataProcessingOptions && !e.HasDataProcessingOptionsCountry && !e.HasDataProcessingOptionsState
 			}},
+		{"app_data passes through, compact", `{"event_name":"e","type":"app","integrations":{"facebook":{"app_data":{ "advertiser_tracking_enabled" : 1 ,"extinfo":["a2"]}}}}`,
+			func(e *fbevent.Event) bool {
+				return e.ActionSource == "app" && string(e.AppData) == `{"advertiser_tracking_enabled":1,"extinfo":["a2"]}`
+			}},
+		{"app_data with an action_source override", `{"event_name":"e","integrations":{"facebook":{"action_source":"app","app_data":{}}}}`,
+			func(e *fbevent.Event) bool { return e.ActionSource == "app" && string(e.AppData) == `{}` }},
+		{"no app_data", `{"event_name":"e","type":"app","integrations":{"facebook":{"app_data":null}}}`,
+			func(e *fbevent.Event) bool { return e.ActionSource == "app" && e.AppData == nil }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -491,7 +499,7 @@ func params(ps []fbevent.Param) string {
 // outputs are equal and do not share mutable memory with each other or with the event.
 func TestMapDeterministicAndIndependent(t *testing.T) {
 	js := `{"event_name":"purchase","zz":"s","items":[{"product":{"id":"A","price":1},"quantity":1},{"product":{"id":"B"}}],` +
-		`"url":"https://s/?fbclid=abc","integrations":{"facebook":{"data_processing_options":["LDU"],"custom_data":{"k":"v","contents":[{"id":"C","quantity":1}]}}}}`
+		`"url":"https://s/?fbclid=abc","integrations":{"facebook":{"data_processing_options":["LDU"],"custom_data":{"k":"v","contents":[{"id":"C","quantity":1}]},"app_data":{"a":1}}}}`
 	ev := decode(t, js)
 	in := Input{Raw: []byte(js), RecordTime: recordTime}
 	var a, b fbevent.Event
@@ -509,10 +517,11 @@ func TestMapDeterministicAndIndependent(t *testing.T) {
 	a.CustomData.Extra[0].Value[1] = 'X'
 	a.CustomData.ContentIDs[0] = "changed"
 	a.CustomData.Contents[0].ID = "changed"
+	a.AppData[1] = 'X'
 	if !reflect.DeepEqual(*ev, before) {
 		t.Fatal("mutating the output changed the event")
 	}
-	if b.DataProcessingOptions[0] != "LDU" || string(b.CustomData.Extra[0].Value) != `"v"` || b.CustomData.ContentIDs[0] != "A" || b.CustomData.Contents[0].ID != "C" {
+	if b.DataProcessingOptions[0] != "LDU" || string(b.CustomData.Extra[0].Value) != `"v"` || b.CustomData.ContentIDs[0] != "A" || b.CustomData.Contents[0].ID != "C" || string(b.AppData) != `{"a":1}` {
 		t.Fatal("two outputs share memory")
 	}
 }

@@ -39,6 +39,7 @@ const maxInput = 512
 type Normalizer struct {
 	region string // upper-case ISO 3166-1 alpha-2 phone region, or "" for none
 	phones *phoneCache
+	tables *phoneTables // the phone fast path's view of the library's metadata (immutable, shared)
 }
 
 // New returns a Normalizer whose phone numbers without an international prefix are read in defaultRegion, an
@@ -50,7 +51,7 @@ func New(defaultRegion string) (*Normalizer, error) {
 	if region != "" && (len(region) != 2 || phonenumbers.GetCountryCodeForRegion(region) == 0) {
 		return nil, fmt.Errorf("normalize: default phone region %q: %w", defaultRegion, ErrUnknownRegion)
 	}
-	return &Normalizer{region: region, phones: newPhoneCache()}, nil
+	return &Normalizer{region: region, phones: newPhoneCache(), tables: loadPhoneTables()}, nil
 }
 
 // field identifies one hashed user_data field; it lets UserData dispatch with direct calls (no function values),
@@ -150,8 +151,7 @@ func (n *Normalizer) appendField(f field, dst []byte, s string) ([]byte, bool) {
 	case fieldEm:
 		return appendEmail(dst, s)
 	case fieldPh:
-		p, ok := n.phone(s)
-		return append(dst, p...), ok
+		return n.appendPhone(dst, s)
 	case fieldFn, fieldLn:
 		return appendName(dst, s)
 	case fieldGe:
