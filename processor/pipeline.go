@@ -114,6 +114,12 @@ type Pipeline struct {
 type scratch struct {
 	ev  schema.Event
 	buf []byte // the encoding of the server event
+	// digests backs the hashed user_data of the server event being built (normalize.UserDataInto). The server
+	// event is encoded before the next destination reuses it, and no Outcome field refers to user_data.
+	digests normalize.Digests
+	// contents backs custom_data.contents of the server event being built (mapping.Input.Contents), for the
+	// same reason; cleared on release, as its elements point into the decoded event.
+	contents [8]fbevent.Content
 }
 
 // maxPooledBuf is the largest encoding buffer kept in the pool; a rare huge event does not pin its memory.
@@ -199,6 +205,7 @@ func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out [
 
 func (p *Pipeline) release(sc *scratch) {
 	sc.ev = schema.Event{}
+	clear(sc.contents[:])
 	if cap(sc.buf) > maxPooledBuf {
 		return
 	}
@@ -229,7 +236,7 @@ func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome 
 		o.Rejection = rej
 		return o
 	}
-	if rej := mapping.Map(ev, mapping.Input{Raw: rec.Value, RecordTime: rec.Timestamp}, d.cfg.Mapping, fb); rej != nil {
+	if rej := mapping.Map(ev, mapping.Input{Raw: rec.Value, RecordTime: rec.Timestamp, Contents: sc.contents[:]}, d.cfg.Mapping, fb); rej != nil {
 		o.Rejection = rej
 		return o
 	}
@@ -240,7 +247,9 @@ func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome 
 		fb.DataProcessingOptionsState, fb.HasDataProcessingOptionsState = d.cfg.LDU.State, true
 	}
 	var dropped [16]string
-	d.norm.UserData(&fb.UserData, dropped[:0])
+	// The hashed fields alias sc.digests from here on: fb must not be retained past this call (the outcome
+	// takes copies of nothing but event-level strings, which never alias it).
+	d.norm.UserDataInto(&fb.UserData, dropped[:0], &sc.digests)
 	if rej := eligibility.Check(fb, now, d.cfg.Rules); rej != nil {
 		o.Rejection = rej
 		return o

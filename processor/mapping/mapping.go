@@ -37,6 +37,10 @@ type Input struct {
 	// RecordTime is the Kafka record timestamp, the event_time when context.event_timestamp is absent: a replay
 	// keeps the original time, never "now".
 	RecordTime time.Time
+	// Contents, when its capacity suffices, is the backing array of the mapped custom_data.contents instead of a
+	// new one, so a caller that maps event after event can reuse it. The caller must not reuse it while the
+	// mapped event is in use, and should clear it afterwards (its elements refer to the input event's strings).
+	Contents []fbevent.Content
 }
 
 // Map resets *out and fills it from ev. User data is left in clear (pre-hashed inputs user.<field>_sha256 are
@@ -75,7 +79,7 @@ func Map(ev *schema.Event, in Input, opt Options, out *fbevent.Event) *reject.Re
 	out.AppData = bytes.Clone(fb.AppData)
 
 	mapUserData(ev, &out.UserData)
-	mapCustomData(ev, &out.CustomData)
+	mapCustomData(ev, &out.CustomData, in.Contents)
 
 	if r := overrideUserData(fb.UserData, &out.UserData); r != nil {
 		*out = fbevent.Event{}
@@ -291,7 +295,7 @@ func buildFBC(timeMS int64, clid string) string {
 	return "fb.1." + string(strconv.AppendInt(buf[:0], timeMS, 10)) + "." + clid
 }
 
-func mapCustomData(ev *schema.Event, cd *fbevent.CustomData) {
+func mapCustomData(ev *schema.Event, cd *fbevent.CustomData, contents []fbevent.Content) {
 	cd.Value, cd.HasValue = ev.Value, ev.HasValue
 	cd.Currency = ev.Currency
 	cd.OrderID = ev.ID
@@ -322,7 +326,11 @@ func mapCustomData(ev *schema.Event, cd *fbevent.CustomData) {
 		}
 	}
 	if complete {
-		cd.Contents = make([]fbevent.Content, len(ev.Items))
+		if cap(contents) >= len(ev.Items) {
+			cd.Contents = contents[:len(ev.Items):len(ev.Items)]
+		} else {
+			cd.Contents = make([]fbevent.Content, len(ev.Items))
+		}
 		for i := range ev.Items {
 			it := &ev.Items[i]
 			cd.Contents[i] = fbevent.Content{ID: it.Product.ID, Quantity: it.Quantity, ItemPrice: it.Product.Price, HasItemPrice: true}

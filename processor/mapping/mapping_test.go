@@ -584,3 +584,34 @@ func FuzzMap(f *testing.F) {
 		}
 	})
 }
+
+// TestMapContentsBuffer: contents are built in Input.Contents when it is large enough (and in a new array when it
+// is not), with the same result either way and a capacity that keeps a later append off the caller's buffer.
+func TestMapContentsBuffer(t *testing.T) {
+	raw, err := os.ReadFile("../../schema/testdata/purchase.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := decode(t, string(raw))
+	var want fbevent.Event
+	if r := Map(ev, Input{Raw: raw, RecordTime: recordTime}, Options{}, &want); r != nil {
+		t.Fatal(r)
+	}
+	for _, size := range []int{0, 1, 2, 8} {
+		buf := make([]fbevent.Content, size)
+		var got fbevent.Event
+		if r := Map(ev, Input{Raw: raw, RecordTime: recordTime, Contents: buf}, Options{}, &got); r != nil {
+			t.Fatal(r)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("buffer of %d: mapped\n%+v\nwant\n%+v", size, got, want)
+		}
+		inBuf := size > 0 && &got.CustomData.Contents[0] == &buf[0]
+		if inBuf != (size >= len(ev.Items)) {
+			t.Errorf("buffer of %d: contents in the buffer = %v", size, inBuf)
+		}
+		if c := got.CustomData.Contents; cap(c) != len(c) {
+			t.Errorf("buffer of %d: contents cap %d, len %d", size, cap(c), len(c))
+		}
+	}
+}

@@ -79,5 +79,15 @@ func TestUserDataMatchesFieldNormalizers(t *testing.T) {
 		if got != want || strings.Join(dropped, ",") != strings.Join(wantDropped, ",") {
 			t.Errorf("UserData(%+v)\n = %+v, dropped %v\nwant %+v, dropped %v", in, got, dropped, want, wantDropped)
 		}
+		// UserDataInto gives the same result from caller memory, whatever that memory held before.
+		var d Digests
+		for i := range d {
+			d[i] = 'x'
+		}
+		got = in
+		dropped = n.UserDataInto(&got, nil, &d)
+		if got != want || strings.Join(dropped, ",") != strings.Join(wantDropped, ",") {
+			t.Errorf("UserDataInto(%+v)\n = %+v, dropped %v\nwant %+v, dropped %v", in, got, dropped, want, wantDropped)
+		}
 	}
 }

@@ -166,7 +166,13 @@ func FuzzUserData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, em, ph, name, db, zp, country string) {
 		ud := fbevent.UserData{Em: em, Ph: ph, Fn: name, Ln: name, Ge: name, Db: db, Ct: name, St: name, Zp: zp,
 			Country: country, ExternalID: em}
-		n.UserData(&ud, nil)
+		into := ud
+		var d Digests
+		droppedInto := n.UserDataInto(&into, nil, &d)
+		dropped := n.UserData(&ud, nil)
+		if into != ud || strings.Join(droppedInto, ",") != strings.Join(dropped, ",") {
+			t.Fatalf("UserDataInto and UserData differ")
+		}
 		for _, v := range []string{ud.Em, ud.Ph, ud.Fn, ud.Ln, ud.Ge, ud.Db, ud.Ct, ud.St, ud.Zp, ud.Country, ud.ExternalID} {
 			if _, ok := passThrough(v); v != "" && (!ok || strings.ToLower(v) != v) {
 				t.Fatalf("field value %q is not a lowercase SHA-256", v)

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -89,18 +90,55 @@ var keys = [...]string{
 // The digests it computes share one allocation (a string of 64 bytes per digest, sliced): retaining any of them
 // retains all, which is at most 704 bytes.
 func (n *Normalizer) UserData(ud *fbevent.UserData, dropped []string) []string {
-	fields := [numFields]*string{
+	var (
+		hexes  Digests
+		hashed [numFields]field
+	)
+	dropped, nh := n.userData(ud, dropped, &hexes, &hashed)
+	if nh > 0 {
+		fields := fieldsOf(ud)
+		all := string(hexes[:nh*hexLen])
+		for i, f := range hashed[:nh] {
+			*fields[f] = all[i*hexLen : (i+1)*hexLen]
+		}
+	}
+	return dropped
+}
+
+// Digests is the memory UserDataInto writes digests into: 64 hex bytes for each of the eleven hashed fields.
+type Digests [int(numFields) * hexLen]byte
+
+// UserDataInto is UserData without its allocation: the digests are written into *d and the hashed fields of ud
+// alias it. They are valid only until *d is reused or written again; the caller must be done with ud (or copy
+// its hashed fields) before that. It suits a hot path that encodes ud right away from pooled memory.
+func (n *Normalizer) UserDataInto(ud *fbevent.UserData, dropped []string, d *Digests) []string {
+	var hashed [numFields]field
+	dropped, nh := n.userData(ud, dropped, d, &hashed)
+	fields := fieldsOf(ud)
+	for i, f := range hashed[:nh] {
+		*fields[f] = unsafe.String(&d[i*hexLen], hexLen)
+	}
+	return dropped
+}
+
+// fieldsOf returns the hashed fields of ud by field.
+func fieldsOf(ud *fbevent.UserData) [numFields]*string {
+	return [numFields]*string{
 		fieldEm: &ud.Em, fieldPh: &ud.Ph, fieldFn: &ud.Fn, fieldLn: &ud.Ln, fieldGe: &ud.Ge, fieldDb: &ud.Db,
 		fieldCt: &ud.Ct, fieldSt: &ud.St, fieldZp: &ud.Zp, fieldCountry: &ud.Country,
 		fieldExternalID: &ud.ExternalID,
 	}
-	// One scratch buffer for every normalized value (each is hashed before the next one is built), and the hex
-	// digests side by side, turned into strings with one allocation at the end.
+}
+
+// userData is UserData's work: the digests go to hexes side by side, in the order of the fields hashed[:nh]
+// they belong to, for the caller to assign. It retains neither hexes nor ud, so both can stay on a caller's
+// stack.
+func (n *Normalizer) userData(ud *fbevent.UserData, dropped []string, hexes *Digests, hashed *[numFields]field) ([]string, int) {
+	fields := fieldsOf(ud)
+	// One scratch buffer for every normalized value (each is hashed before the next one is built).
 	var (
-		buf    [256]byte
-		hexes  [int(numFields) * hexLen]byte
-		hashed [numFields]*string
-		nh     int
+		buf [256]byte
+		nh  int
 	)
 	for f, v := range fields {
 		s := trimSpace(*v)
@@ -119,21 +157,15 @@ func (n *Normalizer) UserData(ud *fbevent.UserData, dropped []string) []string {
 			continue
 		}
 		encodeHex((*[hexLen]byte)(hexes[nh*hexLen:]), sha256.Sum256(b))
-		hashed[nh] = v
+		hashed[nh] = field(f)
 		nh++
-	}
-	if nh > 0 {
-		all := string(hexes[:nh*hexLen])
-		for i, v := range hashed[:nh] {
-			*v = all[i*hexLen : (i+1)*hexLen]
-		}
 	}
 
 	ud.ClientIPAddress = trimSpace(ud.ClientIPAddress)
 	ud.ClientUserAgent = trimSpace(ud.ClientUserAgent)
 	ud.FBC = trimSpace(ud.FBC)
 	ud.FBP = trimSpace(ud.FBP)
-	return dropped
+	return dropped, nh
 }
 
 // trimSpace is strings.TrimSpace with a shortcut for the common value that has nothing to trim: one that begins
