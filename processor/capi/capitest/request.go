@@ -2,7 +2,6 @@ package capitest
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -77,13 +76,20 @@ func readParams(r *http.Request, body []byte, bodyErr error, p *fastjson.Parser)
 	return out, nil
 }
 
-// readBody reads a POST body whole, up to max bytes, before anything else happens: the simulator then notices a
-// client that goes away during injected latency (net/http watches the connection only once the body is consumed).
-func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+// readBody reads a POST body whole into buf, up to max bytes, before anything else happens: the simulator then
+// notices a client that goes away during injected latency (net/http watches the connection only once the body is
+// consumed). The body returned is buf's memory.
+func readBody(w http.ResponseWriter, r *http.Request, max int64, buf *bytes.Buffer) ([]byte, error) {
 	if r.Method != http.MethodPost {
 		return nil, nil
 	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	buf.Reset()
+	if n := r.ContentLength; n > 0 && n <= max {
+		// Sized once; MinRead spare bytes let the final read see EOF without growing.
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max))
+	return buf.Bytes(), err
 }
 
 func bodyReadError(err error) *graphError {
@@ -126,9 +132,9 @@ func (p *params) addForm(form url.Values) *graphError {
 // addJSON reads a JSON object body. data may be the events array itself or a string holding it (as SDKs that
 // form-encode send it); other parameters are strings, ids may also be integers.
 func (p *params) addJSON(body []byte, parser *fastjson.Parser) *graphError {
-	// encoding/json is the strict judge of JSON syntax (no NaN, no control characters, no bad escapes); fastjson
-	// is then used for speed.
-	if !utf8.Valid(body) || !json.Valid(body) {
+	// validJSON is the strict judge of JSON syntax, exactly as encoding/json (no NaN, no control characters, no
+	// bad escapes); fastjson, more tolerant, is then used for speed.
+	if !utf8.Valid(body) || !validJSON(body) {
 		return paramError("The request body is not valid JSON")
 	}
 	v, err := parser.ParseBytes(body)

@@ -1,6 +1,7 @@
 package capitest
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -25,6 +26,10 @@ const (
 	DefaultMaxBodyBytes      = 16 << 20
 	DefaultMaxRecordedEvents = 100_000
 )
+
+// maxPooledBody is the largest body buffer kept for reuse: a full 1000-event batch fits, rare giants do not
+// stay in memory.
+const maxPooledBody = 4 << 20
 
 // DefaultVersions returns the API versions accepted when Config.Versions is empty: v18.0 to v25.0.
 func DefaultVersions() []string {
@@ -101,6 +106,7 @@ type Server struct {
 	maxVersion  [2]int
 	latest      string
 	parsers     fastjson.ParserPool
+	bodies      sync.Pool // of *bytes.Buffer, request bodies up to maxPooledBody
 	recordLimit int
 
 	fmu      sync.Mutex
@@ -265,13 +271,23 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
 	traceID := s.cfg.TraceID()
 	f, poisoned, failNow := s.takeFaults()
-	body, bodyErr := readBody(w, r, s.cfg.MaxBodyBytes)
+	buf, _ := s.bodies.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		// Nothing keeps the body once handled (fastjson copies it, form values are strings).
+		if buf.Cap() <= maxPooledBody {
+			s.bodies.Put(buf)
+		}
+	}()
+	body, bodyErr := readBody(w, r, s.cfg.MaxBodyBytes, buf)
 
 	// The answer is computed first and held until Latency has passed since arrival, so the latency a client
 	// sees is Latency (not Latency plus the simulator's own validation time) whenever validation is faster.
 	var (
 		version  string
-		accepted []ReceivedEvent
+		accepted acceptedBatch
 		gerr     *graphError
 	)
 	if !f.Disconnect {
@@ -303,23 +319,30 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		EventsReceived int      `json:"events_received"`
 		Messages       []string `json:"messages"`
 		TraceID        string   `json:"fbtrace_id"`
-	}{len(accepted), []string{}, traceID})
+	}{len(accepted.ids), []string{}, traceID})
+}
+
+// acceptedBatch is what a valid request leaves: the event_id of each event ("" when absent) and, only when
+// events are recorded, the events themselves.
+type acceptedBatch struct {
+	ids    []string
+	events []ReceivedEvent
 }
 
 // handle decides the answer: the accepted events, or the first error in the order Graph checks them (route,
 // version, token, app secret proof, object, method, throttling, payload, events).
 func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, poisoned map[string]bool, failNow bool,
-) (version string, accepted []ReceivedEvent, gerr *graphError) {
+) (version string, accepted acceptedBatch, gerr *graphError) {
 	if failNow || (f.ErrorRate > 0 && rand.Float64() < f.ErrorRate) {
-		return "", nil, f.serverError()
+		return "", accepted, f.serverError()
 	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if gerr := s.checkVersion(parts[0], r.URL.Path); gerr != nil {
-		return "", nil, gerr
+		return "", accepted, gerr
 	}
 	version = parts[0]
 	if len(parts) != 3 || parts[2] != "events" {
-		return version, nil, unknownPathError(r.URL.Path)
+		return version, accepted, unknownPathError(r.URL.Path)
 	}
 	pixel := parts[1]
 
@@ -327,40 +350,40 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 	defer s.parsers.Put(parser)
 	p, gerr := readParams(r, body, bodyErr, parser)
 	if gerr != nil {
-		return version, nil, gerr
+		return version, accepted, gerr
 	}
 	if gerr := s.authorize(r, p, pixel, f); gerr != nil {
-		return version, nil, gerr
+		return version, accepted, gerr
 	}
 	if r.Method != http.MethodPost {
-		return version, nil, unknownObjectError(strings.ToLower(r.Method), pixel)
+		return version, accepted, unknownObjectError(strings.ToLower(r.Method), pixel)
 	}
 	if f.Throttle {
-		return version, nil, f.throttleError(pixel)
+		return version, accepted, f.throttleError(pixel)
 	}
 
 	data := p.jsonData
 	if data == nil {
 		if !p.hasData {
-			return version, nil, paramError("The parameter data is required")
+			return version, accepted, paramError("The parameter data is required")
 		}
 		dataParser := s.parsers.Get()
 		defer s.parsers.Put(dataParser)
-		if !json.Valid([]byte(p.data)) {
-			return version, nil, paramError("Param data must be a JSON array")
+		if !validJSON([]byte(p.data)) {
+			return version, accepted, paramError("Param data must be a JSON array")
 		}
 		v, err := dataParser.Parse(p.data)
 		if err != nil || v.Type() != fastjson.TypeArray {
-			return version, nil, paramError("Param data must be a JSON array")
+			return version, accepted, paramError("Param data must be a JSON array")
 		}
 		data = v
 	}
 	events, _ := data.Array()
 	switch {
 	case len(events) == 0:
-		return version, nil, paramError("Param data must be a non-empty array of events")
+		return version, accepted, paramError("Param data must be a non-empty array of events")
 	case len(events) > MaxEventsPerRequest:
-		return version, nil, paramError("Param data must contain at most %d events, got %d",
+		return version, accepted, paramError("Param data must contain at most %d events, got %d",
 			MaxEventsPerRequest, len(events))
 	}
 
@@ -371,24 +394,55 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 		c.index = i
 		sum, gerr := c.check(ev)
 		if gerr != nil {
-			return version, nil, gerr
+			return version, accepted, gerr
 		}
 		summaries[i] = sum
 	}
 	for i, sum := range summaries {
-		if sum.id != "" && poisoned[sum.id] {
-			return version, nil, eventError(SubcodeInvalidParameter, i, "Event Rejected",
+		if len(sum.id) != 0 && poisoned[string(sum.id)] {
+			return version, accepted, eventError(SubcodeInvalidParameter, i, "Event Rejected",
 				"This event was rejected (poisoned event_id in the Graph API simulator).")
 		}
 	}
 
+	// The names and ids are copied into one string and the recorded raw events into one buffer: a handful of
+	// allocations per request rather than several per event.
+	n := 0
+	for _, sum := range summaries {
+		n += len(sum.name) + len(sum.id)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, sum := range summaries {
+		sb.Write(sum.name)
+		sb.Write(sum.id)
+	}
+	texts := sb.String()
+	var raw []byte
+	if s.recordLimit != 0 { // raw events are only kept when recorded
+		raw = make([]byte, 0, len(body))
+	}
+	accepted.ids = make([]string, len(events))
+	if s.recordLimit != 0 {
+		accepted.events = make([]ReceivedEvent, len(events))
+	}
 	testCode := p.values["test_event_code"]
-	accepted = make([]ReceivedEvent, len(events))
+	at := 0
 	for i, ev := range events {
 		sum := summaries[i]
-		accepted[i] = ReceivedEvent{
-			PixelID: pixel, EventID: sum.id, EventName: sum.name, EventTime: sum.time, ActionSource: sum.actionSource,
-			TestEventCode: testCode, ReceivedAt: now, Raw: ev.MarshalTo(nil),
+		name := texts[at : at+len(sum.name)]
+		at += len(sum.name)
+		id := texts[at : at+len(sum.id)]
+		at += len(sum.id)
+		accepted.ids[i] = id
+		if s.recordLimit == 0 {
+			continue
+		}
+		start := len(raw)
+		raw = ev.MarshalTo(raw)
+		accepted.events[i] = ReceivedEvent{
+			PixelID: pixel, EventID: id, EventName: name, EventTime: sum.time, ActionSource: sum.actionSource,
+			TestEventCode: testCode, ReceivedAt: now, Raw: raw[start:len(raw):len(raw)],
 		}
 	}
 	return version, accepted, nil
@@ -454,20 +508,20 @@ func (s *Server) countRejected(e *graphError) {
 	s.stats.Rejected[e.statKey()]++
 }
 
-func (s *Server) record(accepted []ReceivedEvent) {
+func (s *Server) record(accepted acceptedBatch) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Requests++
 	s.stats.AcceptedRequests++
-	s.stats.AcceptedEvents += int64(len(accepted))
-	for _, ev := range accepted {
-		if ev.EventID == "" {
+	s.stats.AcceptedEvents += int64(len(accepted.ids))
+	for _, id := range accepted.ids {
+		if id == "" {
 			continue
 		}
-		if s.ids[ev.EventID] > 0 {
+		if s.ids[id] > 0 {
 			s.stats.DuplicateEvents++
 		}
-		s.ids[ev.EventID]++
+		s.ids[id]++
 	}
 	if s.recordLimit == 0 {
 		return
@@ -475,7 +529,7 @@ func (s *Server) record(accepted []ReceivedEvent) {
 	if len(s.ids) > 10*s.recordLimit {
 		s.ids = map[string]int{}
 	}
-	s.events = append(s.events, accepted...)
+	s.events = append(s.events, accepted.events...)
 	if over := len(s.events) - s.recordLimit; over > 0 {
 		// Drop a quarter more than needed so trimming (a copy) happens rarely.
 		drop := min(len(s.events), over+s.recordLimit/4)

@@ -18,60 +18,241 @@ const (
 	FutureTolerance          = 10 * time.Minute
 )
 
-// eventKeys are the parameters a server event may carry; anything else is refused as Meta refuses it.
-var eventKeys = map[string]bool{
-	"event_name": true, "event_time": true, "event_id": true, "event_source_url": true, "referrer_url": true,
-	"action_source": true, "opt_out": true, "data_processing_options": true,
-	"data_processing_options_country": true, "data_processing_options_state": true, "user_data": true,
-	"custom_data": true, "app_data": true, "original_event_data": true, "attribution_data": true,
-	"messaging_channel": true,
+// Event keys, user_data keys and their sets are switches and bit masks rather than maps: the checker runs for
+// every event and map hashing dominated it.
+
+// The parameters a server event may carry (eventKey); anything else is refused as Meta refuses it.
+const (
+	evEventName = iota
+	evEventTime
+	evEventID
+	evEventSourceURL
+	evReferrerURL
+	evActionSource
+	evOptOut
+	evDPO
+	evDPOCountry
+	evDPOState
+	evUserData
+	evCustomData
+	evAppData
+	evOriginalEventData
+	evAttributionData
+	evMessagingChannel
+	numEventKeys
+)
+
+func eventKey(k []byte) int {
+	switch string(k) {
+	case "event_name":
+		return evEventName
+	case "event_time":
+		return evEventTime
+	case "event_id":
+		return evEventID
+	case "event_source_url":
+		return evEventSourceURL
+	case "referrer_url":
+		return evReferrerURL
+	case "action_source":
+		return evActionSource
+	case "opt_out":
+		return evOptOut
+	case "data_processing_options":
+		return evDPO
+	case "data_processing_options_country":
+		return evDPOCountry
+	case "data_processing_options_state":
+		return evDPOState
+	case "user_data":
+		return evUserData
+	case "custom_data":
+		return evCustomData
+	case "app_data":
+		return evAppData
+	case "original_event_data":
+		return evOriginalEventData
+	case "attribution_data":
+		return evAttributionData
+	case "messaging_channel":
+		return evMessagingChannel
+	}
+	return -1
 }
 
-var actionSources = map[string]bool{
-	"email": true, "website": true, "app": true, "phone_call": true, "chat": true, "physical_store": true,
-	"system_generated": true, "business_messaging": true, "other": true,
+// actionSource returns the accepted action_source value as a constant string, or "" when b is none of them.
+func actionSource(b []byte) string {
+	switch string(b) {
+	case "email":
+		return "email"
+	case "website":
+		return "website"
+	case "app":
+		return "app"
+	case "phone_call":
+		return "phone_call"
+	case "chat":
+		return "chat"
+	case "physical_store":
+		return "physical_store"
+	case "system_generated":
+		return "system_generated"
+	case "business_messaging":
+		return "business_messaging"
+	case "other":
+		return "other"
+	}
+	return ""
 }
 
-// hashedUserKeys must be SHA-256 digests: 64 lowercase hexadecimal characters, alone or in an array.
-var hashedUserKeys = map[string]bool{
-	"em": true, "ph": true, "fn": true, "ln": true, "ge": true, "db": true, "ct": true, "st": true, "zp": true,
-	"country": true, "doby": true, "dobm": true, "dobd": true,
+// user_data keys, as bits of a uint32 set. The hashed ones (up to udDobd) must be SHA-256 digests: 64 lowercase
+// hexadecimal characters, alone or in an array; the id ones (from udSubscriptionID) are identifiers sent in
+// clear, as a string or an integer.
+const (
+	udEm = iota
+	udPh
+	udFn
+	udLn
+	udGe
+	udDb
+	udCt
+	udSt
+	udZp
+	udCountry
+	udDoby
+	udDobm
+	udDobd
+	udExternalID
+	udClientIP
+	udClientUserAgent
+	udFbc
+	udFbp
+	udSubscriptionID
+	udFbLoginID
+	udLeadID
+	udAnonID
+	udMadid
+	udPageID
+	udPageScopedUserID
+	udCtwaClid
+	udIgAccountID
+	udIgSid
+	numUserKeys
+)
+
+var userKeyNames = [numUserKeys]string{
+	"em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "country", "doby", "dobm", "dobd", "external_id",
+	"client_ip_address", "client_user_agent", "fbc", "fbp", "subscription_id", "fb_login_id", "lead_id", "anon_id",
+	"madid", "page_id", "page_scoped_user_id", "ctwa_clid", "ig_account_id", "ig_sid",
 }
 
-// idUserKeys are identifiers sent in clear, as a string or an integer.
-var idUserKeys = map[string]bool{
-	"subscription_id": true, "fb_login_id": true, "lead_id": true, "anon_id": true, "madid": true, "page_id": true,
-	"page_scoped_user_id": true, "ctwa_clid": true, "ig_account_id": true, "ig_sid": true,
+// userKey returns the index of a user_data key in userKeyNames, or -1.
+func userKey(k []byte) int {
+	switch string(k) {
+	case "em":
+		return udEm
+	case "ph":
+		return udPh
+	case "fn":
+		return udFn
+	case "ln":
+		return udLn
+	case "ge":
+		return udGe
+	case "db":
+		return udDb
+	case "ct":
+		return udCt
+	case "st":
+		return udSt
+	case "zp":
+		return udZp
+	case "country":
+		return udCountry
+	case "doby":
+		return udDoby
+	case "dobm":
+		return udDobm
+	case "dobd":
+		return udDobd
+	case "external_id":
+		return udExternalID
+	case "client_ip_address":
+		return udClientIP
+	case "client_user_agent":
+		return udClientUserAgent
+	case "fbc":
+		return udFbc
+	case "fbp":
+		return udFbp
+	case "subscription_id":
+		return udSubscriptionID
+	case "fb_login_id":
+		return udFbLoginID
+	case "lead_id":
+		return udLeadID
+	case "anon_id":
+		return udAnonID
+	case "madid":
+		return udMadid
+	case "page_id":
+		return udPageID
+	case "page_scoped_user_id":
+		return udPageScopedUserID
+	case "ctwa_clid":
+		return udCtwaClid
+	case "ig_account_id":
+		return udIgAccountID
+	case "ig_sid":
+		return udIgSid
+	}
+	return -1
+}
+
+// userKeySet is a set of user_data keys, bit i standing for userKeyNames[i].
+type userKeySet uint32
+
+func userKeys(keys ...int) userKeySet {
+	var s userKeySet
+	for _, k := range keys {
+		s |= 1 << k
+	}
+	return s
 }
 
 // weakCustomerSets are Meta's baseline: customer information made only of keys from one of these sets cannot
 // match anyone and the event is refused (2804050).
-var weakCustomerSets = []map[string]bool{
-	{"ct": true, "country": true, "st": true, "zp": true, "ge": true, "client_user_agent": true},
-	{"db": true, "client_user_agent": true},
-	{"fn": true, "ge": true},
-	{"ln": true, "ge": true},
+var weakCustomerSets = [...]userKeySet{
+	userKeys(udCt, udCountry, udSt, udZp, udGe, udClientUserAgent),
+	userKeys(udDb, udClientUserAgent),
+	userKeys(udFn, udGe),
+	userKeys(udLn, udGe),
 }
 
-// acceptedEvent is what the server records about a valid event.
+// acceptedEvent is what the server records about a valid event. name and id view the parser's memory: they are
+// valid until the parser is reused and are copied (all events' in one allocation) before that.
 type acceptedEvent struct {
-	name, id, actionSource string
-	time                   int64
+	name, id     []byte
+	actionSource string
+	time         int64
 }
 
 // eventChecker validates the events of one request in turn; index is the position in data of the event being
-// checked, now the simulator's clock. Its maps are scratch space reused from event to event.
+// checked, now the simulator's clock. Its fields are scratch space reused from event to event.
 type eventChecker struct {
 	index int
 	now   time.Time
 
-	fields        map[string]*fastjson.Value
-	present, seen map[string]bool
+	// lastURL is the last URL absoluteURL accepted: events of one request usually share their URLs, and the
+	// answer for the same text is the same.
+	lastURL []byte
+	// customKeys and seen detect repeated custom_data keys (a linear scan for small objects, a map for big ones).
+	customKeys [][]byte
+	seen       map[string]bool
 }
 
 func newEventChecker(now time.Time) *eventChecker {
-	return &eventChecker{now: now, fields: map[string]*fastjson.Value{}, present: map[string]bool{},
-		seen: map[string]bool{}}
+	return &eventChecker{now: now}
 }
 
 func (c *eventChecker) invalid(format string, args ...any) *graphError {
@@ -83,6 +264,9 @@ func (c *eventChecker) missing(param, why string) *graphError {
 		"The parameter %s is required%s.", param, why)
 }
 
+// eventFields are an event's parameters by eventKey.
+type eventFields [numEventKeys]*fastjson.Value
+
 // check validates ev and returns the accepted summary or the Graph error refusing the whole request.
 // Checks run in a fixed order so the same payload always earns the same answer: keys and types, required
 // parameters, time window, per-action_source requirements, user_data, custom_data.
@@ -92,21 +276,19 @@ func (c *eventChecker) check(ev *fastjson.Value) (acceptedEvent, *graphError) {
 	if err != nil {
 		return out, c.invalid("Each element of data must be a JSON object.")
 	}
-	fields := c.fields
-	clear(fields)
+	var fields eventFields
 	var gerr *graphError
 	obj.Visit(func(k []byte, v *fastjson.Value) {
 		if gerr != nil {
 			return
 		}
-		key := string(k)
-		switch {
-		case !eventKeys[key]:
-			gerr = c.invalid("Unexpected key %q on the event.", key)
-		case fields[key] != nil:
-			gerr = c.invalid("The parameter %s appears more than once.", key)
+		switch i := eventKey(k); {
+		case i < 0:
+			gerr = c.invalid("Unexpected key %q on the event.", string(k))
+		case fields[i] != nil:
+			gerr = c.invalid("The parameter %s appears more than once.", string(k))
 		default:
-			fields[key] = v
+			fields[i] = v
 		}
 	})
 	if gerr != nil {
@@ -114,18 +296,18 @@ func (c *eventChecker) check(ev *fastjson.Value) (acceptedEvent, *graphError) {
 	}
 
 	// event_name
-	nameV := fields["event_name"]
+	nameV := fields[evEventName]
 	if nameV == nil {
 		return out, c.missing("event_name", "")
 	}
-	if s, ok := str(nameV); !ok || s == "" {
+	if s, ok := str(nameV); !ok || len(s) == 0 {
 		return out, c.invalid("The parameter event_name must be a non-empty string.")
 	} else {
 		out.name = s
 	}
 
 	// event_time
-	timeV := fields["event_time"]
+	timeV := fields[evEventTime]
 	if timeV == nil {
 		return out, c.missing("event_time", "")
 	}
@@ -136,45 +318,51 @@ func (c *eventChecker) check(ev *fastjson.Value) (acceptedEvent, *graphError) {
 	out.time = t
 
 	// action_source
-	asV := fields["action_source"]
+	asV := fields[evActionSource]
 	if asV == nil {
 		return out, c.missing("action_source", "")
 	}
-	if s, ok := str(asV); !ok || !actionSources[s] {
+	if s, ok := str(asV); !ok || actionSource(s) == "" {
 		return out, c.invalid("The parameter action_source must be one of email, website, app, phone_call, chat, " +
 			"physical_store, system_generated, business_messaging, other.")
 	} else {
-		out.actionSource = s
+		out.actionSource = actionSource(s)
 	}
 
-	if v := fields["event_id"]; v != nil {
+	if v := fields[evEventID]; v != nil {
 		s, ok := str(v)
-		if !ok || s == "" {
+		if !ok || len(s) == 0 {
 			return out, c.invalid("The parameter event_id must be a non-empty string.")
 		}
 		out.id = s
 	}
-	for _, k := range [...]string{"event_source_url", "referrer_url"} {
-		if v := fields[k]; v != nil {
-			if s, ok := str(v); !ok || !absoluteURL(s) {
-				return out, c.invalid("The parameter %s must be an absolute http(s) URL.", k)
+	for _, k := range [...]struct {
+		i    int
+		name string
+	}{{evEventSourceURL, "event_source_url"}, {evReferrerURL, "referrer_url"}} {
+		if v := fields[k.i]; v != nil {
+			if s, ok := str(v); !ok || !c.absoluteURL(s) {
+				return out, c.invalid("The parameter %s must be an absolute http(s) URL.", k.name)
 			}
 		}
 	}
-	if v := fields["opt_out"]; v != nil && v.Type() != fastjson.TypeTrue && v.Type() != fastjson.TypeFalse {
+	if v := fields[evOptOut]; v != nil && v.Type() != fastjson.TypeTrue && v.Type() != fastjson.TypeFalse {
 		return out, c.invalid("The parameter opt_out must be a boolean.")
 	}
-	if e := c.checkDataProcessing(fields); e != nil {
+	if e := c.checkDataProcessing(&fields); e != nil {
 		return out, e
 	}
-	if v := fields["messaging_channel"]; v != nil {
+	if v := fields[evMessagingChannel]; v != nil {
 		if _, ok := str(v); !ok {
 			return out, c.invalid("The parameter messaging_channel must be a string.")
 		}
 	}
-	for _, k := range [...]string{"original_event_data", "attribution_data"} {
-		if v := fields[k]; v != nil && v.Type() != fastjson.TypeObject {
-			return out, c.invalid("The parameter %s must be an object.", k)
+	for _, k := range [...]struct {
+		i    int
+		name string
+	}{{evOriginalEventData, "original_event_data"}, {evAttributionData, "attribution_data"}} {
+		if v := fields[k.i]; v != nil && v.Type() != fastjson.TypeObject {
+			return out, c.invalid("The parameter %s must be an object.", k.name)
 		}
 	}
 
@@ -197,7 +385,7 @@ func (c *eventChecker) check(ev *fastjson.Value) (acceptedEvent, *graphError) {
 	}
 
 	// user_data
-	udV := fields["user_data"]
+	udV := fields[evUserData]
 	if udV == nil {
 		return out, c.missing("user_data", "")
 	}
@@ -209,18 +397,18 @@ func (c *eventChecker) check(ev *fastjson.Value) (acceptedEvent, *graphError) {
 	// per action_source requirements
 	switch out.actionSource {
 	case "website":
-		if fields["event_source_url"] == nil {
+		if fields[evEventSourceURL] == nil {
 			return out, c.missing("event_source_url", " for website events")
 		}
-		if !present["client_user_agent"] {
+		if present&(1<<udClientUserAgent) == 0 {
 			return out, c.missing("user_data.client_user_agent", " for website events")
 		}
 	case "app":
-		if e := c.checkAppData(fields["app_data"]); e != nil {
+		if e := c.checkAppData(fields[evAppData]); e != nil {
 			return out, e
 		}
 	}
-	if v := fields["app_data"]; v != nil && out.actionSource != "app" && v.Type() != fastjson.TypeObject {
+	if v := fields[evAppData]; v != nil && out.actionSource != "app" && v.Type() != fastjson.TypeObject {
 		return out, c.invalid("The parameter app_data must be an object.")
 	}
 
@@ -231,27 +419,27 @@ func (c *eventChecker) check(ev *fastjson.Value) (acceptedEvent, *graphError) {
 				"fbp or fbc.")
 	}
 
-	return out, c.checkCustomData(fields["custom_data"], out.name)
+	return out, c.checkCustomData(fields[evCustomData], string(out.name) == "Purchase")
 }
 
-func (c *eventChecker) checkDataProcessing(fields map[string]*fastjson.Value) *graphError {
-	if v := fields["data_processing_options"]; v != nil {
+func (c *eventChecker) checkDataProcessing(fields *eventFields) *graphError {
+	if v := fields[evDPO]; v != nil {
 		arr, err := v.Array()
 		if err != nil {
 			return c.invalid("The parameter data_processing_options must be an array.")
 		}
 		for _, o := range arr {
-			if s, ok := str(o); !ok || s != "LDU" {
+			if s, ok := str(o); !ok || string(s) != "LDU" {
 				return c.invalid(`The parameter data_processing_options accepts only "LDU" or an empty array.`)
 			}
 		}
 	}
-	if v := fields["data_processing_options_country"]; v != nil {
+	if v := fields[evDPOCountry]; v != nil {
 		if n, ok := integer(v); !ok || (n != 0 && n != 1) {
 			return c.invalid("The parameter data_processing_options_country must be 0 or 1.")
 		}
 	}
-	if v := fields["data_processing_options_state"]; v != nil {
+	if v := fields[evDPOState]; v != nil {
 		if n, ok := integer(v); !ok || (n != 0 && n != 1000) {
 			return c.invalid("The parameter data_processing_options_state must be 0 or 1000.")
 		}
@@ -260,33 +448,38 @@ func (c *eventChecker) checkDataProcessing(fields map[string]*fastjson.Value) *g
 }
 
 // checkUserData validates every user_data parameter and returns the set of keys present.
-func (c *eventChecker) checkUserData(v *fastjson.Value) (map[string]bool, *graphError) {
+func (c *eventChecker) checkUserData(v *fastjson.Value) (userKeySet, *graphError) {
 	obj, err := v.Object()
 	if err != nil {
-		return nil, c.invalid("The parameter user_data must be an object.")
+		return 0, c.invalid("The parameter user_data must be an object.")
 	}
-	present := c.present
-	clear(present)
+	var present userKeySet
 	var gerr *graphError
 	obj.Visit(func(k []byte, v *fastjson.Value) {
 		if gerr != nil {
 			return
 		}
-		key := string(k)
-		if present[key] {
-			gerr = c.invalid("The parameter user_data.%s appears more than once.", key)
+		i := userKey(k)
+		if i < 0 {
+			// An unknown key is refused at its first occurrence, so it can never be seen twice.
+			gerr = c.invalid("Unexpected key %q on the parameter user_data.", string(k))
 			return
 		}
-		present[key] = true
-		gerr = c.checkUserField(key, v)
+		if present&(1<<i) != 0 {
+			gerr = c.invalid("The parameter user_data.%s appears more than once.", userKeyNames[i])
+			return
+		}
+		present |= 1 << i
+		gerr = c.checkUserField(i, v)
 	})
 	return present, gerr
 }
 
-func (c *eventChecker) checkUserField(key string, v *fastjson.Value) *graphError {
+func (c *eventChecker) checkUserField(i int, v *fastjson.Value) *graphError {
+	key := userKeyNames[i]
 	switch {
-	case hashedUserKeys[key]:
-		return c.eachString(key, v, func(s string) *graphError {
+	case i <= udDobd:
+		return c.eachString(key, v, func(s []byte) *graphError {
 			if !isSHA256Hex(s) {
 				// The value is personal data: it is never echoed.
 				return eventError(SubcodeNotHashed, c.index, "User Data Parameter Not Hashed",
@@ -295,52 +488,87 @@ func (c *eventChecker) checkUserField(key string, v *fastjson.Value) *graphError
 			}
 			return nil
 		})
-	case key == "external_id":
+	case i == udExternalID:
 		// Meta recommends hashing external_id but accepts it in clear.
-		return c.eachString(key, v, func(s string) *graphError {
-			if s == "" {
+		return c.eachString(key, v, func(s []byte) *graphError {
+			if len(s) == 0 {
 				return c.invalid("The parameter user_data.external_id must not be empty.")
 			}
 			return nil
 		})
-	case key == "client_ip_address":
+	case i == udClientIP:
 		s, ok := str(v)
 		if !ok {
 			return c.invalid("The parameter user_data.client_ip_address must be a string.")
 		}
-		if _, err := netip.ParseAddr(s); err != nil || hasZone(s) {
+		if !validIP(s) {
 			return c.invalid("The parameter user_data.client_ip_address is not a valid IPv4 or IPv6 address.")
 		}
-	case key == "client_user_agent":
-		if s, ok := str(v); !ok || s == "" {
+	case i == udClientUserAgent:
+		if s, ok := str(v); !ok || len(s) == 0 {
 			return c.invalid("The parameter user_data.client_user_agent must be a non-empty string.")
 		}
-	case key == "fbc":
+	case i == udFbc:
 		if s, ok := str(v); !ok || !validFBC(s) {
 			return c.invalid("The parameter user_data.fbc must have the format " +
 				"fb.${subdomain_index}.${creation_time_ms}.${fbclid}.")
 		}
-	case key == "fbp":
+	case i == udFbp:
 		if s, ok := str(v); !ok || !validFBP(s) {
 			return c.invalid("The parameter user_data.fbp must have the format " +
 				"fb.${subdomain_index}.${creation_time_ms}.${random_number}.")
 		}
-	case idUserKeys[key]:
-		if s, ok := str(v); ok && s != "" {
+	default: // the id keys
+		if s, ok := str(v); ok && len(s) != 0 {
 			return nil
 		}
 		if _, ok := integer(v); ok {
 			return nil
 		}
 		return c.invalid("The parameter user_data.%s must be a non-empty string or an integer.", key)
-	default:
-		return c.invalid("Unexpected key %q on the parameter user_data.", key)
 	}
 	return nil
 }
 
+// validIP accepts an IPv4 or IPv6 address without zone.
+func validIP(s []byte) bool {
+	for _, c := range s {
+		if c == '%' {
+			return false
+		}
+	}
+	if dottedQuad(s) {
+		return true
+	}
+	_, err := netip.ParseAddr(string(s)) // allocates: the string escapes
+	return err == nil
+}
+
+// dottedQuad accepts the IPv4 addresses netip.ParseAddr accepts (four decimal fields up to 255, no leading
+// zero), without allocating; what it refuses goes to ParseAddr. FuzzValidIP checks it never accepts more.
+func dottedQuad(s []byte) bool {
+	fields, n, digits := 0, 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || n > 255 {
+				return false
+			}
+			fields++
+			n, digits = 0, 0
+			continue
+		}
+		c := s[i]
+		if c < '0' || c > '9' || (digits == 1 && n == 0) || digits == 3 {
+			return false
+		}
+		n = n*10 + int(c-'0')
+		digits++
+	}
+	return fields == 4
+}
+
 // eachString applies f to v when v is a string, or to each element when v is a non-empty array of strings.
-func (c *eventChecker) eachString(key string, v *fastjson.Value, f func(string) *graphError) *graphError {
+func (c *eventChecker) eachString(key string, v *fastjson.Value, f func([]byte) *graphError) *graphError {
 	if s, ok := str(v); ok {
 		return f(s)
 	}
@@ -386,15 +614,18 @@ func (c *eventChecker) checkAppData(v *fastjson.Value) *graphError {
 	if err != nil || len(arr) == 0 {
 		return c.invalid("The parameter app_data.extinfo must be a non-empty array.")
 	}
-	if s, ok := str(arr[0]); !ok || (s != "a2" && s != "i2") {
+	if s, ok := str(arr[0]); !ok || (string(s) != "a2" && string(s) != "i2") {
 		return c.invalid(`The parameter app_data.extinfo must start with "a2" (Android) or "i2" (iOS).`)
 	}
 	return nil
 }
 
-func (c *eventChecker) checkCustomData(v *fastjson.Value, eventName string) *graphError {
+// smallCustomData is the size up to which repeated custom_data keys are found by a linear scan.
+const smallCustomData = 16
+
+func (c *eventChecker) checkCustomData(v *fastjson.Value, purchase bool) *graphError {
 	if v == nil {
-		if eventName == "Purchase" {
+		if purchase {
 			return c.missing("custom_data.value", " for Purchase events; value and currency are both required")
 		}
 		return nil
@@ -403,40 +634,69 @@ func (c *eventChecker) checkCustomData(v *fastjson.Value, eventName string) *gra
 	if err != nil {
 		return c.invalid("The parameter custom_data must be an object.")
 	}
-	seen := c.seen
-	clear(seen)
+	small := obj.Len() <= smallCustomData
+	keys := c.customKeys[:0]
+	if !small {
+		if c.seen == nil {
+			c.seen = map[string]bool{}
+		}
+		clear(c.seen)
+	}
+	var hasValue, hasCurrency bool
 	var gerr *graphError
 	obj.Visit(func(k []byte, v *fastjson.Value) {
 		if gerr != nil {
 			return
 		}
-		key := string(k)
-		if seen[key] {
-			gerr = c.invalid("The parameter custom_data.%s appears more than once.", key)
+		dup := false
+		if small {
+			for _, prev := range keys {
+				if string(prev) == string(k) {
+					dup = true
+					break
+				}
+			}
+			keys = append(keys, k)
+		} else {
+			dup = c.seen[string(k)]
+			if !dup {
+				c.seen[string(k)] = true
+			}
+		}
+		if dup {
+			gerr = c.invalid("The parameter custom_data.%s appears more than once.", string(k))
 			return
 		}
-		seen[key] = true
-		gerr = c.checkCustomField(key, v)
+		switch string(k) {
+		case "value":
+			hasValue = true
+		case "currency":
+			hasCurrency = true
+		}
+		gerr = c.checkCustomField(k, v)
 	})
+	clear(keys) // drop the views of the parser's memory
+	c.customKeys = keys[:0]
 	if gerr != nil {
 		return gerr
 	}
-	if eventName == "Purchase" {
-		for _, k := range [...]string{"value", "currency"} {
-			if !seen[k] {
-				return c.missing("custom_data."+k, " for Purchase events; value and currency are both required")
-			}
+	if purchase {
+		if !hasValue {
+			return c.missing("custom_data.value", " for Purchase events; value and currency are both required")
+		}
+		if !hasCurrency {
+			return c.missing("custom_data.currency", " for Purchase events; value and currency are both required")
 		}
 	}
 	return nil
 }
 
 // checkCustomField checks the standard custom_data parameters; custom parameters may hold any JSON.
-func (c *eventChecker) checkCustomField(key string, v *fastjson.Value) *graphError {
-	switch key {
+func (c *eventChecker) checkCustomField(k []byte, v *fastjson.Value) *graphError {
+	switch string(k) {
 	case "value", "predicted_ltv":
 		if _, ok := finite(v); !ok {
-			return c.invalid("The parameter custom_data.%s must be a number.", key)
+			return c.invalid("The parameter custom_data.%s must be a number.", string(k))
 		}
 	case "currency":
 		if s, ok := str(v); !ok || !isCurrency(s) {
@@ -444,10 +704,10 @@ func (c *eventChecker) checkCustomField(key string, v *fastjson.Value) *graphErr
 		}
 	case "order_id", "search_string", "content_name", "content_category", "status", "delivery_category":
 		if _, ok := str(v); !ok {
-			return c.invalid("The parameter custom_data.%s must be a string.", key)
+			return c.invalid("The parameter custom_data.%s must be a string.", string(k))
 		}
 	case "content_type":
-		if s, ok := str(v); !ok || (s != "product" && s != "product_group") {
+		if s, ok := str(v); !ok || (string(s) != "product" && string(s) != "product_group") {
 			return c.invalid(`The parameter custom_data.content_type must be "product" or "product_group".`)
 		}
 	case "num_items":
@@ -460,7 +720,7 @@ func (c *eventChecker) checkCustomField(key string, v *fastjson.Value) *graphErr
 			return c.invalid("The parameter custom_data.content_ids must be an array of strings.")
 		}
 		for _, e := range arr {
-			if s, ok := str(e); !ok || s == "" {
+			if s, ok := str(e); !ok || len(s) == 0 {
 				return c.invalid("The parameter custom_data.content_ids must be an array of non-empty strings.")
 			}
 		}
@@ -487,7 +747,7 @@ func (c *eventChecker) checkContent(i int, v *fastjson.Value) *graphError {
 	if id == nil {
 		return c.missing("custom_data.contents["+strconv.Itoa(i)+"].id", "")
 	}
-	if s, ok := str(id); !ok || s == "" {
+	if s, ok := str(id); !ok || len(s) == 0 {
 		return c.invalid("The parameter custom_data.contents[%d].id must be a non-empty string.", i)
 	}
 	q := obj.Get("quantity")
@@ -507,28 +767,22 @@ func (c *eventChecker) checkContent(i int, v *fastjson.Value) *graphError {
 
 // weakCustomerInformation applies Meta's baseline: no customer information at all, or only keys from one of the
 // weak sets.
-func weakCustomerInformation(present map[string]bool) bool {
+func weakCustomerInformation(present userKeySet) bool {
 	for _, set := range weakCustomerSets {
-		subset := true
-		for k := range present {
-			if !set[k] {
-				subset = false
-				break
-			}
-		}
-		if subset {
+		if present&^set == 0 {
 			return true
 		}
 	}
 	return false
 }
 
-func str(v *fastjson.Value) (string, bool) {
+// str returns a JSON string's unescaped bytes, a view of the parser's memory.
+func str(v *fastjson.Value) ([]byte, bool) {
 	if v.Type() != fastjson.TypeString {
-		return "", false
+		return nil, false
 	}
 	b, _ := v.StringBytes()
-	return string(b), true
+	return b, true
 }
 
 // integer accepts a JSON number written as an integer ("12"), never "12.0" or "1.2e1": Meta documents these
@@ -549,52 +803,51 @@ func finite(v *fastjson.Value) (float64, bool) {
 	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
-func isSHA256Hex(s string) bool {
+func isSHA256Hex(s []byte) bool {
 	if len(s) != 64 {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false
 		}
 	}
 	return true
 }
 
-func isCurrency(s string) bool {
+func isCurrency(s []byte) bool {
 	if len(s) != 3 {
 		return false
 	}
-	for i := 0; i < 3; i++ {
-		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+	for _, c := range s {
+		if c |= 0x20; c < 'a' || c > 'z' {
 			return false
 		}
 	}
 	return true
 }
 
-func hasZone(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' {
-			return true
-		}
+// absoluteURL reports whether s parses as an http(s) URL with a host; the last accepted text is remembered.
+func (c *eventChecker) absoluteURL(s []byte) bool {
+	if c.lastURL != nil && string(s) == string(c.lastURL) {
+		return true
 	}
-	return false
-}
-
-func absoluteURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	u, err := url.Parse(string(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false
+	}
+	c.lastURL = append(c.lastURL[:0], s...)
+	return true
 }
 
 // validFBC checks fb.<0-2>.<13-digit ms timestamp>.<fbclid>, the fbc cookie shape.
-func validFBC(s string) bool {
+func validFBC(s []byte) bool {
 	rest, ok := fbPrefix(s)
-	if !ok || rest == "" {
+	if !ok || len(rest) == 0 {
 		return false
 	}
-	for i := 0; i < len(rest); i++ {
-		if rest[i] <= ' ' || rest[i] == 0x7f {
+	for _, c := range rest {
+		if c <= ' ' || c == 0x7f {
 			return false
 		}
 	}
@@ -602,22 +855,22 @@ func validFBC(s string) bool {
 }
 
 // validFBP checks fb.<0-2>.<13-digit ms timestamp>.<random number>, the fbp cookie shape.
-func validFBP(s string) bool {
+func validFBP(s []byte) bool {
 	rest, ok := fbPrefix(s)
-	return ok && rest != "" && allDigits(rest)
+	return ok && len(rest) != 0 && allDigits(rest)
 }
 
 // fbPrefix consumes "fb.<0-2>.<13 digits>." and returns what follows.
-func fbPrefix(s string) (string, bool) {
+func fbPrefix(s []byte) ([]byte, bool) {
 	const n = len("fb.1.") + 13 + 1
-	if len(s) < n || s[:3] != "fb." || s[3] < '0' || s[3] > '2' || s[4] != '.' || s[n-1] != '.' ||
+	if len(s) < n || string(s[:3]) != "fb." || s[3] < '0' || s[3] > '2' || s[4] != '.' || s[n-1] != '.' ||
 		!allDigits(s[5:n-1]) {
-		return "", false
+		return nil, false
 	}
 	return s[n:], true
 }
 
-func allDigits(s string) bool {
+func allDigits[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
