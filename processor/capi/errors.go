@@ -63,7 +63,15 @@ type GraphError struct {
 	FBTraceID   string // error.fbtrace_id, what Meta support asks for
 }
 
-func (e *GraphError) Error() string {
+func (e *GraphError) Error() string { return e.format(true) }
+
+// Summary is the error without Facebook's free text (message, user title, user message): HTTP status, code,
+// subcode, type and fbtrace_id. Facebook's texts may echo the request — event_source_url, client_ip_address and
+// other customer data in clear — so logs carry Summary, never Error; Error (with the text) goes where the record
+// itself already is, the DLQ's capi-error header.
+func (e *GraphError) Summary() string { return e.format(false) }
+
+func (e *GraphError) format(withText bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "graph api: HTTP %d", e.HTTPStatus)
 	if e.Code != 0 {
@@ -75,39 +83,17 @@ func (e *GraphError) Error() string {
 	if e.Type != "" {
 		fmt.Fprintf(&b, " (%s)", e.Type)
 	}
-	if e.Message != "" {
+	if withText && e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
-	if e.UserTitle != "" || e.UserMsg != "" {
+	if withText && (e.UserTitle != "" || e.UserMsg != "") {
 		b.WriteString(" — ")
 		b.WriteString(e.UserTitle)
 		if e.UserTitle != "" && e.UserMsg != "" {
 			b.WriteString(": ")
 		}
 		b.WriteString(e.UserMsg)
-	}
-	if e.FBTraceID != "" {
-		fmt.Fprintf(&b, " [fbtrace_id %s]", e.FBTraceID)
-	}
-	return b.String()
-}
-
-// Summary is the error without Facebook's free text (message, user title, user message): HTTP status, code,
-// subcode, type and fbtrace_id. Facebook's texts may echo the request — event_source_url, client_ip_address and
-// other customer data in clear — so logs carry Summary, never Error; Error (with the text) goes where the record
-// itself already is, the DLQ's capi-error header.
-func (e *GraphError) Summary() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "graph api: HTTP %d", e.HTTPStatus)
-	if e.Code != 0 {
-		fmt.Fprintf(&b, ", code %d", e.Code)
-		if e.Subcode != 0 {
-			fmt.Fprintf(&b, "/%d", e.Subcode)
-		}
-	}
-	if e.Type != "" {
-		fmt.Fprintf(&b, " (%s)", e.Type)
 	}
 	if e.FBTraceID != "" {
 		fmt.Fprintf(&b, " [fbtrace_id %s]", e.FBTraceID)
