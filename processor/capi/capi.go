@@ -89,8 +89,9 @@ type BreakerSettings struct {
 // request path). A nil Observer in Options disables them.
 type Observer interface {
 	// Request reports one HTTP call: outcome is "ok" or a Class string, httpStatus is 0 when no response arrived,
-	// events is the number of events in the request.
-	Request(dest, outcome string, httpStatus int, dur time.Duration, events int)
+	// code is Facebook's error code (0 on success or without a Graph error body), events is the number of events
+	// in the request.
+	Request(dest, outcome string, httpStatus, code int, dur time.Duration, events int)
 	// Retry reports one wait before resending: class is a Class string or "breaker_open".
 	Retry(dest, class string)
 }

@@ -166,7 +166,7 @@ type recorder struct {
 	transitions []string
 }
 
-func (r *recorder) Request(_, outcome string, _ int, _ time.Duration, _ int) {
+func (r *recorder) Request(_, outcome string, _, _ int, _ time.Duration, _ int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.outcomes = append(r.outcomes, outcome)

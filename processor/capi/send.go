@@ -242,11 +242,14 @@ func (c *Client) attempt(ctx context.Context, items []Item, idx []int) outcome {
 	done(verdict)
 	c.flushTransitions()
 	if c.obs != nil && !o.cancelled {
-		label := "ok"
+		label, code := "ok", 0
 		if o.err != nil {
 			label = o.class.String()
 		}
-		c.obs.Request(c.name, label, o.status, dur, len(idx))
+		if o.graph != nil {
+			code = o.graph.Code
+		}
+		c.obs.Request(c.name, label, o.status, code, dur, len(idx))
 	}
 	return o
 }

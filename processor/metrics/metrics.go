@@ -32,8 +32,8 @@ func New(reg *prometheus.Registry) *Metrics {
 		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "capi_graph_requests_total",
-			Help: "Graph API requests by destination, outcome (ok or error class) and HTTP status class.",
-		}, []string{"destination", "outcome", "status_class"}),
+			Help: "Graph API requests by destination, outcome (ok or error class), HTTP status class and Graph error code (0: none).",
+		}, []string{"destination", "outcome", "status_class", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "capi_graph_request_duration_seconds",
 			Help:    "Graph API request latency.",
@@ -58,12 +58,12 @@ func New(reg *prometheus.Registry) *Metrics {
 func (m *Metrics) KafkaHooks() []kgo.Opt { return []kgo.Opt{kgo.WithHooks(m.kprom)} }
 
 // Request implements capi.Observer.
-func (m *Metrics) Request(dest, outcome string, httpStatus int, dur time.Duration, events int) {
+func (m *Metrics) Request(dest, outcome string, httpStatus, code int, dur time.Duration, events int) {
 	class := "none"
 	if httpStatus > 0 {
 		class = strconv.Itoa(httpStatus/100) + "xx"
 	}
-	m.requests.WithLabelValues(dest, outcome, class).Inc()
+	m.requests.WithLabelValues(dest, outcome, class, strconv.Itoa(code)).Inc()
 	m.latency.WithLabelValues(dest).Observe(dur.Seconds())
 	m.batchSize.WithLabelValues(dest).Observe(float64(events))
 }

@@ -38,15 +38,15 @@ func value(t *testing.T, reg *prometheus.Registry, name string, labels map[strin
 	return 0, 0, false
 }
 
-// The capi.Observer side: requests are labelled by destination, outcome and HTTP status class ("none" when no
-// answer arrived), and each one feeds the latency and batch-size histograms; retries are counted by class.
+// The capi.Observer side: requests are labelled by destination, outcome, HTTP status class ("none" when no
+// answer arrived) and Graph error code, and each one feeds the latency and batch-size histograms; retries are counted by class.
 func TestObserverSeries(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := New(reg)
-	m.Request("shop", "ok", 200, 40*time.Millisecond, 500)
-	m.Request("shop", "transient", 503, 2*time.Second, 500)
-	m.Request("shop", "transient", 0, 30*time.Second, 500) // timeout: no HTTP answer
-	m.Request("ads", "misconfigured", 400, 10*time.Millisecond, 1)
+	m.Request("shop", "ok", 200, 0, 40*time.Millisecond, 500)
+	m.Request("shop", "transient", 503, 2, 2*time.Second, 500)
+	m.Request("shop", "transient", 0, 0, 30*time.Second, 500) // timeout: no HTTP answer
+	m.Request("ads", "misconfigured", 400, 190, 10*time.Millisecond, 1)
 	m.Retry("shop", "transient")
 	m.Retry("shop", "transient")
 	m.Retry("shop", "throttled")
@@ -57,10 +57,10 @@ func TestObserverSeries(t *testing.T) {
 		want   float64
 		count  uint64
 	}{
-		{"capi_graph_requests_total", map[string]string{"destination": "shop", "outcome": "ok", "status_class": "2xx"}, 1, 0},
-		{"capi_graph_requests_total", map[string]string{"destination": "shop", "outcome": "transient", "status_class": "5xx"}, 1, 0},
-		{"capi_graph_requests_total", map[string]string{"destination": "shop", "outcome": "transient", "status_class": "none"}, 1, 0},
-		{"capi_graph_requests_total", map[string]string{"destination": "ads", "outcome": "misconfigured", "status_class": "4xx"}, 1, 0},
+		{"capi_graph_requests_total", map[string]string{"destination": "shop", "outcome": "ok", "status_class": "2xx", "code": "0"}, 1, 0},
+		{"capi_graph_requests_total", map[string]string{"destination": "shop", "outcome": "transient", "status_class": "5xx", "code": "2"}, 1, 0},
+		{"capi_graph_requests_total", map[string]string{"destination": "shop", "outcome": "transient", "status_class": "none", "code": "0"}, 1, 0},
+		{"capi_graph_requests_total", map[string]string{"destination": "ads", "outcome": "misconfigured", "status_class": "4xx", "code": "190"}, 1, 0},
 		{"capi_graph_retries_total", map[string]string{"destination": "shop", "class": "transient"}, 2, 0},
 		{"capi_graph_retries_total", map[string]string{"destination": "shop", "class": "throttled"}, 1, 0},
 		{"capi_graph_batch_events", map[string]string{"destination": "shop"}, 1500, 3},

@@ -107,10 +107,10 @@ type countingObserver struct {
 	next  capi.Observer
 }
 
-func (o countingObserver) Request(dest, outcome string, httpStatus int, dur time.Duration, events int) {
+func (o countingObserver) Request(dest, outcome string, httpStatus, code int, dur time.Duration, events int) {
 	o.stats.Requests.Add(1)
 	if o.next != nil {
-		o.next.Request(dest, outcome, httpStatus, dur, events)
+		o.next.Request(dest, outcome, httpStatus, code, dur, events)
 	}
 }
 

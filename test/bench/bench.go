@@ -497,7 +497,7 @@ type completion struct {
 	dur    time.Duration
 }
 
-func (l *requestLog) Request(_, outcome string, _ int, dur time.Duration, events int) {
+func (l *requestLog) Request(_, outcome string, _, _ int, dur time.Duration, events int) {
 	if outcome != "ok" {
 		return
 	}
