@@ -254,6 +254,15 @@ func New(opts Options) (*Runner, error) {
 // Stats returns the live counters.
 func (r *Runner) Stats() *Stats { return r.stats }
 
+func (r *Runner) anyMisconfigured() bool {
+	for _, d := range r.dests {
+		if d.misconfigured.Load() {
+			return true
+		}
+	}
+	return false
+}
+
 // Ready reports whether the member joined its group and no destination is misconfigured (/readyz).
 func (r *Runner) Ready() bool {
 	if !r.joined.Load() || r.shuttingDown.Load() {
@@ -357,9 +366,12 @@ func (r *Runner) close() {
 	r.producer.Close()
 }
 
+// waitIdle waits until no record is in flight, the deadline passes, or a destination is misconfigured: such a
+// destination acknowledges nothing until the configuration is fixed, so its records can never become committable
+// in this process and waiting for them would only delay the shutdown.
 func (r *Runner) waitIdle(deadline time.Time) bool {
 	for r.inflight.count() > 0 {
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || r.anyMisconfigured() {
 			return false
 		}
 		select {
