@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/capi-connector/capi-connector/config"
 )
@@ -48,6 +49,25 @@ func validate(cfg config.Config, w io.Writer) error {
 	}
 	if _, err := buildPipeline(cfg); err != nil {
 		return err
+	}
+	return nil
+}
+
+// checkKeys reports the configuration problems under the given key prefixes only: the commands that reach Kafka
+// without delivering (replay, produce-samples) need no destination or decoder settings.
+func checkKeys(cfg config.Config, prefixes ...string) error {
+	problems, _ := cfg.Check()
+	var kept []config.Problem
+	for _, p := range problems {
+		for _, prefix := range prefixes {
+			if strings.HasPrefix(p.Key, prefix) {
+				kept = append(kept, p)
+				break
+			}
+		}
+	}
+	if len(kept) > 0 {
+		return &configError{&config.ValidationError{Problems: kept}}
 	}
 	return nil
 }

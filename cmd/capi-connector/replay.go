@@ -200,20 +200,7 @@ func parseStartOffsets(v string) (map[int32]int64, error) {
 // checkReplayConfig reports the configuration problems that concern replay (Kafka connection, topics, group, DLQ)
 // and ignores the rest: replay needs no destination or decoder.
 func checkReplayConfig(cfg config.Config) error {
-	problems, _ := cfg.Check()
-	var kept []config.Problem
-	for _, p := range problems {
-		for _, prefix := range []string{"kafka.brokers", "kafka.topics", "kafka.group", "kafka.dlq_topic", "kafka.tls", "kafka.sasl", "kafka.client_id"} {
-			if strings.HasPrefix(p.Key, prefix) {
-				kept = append(kept, p)
-				break
-			}
-		}
-	}
-	if len(kept) > 0 {
-		return &configError{&config.ValidationError{Problems: kept}}
-	}
-	return nil
+	return checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.group", "kafka.dlq_topic", "kafka.tls", "kafka.sasl", "kafka.client_id")
 }
 
 // replayIsTerminal reports whether w is a character device (a terminal), where a self-overwriting progress line helps;

@@ -114,20 +114,7 @@ func checkProducerConfig(cfg config.Config) error {
 	if len(cfg.Kafka.Topics) != 1 {
 		return usagef("%d source topics are configured: choose one with --topic", len(cfg.Kafka.Topics))
 	}
-	problems, _ := cfg.Check()
-	var kept []config.Problem
-	for _, p := range problems {
-		for _, prefix := range []string{"kafka.brokers", "kafka.topics", "kafka.tls", "kafka.sasl", "kafka.client_id"} {
-			if strings.HasPrefix(p.Key, prefix) {
-				kept = append(kept, p)
-				break
-			}
-		}
-	}
-	if len(kept) > 0 {
-		return &configError{&config.ValidationError{Problems: kept}}
-	}
-	return nil
+	return checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.tls", "kafka.sasl", "kafka.client_id")
 }
 
 func splitComma(s string) []string {
