@@ -41,6 +41,7 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	workers := fs.Int("workers", 0, "(internal) transform workers of the runtime (default GOMAXPROCS)")
 	trace := fs.Bool("trace", false, "(internal) log end-to-end progress every 100ms")
 	backlogEvents := fs.Int("backlog-events", 0, "(internal) records of the backlog part")
+	envCPUProfile := fs.String("env-cpuprofile", "", "(internal) write a CPU profile of the environment's process (broker, simulator) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -59,6 +60,17 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	var brokerList []string
 	if *brokers != "" {
 		brokerList = strings.Split(*brokers, ",")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *serveEnv {
 		return bench.Serve(ctx, brokerList, stdin, stdout)
@@ -92,6 +104,9 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if *brokers != "" {
 			childArgs = append(childArgs, "--brokers", *brokers)
 		}
+		if *envCPUProfile != "" {
+			childArgs = append(childArgs, "--cpuprofile", *envCPUProfile)
+		}
 		cmd := exec.Command(exe, childArgs...)
 		cmd.Stderr = stderr
 		e, err := bench.Child(cmd)
@@ -108,17 +123,6 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	log := zerolog.Nop()
 	if *verbose {
 		log = newLogger(stderr, "warn", config.LogJSON)
-	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
 	}
 	r := &bench.Runner{Env: env, Sizes: sizes, Broker: label, Progress: stderr,
 		Wire: func(cfg config.Config) (stream.Options, error) {

@@ -79,19 +79,26 @@ type Result struct {
 	Sizes  string `json:"sizes"`
 	Broker string `json:"broker"` // "kfake (separate process)", "kfake (in process)" or the bootstrap address
 
-	Events              int     `json:"events"`
-	ConsumeCeilingRPS   float64 `json:"consume_ceiling_rps"`
-	E2ERPS              float64 `json:"e2e_rps"`
-	E2ERatio            float64 `json:"e2e_ratio"`
-	E2EDelivered        int64   `json:"e2e_delivered"`
-	E2EDeadLettered     int64   `json:"e2e_dead_lettered"`
-	E2EAccountedFor     bool    `json:"e2e_accounted_for"` // delivered + dead-lettered = produced, simulator and DLQ agree
-	E2ESimulatorEvents  int64   `json:"e2e_simulator_events"`
-	E2EDLQRecords       int64   `json:"e2e_dlq_records"`
-	E2EDuplicates       int64   `json:"e2e_duplicates"`
-	TransformNsPerEvent float64 `json:"transform_ns_per_event"`
-	TransformAllocs     float64 `json:"transform_allocs_per_event"`
-	TransformBytes      float64 `json:"transform_bytes_per_event"`
+	Events             int     `json:"events"`
+	ConsumeCeilingRPS  float64 `json:"consume_ceiling_rps"`
+	E2ERPS             float64 `json:"e2e_rps"`
+	E2ERatio           float64 `json:"e2e_ratio"`
+	E2EDelivered       int64   `json:"e2e_delivered"`
+	E2EDeadLettered    int64   `json:"e2e_dead_lettered"`
+	E2EAccountedFor    bool    `json:"e2e_accounted_for"` // delivered + dead-lettered = produced, simulator and DLQ agree
+	E2ESimulatorEvents int64   `json:"e2e_simulator_events"`
+	E2EDLQRecords      int64   `json:"e2e_dlq_records"`
+	E2EDuplicates      int64   `json:"e2e_duplicates"`
+	// Where the cores went, in CPU microseconds per record: this process (the bare consumer of part 1, the
+	// connector of part 2) and the environment's process (broker and simulator; absent when they run in this
+	// process). On a machine with few cores the environment's share caps the end-to-end rate.
+	CeilingCPUPerRecord    float64 `json:"consume_ceiling_cpu_us_per_record"`
+	CeilingEnvCPUPerRecord float64 `json:"consume_ceiling_env_cpu_us_per_record,omitempty"`
+	E2ECPUPerRecord        float64 `json:"e2e_cpu_us_per_record"`
+	E2EEnvCPUPerRecord     float64 `json:"e2e_env_cpu_us_per_record,omitempty"`
+	TransformNsPerEvent    float64 `json:"transform_ns_per_event"`
+	TransformAllocs        float64 `json:"transform_allocs_per_event"`
+	TransformBytes         float64 `json:"transform_bytes_per_event"`
 
 	LatencyRatioK1  float64         `json:"latency_bound_ratio_k1"`
 	LatencyRatioK4  float64         `json:"latency_bound_ratio_k4"`
@@ -110,6 +117,8 @@ type Result struct {
 	BacklogHWMReset      bool    `json:"backlog_hwm_reset"` // the kernel peak was reset before the part (else sampled)
 
 	GoMaxProcs int `json:"gomaxprocs"`
+	// Parts are the parts that ran (see PartNames); the figures of the others are zero.
+	Parts []string `json:"parts"`
 }
 
 // LatencyResult is part 4 for one K.
@@ -164,6 +173,7 @@ func (b *Runner) Run(ctx context.Context) (Result, error) {
 		if err := p.run(ctx, &res); err != nil {
 			return res, err
 		}
+		res.Parts = append(res.Parts, p.name)
 	}
 	return res, nil
 }
@@ -382,17 +392,26 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 		return err
 	}
 	cfg := b.config(topic)
+	produced := sum(filled.End)
+	perRecord := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(produced) }
+	cpu := startCPU(ctx, b.Env)
 	rps, err := b.consumeCeiling(ctx, topic, cfg, filled.End)
 	if err != nil {
 		return err
 	}
-	res.ConsumeCeilingRPS = rps
-	b.logf("consume ceiling: %.0f records/s", rps)
+	self, env, envOK := cpu.stop(ctx)
+	res.ConsumeCeilingRPS, res.CeilingCPUPerRecord = rps, perRecord(self)
+	if envOK {
+		res.CeilingEnvCPUPerRecord = perRecord(env)
+	}
+	b.logf("consume ceiling: %.0f records/s; CPU per record: consumer %.2f µs, broker %.2f µs", rps, res.CeilingCPUPerRecord,
+		res.CeilingEnvCPUPerRecord)
 
 	if err := b.setSim(ctx, 0); err != nil {
 		return err
 	}
 	runtime.GC()
+	cpu = startCPU(ctx, b.Env)
 	c, err := b.start(cfg, nil)
 	if err != nil {
 		return err
@@ -413,10 +432,14 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 		return fmt.Errorf("end to end: %w", err)
 	}
 	elapsed := doneAt.Sub(c.ff.time())
+	self, env, envOK = cpu.stop(ctx)
+	res.E2ECPUPerRecord = perRecord(self)
+	if envOK {
+		res.E2EEnvCPUPerRecord = perRecord(env)
+	}
 	if err := c.stop(); err != nil {
 		return fmt.Errorf("end to end: %w", err)
 	}
-	produced := sum(filled.End)
 	acc, err := b.account(ctx, c, cfg.Kafka.DLQTopic, produced)
 	res.E2EDelivered, res.E2EDeadLettered, res.E2ESimulatorEvents, res.E2EDLQRecords, res.E2EDuplicates, res.E2EAccountedFor =
 		acc.delivered, acc.rejected, acc.simEvents, acc.dlqRecords, acc.duplicates, acc.ok
@@ -425,8 +448,8 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 	}
 	res.E2ERPS = float64(produced) / elapsed.Seconds()
 	res.E2ERatio = res.E2ERPS / res.ConsumeCeilingRPS
-	b.logf("end to end: %.0f records/s (%.2f of the ceiling), %d delivered, %d dead-lettered", res.E2ERPS, res.E2ERatio,
-		acc.delivered, acc.rejected)
+	b.logf("end to end: %.0f records/s (%.2f of the ceiling), %d delivered, %d dead-lettered; CPU per record: connector %.2f µs, broker + simulator %.2f µs",
+		res.E2ERPS, res.E2ERatio, acc.delivered, acc.rejected, res.E2ECPUPerRecord, res.E2EEnvCPUPerRecord)
 	return nil
 }
 
@@ -678,16 +701,34 @@ func (r Result) WriteTable(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-44s %16s  %-18s %s\n", name, fig, goal, mark)
 	}
-	row(fmt.Sprintf("1 consume ceiling (%d records)", r.Events), fmt.Sprintf("%.0f rec/s", r.ConsumeCeilingRPS), "", true)
-	row("2 end to end, zero-latency Graph", fmt.Sprintf("%.0f rec/s", r.E2ERPS), "", true)
-	row("  ratio to the ceiling", fmt.Sprintf("%.2f", r.E2ERatio), "≥ 0.50", r.E2ERatio >= 0.5)
-	row("  delivered + dead-lettered = produced", fmt.Sprintf("%d + %d", r.E2EDelivered, r.E2EDeadLettered), "all accounted", r.E2EAccountedFor)
-	row("3 transform only, one goroutine", fmt.Sprintf("%.0f ns/event", r.TransformNsPerEvent), "≤ 3000 ns", r.TransformNsPerEvent <= 3000)
-	row("  allocations", fmt.Sprintf("%.1f /event", r.TransformAllocs), "", true)
-	row("  bytes allocated", fmt.Sprintf("%.0f B/event", r.TransformBytes), "", true)
-	for _, l := range r.Latency {
-		row(fmt.Sprintf("4 latency-bound K=%d (bound %.0f ev/s)", l.K, l.Bound), fmt.Sprintf("%.0f ev/s", l.Measured), "", true)
-		row("  ratio to the bound", fmt.Sprintf("%.2f", l.Ratio), "≥ 0.90", l.Ratio >= 0.9)
+	ran := func(part string) bool {
+		if slices.Contains(r.Parts, part) {
+			return true
+		}
+		fmt.Fprintf(w, "%-44s %16s\n", "("+part+" not run)", "")
+		return false
+	}
+	if ran("e2e") {
+		row(fmt.Sprintf("1 consume ceiling (%d records)", r.Events), fmt.Sprintf("%.0f rec/s", r.ConsumeCeilingRPS), "", true)
+		row("  CPU per record: consumer + broker", fmt.Sprintf("%.2f + %.2f µs", r.CeilingCPUPerRecord, r.CeilingEnvCPUPerRecord), "", true)
+		row("2 end to end, zero-latency Graph", fmt.Sprintf("%.0f rec/s", r.E2ERPS), "", true)
+		row("  ratio to the ceiling", fmt.Sprintf("%.2f", r.E2ERatio), "≥ 0.50", r.E2ERatio >= 0.5)
+		row("  delivered + dead-lettered = produced", fmt.Sprintf("%d + %d", r.E2EDelivered, r.E2EDeadLettered), "all accounted", r.E2EAccountedFor)
+		row("  CPU per record: connector + broker, sim.", fmt.Sprintf("%.2f + %.2f µs", r.E2ECPUPerRecord, r.E2EEnvCPUPerRecord), "", true)
+	}
+	if ran("transform") {
+		row("3 transform only, one goroutine", fmt.Sprintf("%.0f ns/event", r.TransformNsPerEvent), "≤ 3000 ns", r.TransformNsPerEvent <= 3000)
+		row("  allocations", fmt.Sprintf("%.1f /event", r.TransformAllocs), "", true)
+		row("  bytes allocated", fmt.Sprintf("%.0f B/event", r.TransformBytes), "", true)
+	}
+	if ran("latency") {
+		for _, l := range r.Latency {
+			row(fmt.Sprintf("4 latency-bound K=%d (bound %.0f ev/s)", l.K, l.Bound), fmt.Sprintf("%.0f ev/s", l.Measured), "", true)
+			row("  ratio to the bound", fmt.Sprintf("%.2f", l.Ratio), "≥ 0.90", l.Ratio >= 0.9)
+		}
+	}
+	if !ran("backlog") {
+		return
 	}
 	row(fmt.Sprintf("5 backlog (%d records)", r.BacklogEvents), fmt.Sprintf("%.0f rec/s", r.BacklogRPS), "", true)
 	row("  peak RSS", fmt.Sprintf("%.1f MiB", mib(r.BacklogPeakRSS)), "< 256 MiB", r.BacklogPeakRSS < 256<<20)

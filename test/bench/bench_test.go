@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -69,6 +70,33 @@ func TestChildEnv(t *testing.T) {
 	}
 	if _, err := env.Do(ctx, Request{Op: "nope"}); err == nil {
 		t.Error("an unknown op was accepted")
+	}
+	// The environment's CPU time is its own process's: it grows with work done there (a fill), and the meter
+	// reports it apart from this process's.
+	m := startCPU(ctx, env)
+	if _, err := env.Do(ctx, Request{Op: "fill", Topic: "child-env-cpu", Partitions: 1, Events: 2000, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	self, envUsed, ok := m.stop(ctx)
+	if !ok || envUsed <= 0 || self < 0 {
+		t.Errorf("CPU meter: self %v, environment %v (ok %v); want the environment's fill to show", self, envUsed, ok)
+	}
+}
+
+// TestTableSkipsPartsNotRun checks that a part that did not run shows as such, never as a goal met with zeros.
+func TestTableSkipsPartsNotRun(t *testing.T) {
+	var b strings.Builder
+	Result{Parts: []string{"e2e"}, ConsumeCeilingRPS: 1000, E2ERPS: 600, E2ERatio: 0.6, E2EAccountedFor: true}.WriteTable(&b)
+	out := b.String()
+	for _, want := range []string{"(transform not run)", "(latency not run)", "(backlog not run)", "ratio to the ceiling"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, unwanted := range []string{"transform only", "peak RSS", "MISSED"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("table shows %q for a part that did not run:\n%s", unwanted, out)
+		}
 	}
 }
 

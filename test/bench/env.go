@@ -39,7 +39,7 @@ type Env interface {
 
 // Request is one operation on an Env.
 type Request struct {
-	Op string `json:"op"` // "fill", "latency", "reset", "stats"
+	Op string `json:"op"` // "fill", "latency", "reset", "stats", "cpu"
 	// fill: create Topic with Partitions (and Topic+".dlq" with one) and produce Events generated with Seed;
 	// DeliverableOnly keeps only the events the simulator accepts.
 	Topic           string `json:"topic,omitempty"`
@@ -60,6 +60,8 @@ type Response struct {
 	Bytes int64           `json:"bytes,omitempty"` // total value bytes produced
 	// stats
 	Stats *capitest.Stats `json:"stats,omitempty"`
+	// cpu: the CPU time (user + system) the process serving the Env has used so far.
+	CPUNanos int64 `json:"cpu_nanos,omitempty"`
 }
 
 // ErrEnv wraps failures reported by an Env.
@@ -139,6 +141,8 @@ func (l *local) Do(ctx context.Context, req Request) (Response, error) {
 	case "stats":
 		st := l.sim.Stats()
 		return Response{Stats: &st}, nil
+	case "cpu":
+		return Response{CPUNanos: processCPU().Nanoseconds()}, nil
 	}
 	return Response{}, fmt.Errorf("%w: unknown op %q", ErrEnv, req.Op)
 }
