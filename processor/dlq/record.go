@@ -54,22 +54,49 @@ func Record(topic string, src *kgo.Record, f Failure) *kgo.Record {
 		}
 		hs = append(hs, h)
 	}
-	add := func(k, v string) { hs = append(hs, kgo.RecordHeader{Key: k, Value: []byte(v)}) }
-	add(HeaderReason, string(f.Rejection.Reason))
-	add(HeaderStage, f.Rejection.Stage)
-	add(HeaderError, f.Rejection.Detail)
-	add(HeaderDestination, f.Destination)
-	add(HeaderSourceTopic, src.Topic)
-	add(HeaderSourcePartition, strconv.FormatInt(int64(src.Partition), 10))
-	add(HeaderSourceOffset, strconv.FormatInt(src.Offset, 10))
-	add(HeaderFailedAt, f.FailedAt.UTC().Format(time.RFC3339))
-	add(HeaderReplayCount, strconv.Itoa(replays))
+	// Every capi-* value is appended to one buffer, sliced only once all are in (so a growth of the buffer moves
+	// nothing already sliced): one allocation instead of one per header.
+	var ends [12]int
+	buf := make([]byte, 0, 128+len(f.Rejection.Reason)+len(f.Rejection.Stage)+len(f.Rejection.Detail)+len(f.Destination)+len(src.Topic))
+	keys := [12]string{HeaderReason, HeaderStage, HeaderError, HeaderDestination, HeaderSourceTopic, HeaderSourcePartition,
+		HeaderSourceOffset, HeaderFailedAt, HeaderReplayCount, HeaderSourceTimestamp, HeaderFacebookCode, HeaderFacebookSubcode}
+	var used [12]bool
+	end := func(i int) { ends[i], used[i] = len(buf), true }
+	buf = append(buf, f.Rejection.Reason...)
+	end(0)
+	buf = append(buf, f.Rejection.Stage...)
+	end(1)
+	buf = append(buf, f.Rejection.Detail...)
+	end(2)
+	buf = append(buf, f.Destination...)
+	end(3)
+	buf = append(buf, src.Topic...)
+	end(4)
+	buf = strconv.AppendInt(buf, int64(src.Partition), 10)
+	end(5)
+	buf = strconv.AppendInt(buf, src.Offset, 10)
+	end(6)
+	buf = f.FailedAt.UTC().AppendFormat(buf, time.RFC3339)
+	end(7)
+	buf = strconv.AppendInt(buf, int64(replays), 10)
+	end(8)
 	if !src.Timestamp.IsZero() {
-		add(HeaderSourceTimestamp, strconv.FormatInt(src.Timestamp.UnixMilli(), 10))
+		buf = strconv.AppendInt(buf, src.Timestamp.UnixMilli(), 10)
+		end(9)
 	}
 	if f.FacebookCode != 0 {
-		add(HeaderFacebookCode, strconv.Itoa(f.FacebookCode))
-		add(HeaderFacebookSubcode, strconv.Itoa(f.FacebookSubcode))
+		buf = strconv.AppendInt(buf, int64(f.FacebookCode), 10)
+		end(10)
+		buf = strconv.AppendInt(buf, int64(f.FacebookSubcode), 10)
+		end(11)
+	}
+	start := 0
+	for i, k := range keys {
+		if !used[i] {
+			continue
+		}
+		hs = append(hs, kgo.RecordHeader{Key: k, Value: buf[start:ends[i]:ends[i]]})
+		start = ends[i]
 	}
 	return &kgo.Record{Topic: topic, Key: src.Key, Value: src.Value, Headers: hs}
 }
