@@ -102,8 +102,7 @@ func (d *JSONDecoder) decode(data []byte, ev *Event, path decodePath) error {
 	}
 	s := d.pool.Get().(*jsonState)
 	defer func() {
-		clear(s.fixes) // they point into ev: do not keep the caller's event alive from the pool
-		s.b = nil      // nor the caller's input
+		s.b = nil // do not keep the caller's input alive from the pool
 		// The parser and buffers grow to the largest input they saw; do not keep a huge one alive in the pool.
 		if len(data) <= maxPooledInput {
 			d.pool.Put(s)
@@ -164,11 +163,149 @@ func firstInvalidUTF8(b []byte) int {
 // span is a range of jsonState.str or jsonState.raw.
 type span struct{ off, end int }
 
-// strFix is a string destination inside the Event, filled from jsonState.str once decoding succeeded, so that
-// all strings of an event share one allocation.
-type strFix struct {
-	dst *string
-	span
+// textField names a string field of the Event outside items[]. The decoders record each text as a span of
+// jsonState.str under its field number and finish stores them all once decoding succeeded, so that all strings of
+// an event share one allocation. A number rather than a *string: recording a text writes no pointer (no GC write
+// barrier, nothing pointing into the caller's Event from the pooled state).
+type textField uint8
+
+const (
+	tEventName textField = iota
+	tEventID
+	tType
+	tURL
+	tReferrer
+	tCurrency
+	tID
+	tSearchTerm
+	tName
+	tCategory
+	tStatus
+	tFBP
+	tFBC
+	tUser                    // tUser+userID…tUser+userCountry: user.<field>
+	tUserSHA = tUser + userN // tUserSHA+userID…: user.<field>_sha256
+)
+
+const (
+	tCtxEventID = tUserSHA + userN + iota
+	tPageURL
+	tPageReferrer
+	tDeviceIP
+	tDeviceUA
+	tDeviceCookie
+	tFBEventName
+	tFBEventID
+	tFBActionSource
+	tFBFBP
+	tFBFBC
+	numTextFields
+)
+
+// The fields of UserFields, in order, as offsets from tUser or tUserSHA.
+const (
+	userID textField = iota
+	userEmail
+	userPhone
+	userFirstname
+	userLastname
+	userGender
+	userBirthdate
+	userCity
+	userState
+	userZipcode
+	userCountry
+	userN
+)
+
+// The text set of one event must fit the uint64 bit set jsonState.textSet.
+var _ [64 - numTextFields]struct{}
+
+// textDst returns the field of ev that f names.
+func textDst(ev *Event, f textField) *string {
+	switch {
+	case f >= tUser && f < tUserSHA:
+		return userField(&ev.User.UserFields, f-tUser)
+	case f >= tUserSHA && f < tCtxEventID:
+		return userField(&ev.User.SHA256, f-tUserSHA)
+	}
+	switch f {
+	case tEventName:
+		return &ev.EventName
+	case tEventID:
+		return &ev.EventID
+	case tType:
+		return &ev.Type
+	case tURL:
+		return &ev.URL
+	case tReferrer:
+		return &ev.Referrer
+	case tCurrency:
+		return &ev.Currency
+	case tID:
+		return &ev.ID
+	case tSearchTerm:
+		return &ev.SearchTerm
+	case tName:
+		return &ev.Name
+	case tCategory:
+		return &ev.Category
+	case tStatus:
+		return &ev.Status
+	case tFBP:
+		return &ev.FBP
+	case tFBC:
+		return &ev.FBC
+	case tCtxEventID:
+		return &ev.Context.EventID
+	case tPageURL:
+		return &ev.Context.Page.URL
+	case tPageReferrer:
+		return &ev.Context.Page.Referrer
+	case tDeviceIP:
+		return &ev.Context.Device.IP
+	case tDeviceUA:
+		return &ev.Context.Device.UserAgent
+	case tDeviceCookie:
+		return &ev.Context.Device.Cookie
+	case tFBEventName:
+		return &ev.Integrations.Facebook.EventName
+	case tFBEventID:
+		return &ev.Integrations.Facebook.EventID
+	case tFBActionSource:
+		return &ev.Integrations.Facebook.ActionSource
+	case tFBFBP:
+		return &ev.Integrations.Facebook.FBP
+	default: // tFBFBC
+		return &ev.Integrations.Facebook.FBC
+	}
+}
+
+func userField(u *UserFields, f textField) *string {
+	switch f {
+	case userID:
+		return &u.ID
+	case userEmail:
+		return &u.Email
+	case userPhone:
+		return &u.Phone
+	case userFirstname:
+		return &u.Firstname
+	case userLastname:
+		return &u.Lastname
+	case userGender:
+		return &u.Gender
+	case userBirthdate:
+		return &u.Birthdate
+	case userCity:
+		return &u.City
+	case userState:
+		return &u.State
+	case userZipcode:
+		return &u.Zipcode
+	default: // userCountry
+		return &u.Country
+	}
 }
 
 type rawRef struct {
@@ -181,10 +318,12 @@ type jsonState struct {
 	err *DecodeError
 	e   DecodeError // backing storage for err, so the error path does not allocate twice
 
-	num   []byte // scratch for number texts
-	str   []byte // bytes of every string of the event, copied out of the parser
-	raw   []byte // raw JSON values (Extra, user_data, custom_data), re-encoded canonically
-	fixes []strFix
+	num []byte // scratch for number texts
+	str []byte // bytes of every string of the event, copied out of the parser
+	raw []byte // raw JSON values (Extra, user_data, custom_data), re-encoded canonically
+	// texts[f] is the text of field f when textSet has bit f (the last non-null one, as for any field).
+	texts   [numTextFields]span
+	textSet uint64
 
 	extra, userData, customData []rawRef
 	consent, userConsent, dpo   []span
@@ -198,10 +337,10 @@ type jsonState struct {
 	declined bool
 	escaped  bool
 	esc      []byte
-	// items[] being scanned: numbers and string spans by element index, moved into Event.Items once the array
-	// is complete and its length known.
-	itemNums  []itemNums
-	itemFixes []itemFix
+	// The elements of the last items array, turned into Event.Items by finish when hasItems (an array was
+	// seen: null leaves items as it is).
+	elems    []itemScratch
+	hasItems bool
 
 	amount                float64
 	hasAmount             bool
@@ -214,7 +353,7 @@ type jsonState struct {
 // struct assignment: copying the whole struct (with the parser inside) costs write barriers while GC runs.
 func (s *jsonState) reset() {
 	s.err = nil
-	s.num, s.str, s.raw, s.fixes = s.num[:0], s.str[:0], s.raw[:0], s.fixes[:0]
+	s.num, s.str, s.raw, s.textSet = s.num[:0], s.str[:0], s.raw[:0], 0
 	s.extra, s.userData, s.customData = s.extra[:0], s.userData[:0], s.customData[:0]
 	s.consent, s.userConsent, s.dpo = s.consent[:0], s.userConsent[:0], s.dpo[:0]
 	s.appData, s.hasAppData = span{}, false
@@ -222,7 +361,7 @@ func (s *jsonState) reset() {
 	s.browserIP, s.browserUA = span{}, span{}
 	s.hasBrowserIP, s.hasBrUA, s.hasDeviceIP, s.hasDevUA = false, false, false, false
 	s.i, s.declined, s.escaped, s.esc = 0, false, false, s.esc[:0]
-	s.itemNums, s.itemFixes = s.itemNums[:0], s.itemFixes[:0]
+	s.elems, s.hasItems = s.elems[:0], false
 }
 
 func (s *jsonState) fail(field string, sentinel error, reason string) {
@@ -243,14 +382,19 @@ func (s *jsonState) finish(ev *Event) {
 		ev.Value, ev.HasValue = s.amount, true
 	}
 	if !s.hasDeviceIP && s.hasBrowserIP {
-		s.fixes = append(s.fixes, strFix{&ev.Context.Device.IP, s.browserIP})
+		s.setSpan(tDeviceIP, s.browserIP)
 	}
 	if !s.hasDevUA && s.hasBrUA {
-		s.fixes = append(s.fixes, strFix{&ev.Context.Device.UserAgent, s.browserUA})
+		s.setSpan(tDeviceUA, s.browserUA)
 	}
 	all := string(s.str)
-	for _, f := range s.fixes {
-		*f.dst = all[f.off:f.end]
+	for set := s.textSet; set != 0; set &= set - 1 {
+		f := textField(bits.TrailingZeros64(set))
+		sp := s.texts[f]
+		*textDst(ev, f) = all[sp.off:sp.end]
+	}
+	if s.hasItems {
+		ev.Items = buildItems(s.elems, all)
 	}
 	var raw []byte
 	if len(s.raw) > 0 {
@@ -268,6 +412,22 @@ func (s *jsonState) finish(ev *Event) {
 	if ev.Integrations.Facebook.HasDataProcessingOptions {
 		ev.Integrations.Facebook.DataProcessingOptions = strList(s.dpo, all, true)
 	}
+}
+
+// buildItems makes Event.Items, in one allocation, from the scanned elements.
+func buildItems(scratch []itemScratch, all string) []Item {
+	items := make([]Item, len(scratch))
+	for i := range scratch {
+		n, it := &scratch[i], &items[i]
+		it.Quantity, it.HasQuantity = n.quantity, n.hasQuantity
+		it.Product.Price, it.Product.HasPrice = n.price, n.hasPrice
+		for set := n.textSet; set != 0; set &= set - 1 {
+			f := uint8(bits.TrailingZeros8(set))
+			sp := n.texts[f]
+			*productField(&it.Product, f) = all[sp.off:sp.end]
+		}
+	}
+	return items
 }
 
 func rawFields(refs []rawRef, all string, raw []byte) []RawField {
@@ -333,13 +493,19 @@ func (s *jsonState) text(v *fastjson.Value, field string) (span, bool) {
 	}
 }
 
-// setText stores a text field into *dst (at finish). It reports whether a non-empty value was set.
-func (s *jsonState) setText(v *fastjson.Value, field string, dst *string) bool {
+// setSpan records sp as the text of f.
+func (s *jsonState) setSpan(f textField, sp span) {
+	s.texts[f] = sp
+	s.textSet |= 1 << f
+}
+
+// setText records a text field (stored into the Event by finish). It reports whether a non-empty value was set.
+func (s *jsonState) setText(v *fastjson.Value, field string, f textField) bool {
 	sp, ok := s.text(v, field)
 	if !ok {
 		return false
 	}
-	s.fixes = append(s.fixes, strFix{dst, sp})
+	s.setSpan(f, sp)
 	return sp.end > sp.off
 }
 
@@ -390,6 +556,9 @@ func (s *jsonState) number(v *fastjson.Value, field string) (float64, bool) {
 
 // parseFloatText parses a number text (JSON number or isDecimalText); ok is false when it does not fit a float64.
 func parseFloatText(b []byte) (float64, bool) {
+	if f, ok := parseSimpleFloat(b); ok {
+		return f, true
+	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, false
@@ -411,9 +580,77 @@ func (s *jsonState) integer(v *fastjson.Value, field string, truncate bool) (int
 	return n, true
 }
 
+// maxSimpleDigits is the most decimal digits parseSimpleInt and parseSimpleFloat take: any such integer fits an
+// int64 and, below 2^53, is exact in a float64.
+const maxSimpleDigits = 15
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseSimpleFloat is the common case of parseFloatText without strconv: an optional '-', at most
+// maxSimpleDigits digits with an optional fraction, no exponent. The mantissa and the power of ten are then
+// both exact float64 values, so one IEEE division gives the correctly rounded result, as ParseFloat would
+// (it takes the same shortcut). ok is false for anything else, left to strconv.
+func parseSimpleFloat(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > maxSimpleDigits || dot && frac == 0 {
+		return 0, false
+	}
+	f := float64(m) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// parseSimpleInt is the common case of parseIntText without strconv: an optional '-' and at most
+// maxSimpleDigits digits. ok is false for anything else, left to strconv.
+func parseSimpleInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > maxSimpleDigits {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
 // parseIntText parses an integer from a number text; problem is the value-free reason when it cannot.
 // Non-integral values are refused unless truncate.
 func parseIntText(b []byte, truncate bool) (n int64, problem string) {
+	if n, ok := parseSimpleInt(b); ok {
+		return n, ""
+	}
 	// Parse integers exactly (float64 would round beyond 2^53); fall back to float for 1.5e3, 2.0 and the like.
 	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
 		return n, ""
@@ -593,15 +830,15 @@ func (s *jsonState) root(o *fastjson.Object, ev *Event) {
 		}
 		switch string(k) {
 		case "event_name":
-			s.setText(v, "event_name", &ev.EventName)
+			s.setText(v, "event_name", tEventName)
 		case "event_id":
-			s.setText(v, "event_id", &ev.EventID)
+			s.setText(v, "event_id", tEventID)
 		case "type":
-			s.setText(v, "type", &ev.Type)
+			s.setText(v, "type", tType)
 		case "url":
-			s.setText(v, "url", &ev.URL)
+			s.setText(v, "url", tURL)
 		case "referrer":
-			s.setText(v, "referrer", &ev.Referrer)
+			s.setText(v, "referrer", tReferrer)
 		case "value":
 			if f, ok := s.number(v, "value"); ok {
 				ev.Value, ev.HasValue = f, true
@@ -611,28 +848,28 @@ func (s *jsonState) root(o *fastjson.Object, ev *Event) {
 				s.amount, s.hasAmount = f, true
 			}
 		case "currency":
-			s.setText(v, "currency", &ev.Currency)
+			s.setText(v, "currency", tCurrency)
 		case "id":
-			s.setText(v, "id", &ev.ID)
+			s.setText(v, "id", tID)
 		case "search_term":
-			s.setText(v, "search_term", &ev.SearchTerm)
+			s.setText(v, "search_term", tSearchTerm)
 		case "name":
-			s.setText(v, "name", &ev.Name)
+			s.setText(v, "name", tName)
 		case "category":
-			s.setText(v, "category", &ev.Category)
+			s.setText(v, "category", tCategory)
 		case "status":
-			s.setText(v, "status", &ev.Status)
+			s.setText(v, "status", tStatus)
 		case "fbp":
-			s.setText(v, "fbp", &ev.FBP)
+			s.setText(v, "fbp", tFBP)
 		case "fbc":
-			s.setText(v, "fbc", &ev.FBC)
+			s.setText(v, "fbc", tFBC)
 		case "consent_categories":
 			s.consent, _ = s.list(v, "consent_categories", s.consent)
 		case "items":
-			s.items(v, ev)
+			s.items(v)
 		case "user":
 			if u := s.object(v, "user"); u != nil {
-				s.user(u, &ev.User)
+				s.user(u)
 			}
 		case "context":
 			if c := s.object(v, "context"); c != nil {
@@ -658,7 +895,7 @@ func (s *jsonState) root(o *fastjson.Object, ev *Event) {
 	})
 }
 
-func (s *jsonState) items(v *fastjson.Value, ev *Event) {
+func (s *jsonState) items(v *fastjson.Value) {
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return
@@ -668,11 +905,12 @@ func (s *jsonState) items(v *fastjson.Value, ev *Event) {
 		return
 	}
 	arr, _ := v.Array()
-	// Allocated at full length before filling: string fixes point into these elements.
-	ev.Items = make([]Item, len(arr))
+	nums := s.elems[:0]
 	for i, e := range arr {
-		s.item(e, &ev.Items[i])
+		nums = append(nums, itemScratch{})
+		s.item(e, &nums[i])
 		if s.err != nil {
+			s.elems = nums
 			if s.err.Field == "" {
 				s.err.Field = "items[" + strconv.Itoa(i) + "]"
 			} else {
@@ -681,9 +919,10 @@ func (s *jsonState) items(v *fastjson.Value, ev *Event) {
 			return
 		}
 	}
+	s.elems, s.hasItems = nums, true
 }
 
-func (s *jsonState) item(v *fastjson.Value, it *Item) {
+func (s *jsonState) item(v *fastjson.Value, it *itemScratch) {
 	if v.Type() != fastjson.TypeObject {
 		s.wrongType("", v, "object")
 		return
@@ -696,96 +935,96 @@ func (s *jsonState) item(v *fastjson.Value, it *Item) {
 		switch string(k) {
 		case "quantity":
 			if n, ok := s.integer(v, "quantity", false); ok {
-				it.Quantity, it.HasQuantity = n, true
+				it.quantity, it.hasQuantity = n, true
 			}
 		case "product":
 			if p := s.object(v, "product"); p != nil {
-				s.product(p, &it.Product)
+				s.product(p, it)
 			}
 		}
 	})
 }
 
-func (s *jsonState) product(o *fastjson.Object, p *Product) {
+func (s *jsonState) product(o *fastjson.Object, p *itemScratch) {
 	o.Visit(func(k []byte, v *fastjson.Value) {
 		if s.err != nil {
 			return
 		}
 		switch string(k) {
 		case "id":
-			s.setText(v, "product.id", &p.ID)
+			p.setText(s, v, "product.id", prodID)
 		case "name":
-			s.setText(v, "product.name", &p.Name)
+			p.setText(s, v, "product.name", prodName)
 		case "price":
 			if f, ok := s.number(v, "product.price"); ok {
-				p.Price, p.HasPrice = f, true
+				p.price, p.hasPrice = f, true
 			}
 		case "currency":
-			s.setText(v, "product.currency", &p.Currency)
+			p.setText(s, v, "product.currency", prodCurrency)
 		case "category_1":
-			s.setText(v, "product.category_1", &p.Category1)
+			p.setText(s, v, "product.category_1", prodCategory1)
 		case "category_2":
-			s.setText(v, "product.category_2", &p.Category2)
+			p.setText(s, v, "product.category_2", prodCategory1+1)
 		case "category_3":
-			s.setText(v, "product.category_3", &p.Category3)
+			p.setText(s, v, "product.category_3", prodCategory1+2)
 		case "category_4":
-			s.setText(v, "product.category_4", &p.Category4)
+			p.setText(s, v, "product.category_4", prodCategory1+3)
 		case "category_5":
-			s.setText(v, "product.category_5", &p.Category5)
+			p.setText(s, v, "product.category_5", prodCategory1+4)
 		}
 	})
 }
 
-func (s *jsonState) user(o *fastjson.Object, u *User) {
+func (s *jsonState) user(o *fastjson.Object) {
 	o.Visit(func(k []byte, v *fastjson.Value) {
 		if s.err != nil {
 			return
 		}
 		switch string(k) {
 		case "id":
-			s.setText(v, "user.id", &u.ID)
+			s.setText(v, "user.id", tUser+userID)
 		case "email":
-			s.setText(v, "user.email", &u.Email)
+			s.setText(v, "user.email", tUser+userEmail)
 		case "phone":
-			s.setText(v, "user.phone", &u.Phone)
+			s.setText(v, "user.phone", tUser+userPhone)
 		case "firstname":
-			s.setText(v, "user.firstname", &u.Firstname)
+			s.setText(v, "user.firstname", tUser+userFirstname)
 		case "lastname":
-			s.setText(v, "user.lastname", &u.Lastname)
+			s.setText(v, "user.lastname", tUser+userLastname)
 		case "gender":
-			s.setText(v, "user.gender", &u.Gender)
+			s.setText(v, "user.gender", tUser+userGender)
 		case "birthdate":
-			s.setText(v, "user.birthdate", &u.Birthdate)
+			s.setText(v, "user.birthdate", tUser+userBirthdate)
 		case "city":
-			s.setText(v, "user.city", &u.City)
+			s.setText(v, "user.city", tUser+userCity)
 		case "state":
-			s.setText(v, "user.state", &u.State)
+			s.setText(v, "user.state", tUser+userState)
 		case "zipcode":
-			s.setText(v, "user.zipcode", &u.Zipcode)
+			s.setText(v, "user.zipcode", tUser+userZipcode)
 		case "country":
-			s.setText(v, "user.country", &u.Country)
+			s.setText(v, "user.country", tUser+userCountry)
 		case "id_sha256":
-			s.setText(v, "user.id_sha256", &u.SHA256.ID)
+			s.setText(v, "user.id_sha256", tUserSHA+userID)
 		case "email_sha256":
-			s.setText(v, "user.email_sha256", &u.SHA256.Email)
+			s.setText(v, "user.email_sha256", tUserSHA+userEmail)
 		case "phone_sha256":
-			s.setText(v, "user.phone_sha256", &u.SHA256.Phone)
+			s.setText(v, "user.phone_sha256", tUserSHA+userPhone)
 		case "firstname_sha256":
-			s.setText(v, "user.firstname_sha256", &u.SHA256.Firstname)
+			s.setText(v, "user.firstname_sha256", tUserSHA+userFirstname)
 		case "lastname_sha256":
-			s.setText(v, "user.lastname_sha256", &u.SHA256.Lastname)
+			s.setText(v, "user.lastname_sha256", tUserSHA+userLastname)
 		case "gender_sha256":
-			s.setText(v, "user.gender_sha256", &u.SHA256.Gender)
+			s.setText(v, "user.gender_sha256", tUserSHA+userGender)
 		case "birthdate_sha256":
-			s.setText(v, "user.birthdate_sha256", &u.SHA256.Birthdate)
+			s.setText(v, "user.birthdate_sha256", tUserSHA+userBirthdate)
 		case "city_sha256":
-			s.setText(v, "user.city_sha256", &u.SHA256.City)
+			s.setText(v, "user.city_sha256", tUserSHA+userCity)
 		case "state_sha256":
-			s.setText(v, "user.state_sha256", &u.SHA256.State)
+			s.setText(v, "user.state_sha256", tUserSHA+userState)
 		case "zipcode_sha256":
-			s.setText(v, "user.zipcode_sha256", &u.SHA256.Zipcode)
+			s.setText(v, "user.zipcode_sha256", tUserSHA+userZipcode)
 		case "country_sha256":
-			s.setText(v, "user.country_sha256", &u.SHA256.Country)
+			s.setText(v, "user.country_sha256", tUserSHA+userCountry)
 		case "consent_categories":
 			s.userConsent, _ = s.list(v, "user.consent_categories", s.userConsent)
 		}
@@ -803,15 +1042,15 @@ func (s *jsonState) context(o *fastjson.Object, c *Context) {
 				c.EventTimestamp, c.HasEventTimestamp = n, true
 			}
 		case "event_id":
-			s.setText(v, "context.event_id", &c.EventID)
+			s.setText(v, "context.event_id", tCtxEventID)
 		case "page":
 			if p := s.object(v, "context.page"); p != nil {
 				p.Visit(func(k []byte, v *fastjson.Value) {
 					switch string(k) {
 					case "url":
-						s.setText(v, "context.page.url", &c.Page.URL)
+						s.setText(v, "context.page.url", tPageURL)
 					case "referrer":
-						s.setText(v, "context.page.referrer", &c.Page.Referrer)
+						s.setText(v, "context.page.referrer", tPageReferrer)
 					}
 				})
 			}
@@ -820,15 +1059,15 @@ func (s *jsonState) context(o *fastjson.Object, c *Context) {
 				d.Visit(func(k []byte, v *fastjson.Value) {
 					switch string(k) {
 					case "ip":
-						if s.setText(v, "context.device.ip", &c.Device.IP) {
+						if s.setText(v, "context.device.ip", tDeviceIP) {
 							s.hasDeviceIP = true
 						}
 					case "user_agent":
-						if s.setText(v, "context.device.user_agent", &c.Device.UserAgent) {
+						if s.setText(v, "context.device.user_agent", tDeviceUA) {
 							s.hasDevUA = true
 						}
 					case "cookie":
-						s.setText(v, "context.device.cookie", &c.Device.Cookie)
+						s.setText(v, "context.device.cookie", tDeviceCookie)
 					}
 				})
 			}
@@ -859,15 +1098,15 @@ func (s *jsonState) facebook(o *fastjson.Object, f *Facebook) {
 		}
 		switch string(k) {
 		case "event_name":
-			s.setText(v, "integrations.facebook.event_name", &f.EventName)
+			s.setText(v, "integrations.facebook.event_name", tFBEventName)
 		case "event_id":
-			s.setText(v, "integrations.facebook.event_id", &f.EventID)
+			s.setText(v, "integrations.facebook.event_id", tFBEventID)
 		case "action_source":
-			s.setText(v, "integrations.facebook.action_source", &f.ActionSource)
+			s.setText(v, "integrations.facebook.action_source", tFBActionSource)
 		case "fbp":
-			s.setText(v, "integrations.facebook.fbp", &f.FBP)
+			s.setText(v, "integrations.facebook.fbp", tFBFBP)
 		case "fbc":
-			s.setText(v, "integrations.facebook.fbc", &f.FBC)
+			s.setText(v, "integrations.facebook.fbc", tFBFBC)
 		case "opt_out":
 			if b, ok := s.boolean(v, "integrations.facebook.opt_out"); ok {
 				f.OptOut, f.HasOptOut = b, true
@@ -1206,19 +1445,27 @@ func (sc *syntaxScanner) str() bool {
 // maxFastDepth bounds the nesting the scanner follows (well under fastjson.MaxDepth).
 const maxFastDepth = 64
 
-// itemNums are the non-string fields of one items[] element under construction.
-type itemNums struct {
+// itemScratch is one items[] element under construction: its numbers, and its product texts as spans by field
+// number (see productField) with their bit set, as for the event's own texts.
+type itemScratch struct {
 	quantity    int64
 	hasQuantity bool
 	price       float64
 	hasPrice    bool
+	textSet     uint8
+	texts       [numProdFields]span
 }
 
-// itemFix is a string of items[item].product, by field number (see productField).
-type itemFix struct {
-	item  int
-	field uint8
-	span
+// setText is jsonState.setText for a product field of the element.
+func (it *itemScratch) setText(s *jsonState, v *fastjson.Value, field string, f uint8) {
+	if sp, ok := s.text(v, field); ok {
+		it.setSpan(f, sp)
+	}
+}
+
+func (it *itemScratch) setSpan(f uint8, sp span) {
+	it.texts[f] = sp
+	it.textSet |= 1 << f
 }
 
 const (
@@ -1226,6 +1473,7 @@ const (
 	prodName
 	prodCurrency
 	prodCategory1 // …prodCategory1+4 for category_5
+	numProdFields = prodCategory1 + 5
 )
 
 func productField(p *Product, f uint8) *string {
@@ -1252,22 +1500,18 @@ func productField(p *Product, f uint8) *string {
 // fast decodes data into ev and the state; false means it declined (ev and the state are then to be reset).
 func (s *jsonState) fast(data []byte, ev *Event) bool {
 	s.b, s.i = data, 0
-	for more := s.objStart(); more; more = s.objNext() {
-		k := s.key()
-		if s.declined {
-			return false
-		}
+	for k, more := s.firstKey(); more; k, more = s.nextKey() {
 		switch string(k) {
 		case "event_name":
-			s.fText(&ev.EventName)
+			s.fText(tEventName)
 		case "event_id":
-			s.fText(&ev.EventID)
+			s.fText(tEventID)
 		case "type":
-			s.fText(&ev.Type)
+			s.fText(tType)
 		case "url":
-			s.fText(&ev.URL)
+			s.fText(tURL)
 		case "referrer":
-			s.fText(&ev.Referrer)
+			s.fText(tReferrer)
 		case "value":
 			if f, ok := s.fNumber(); ok {
 				ev.Value, ev.HasValue = f, true
@@ -1277,28 +1521,28 @@ func (s *jsonState) fast(data []byte, ev *Event) bool {
 				s.amount, s.hasAmount = f, true
 			}
 		case "currency":
-			s.fText(&ev.Currency)
+			s.fText(tCurrency)
 		case "id":
-			s.fText(&ev.ID)
+			s.fText(tID)
 		case "search_term":
-			s.fText(&ev.SearchTerm)
+			s.fText(tSearchTerm)
 		case "name":
-			s.fText(&ev.Name)
+			s.fText(tName)
 		case "category":
-			s.fText(&ev.Category)
+			s.fText(tCategory)
 		case "status":
-			s.fText(&ev.Status)
+			s.fText(tStatus)
 		case "fbp":
-			s.fText(&ev.FBP)
+			s.fText(tFBP)
 		case "fbc":
-			s.fText(&ev.FBC)
+			s.fText(tFBC)
 		case "consent_categories":
 			s.consent, _ = s.fList(s.consent)
 		case "items":
-			s.fItems(ev)
+			s.fItems()
 		case "user":
 			if s.fObject() {
-				s.fUser(&ev.User)
+				s.fUser()
 			}
 		case "context":
 			if s.fObject() {
@@ -1326,53 +1570,53 @@ func (s *jsonState) fast(data []byte, ev *Event) bool {
 	return s.i == len(s.b)
 }
 
-func (s *jsonState) fUser(u *User) {
-	for more := s.objStart(); more; more = s.objNext() {
-		switch string(s.key()) {
+func (s *jsonState) fUser() {
+	for k, more := s.firstKey(); more; k, more = s.nextKey() {
+		switch string(k) {
 		case "id":
-			s.fText(&u.ID)
+			s.fText(tUser + userID)
 		case "email":
-			s.fText(&u.Email)
+			s.fText(tUser + userEmail)
 		case "phone":
-			s.fText(&u.Phone)
+			s.fText(tUser + userPhone)
 		case "firstname":
-			s.fText(&u.Firstname)
+			s.fText(tUser + userFirstname)
 		case "lastname":
-			s.fText(&u.Lastname)
+			s.fText(tUser + userLastname)
 		case "gender":
-			s.fText(&u.Gender)
+			s.fText(tUser + userGender)
 		case "birthdate":
-			s.fText(&u.Birthdate)
+			s.fText(tUser + userBirthdate)
 		case "city":
-			s.fText(&u.City)
+			s.fText(tUser + userCity)
 		case "state":
-			s.fText(&u.State)
+			s.fText(tUser + userState)
 		case "zipcode":
-			s.fText(&u.Zipcode)
+			s.fText(tUser + userZipcode)
 		case "country":
-			s.fText(&u.Country)
+			s.fText(tUser + userCountry)
 		case "id_sha256":
-			s.fText(&u.SHA256.ID)
+			s.fText(tUserSHA + userID)
 		case "email_sha256":
-			s.fText(&u.SHA256.Email)
+			s.fText(tUserSHA + userEmail)
 		case "phone_sha256":
-			s.fText(&u.SHA256.Phone)
+			s.fText(tUserSHA + userPhone)
 		case "firstname_sha256":
-			s.fText(&u.SHA256.Firstname)
+			s.fText(tUserSHA + userFirstname)
 		case "lastname_sha256":
-			s.fText(&u.SHA256.Lastname)
+			s.fText(tUserSHA + userLastname)
 		case "gender_sha256":
-			s.fText(&u.SHA256.Gender)
+			s.fText(tUserSHA + userGender)
 		case "birthdate_sha256":
-			s.fText(&u.SHA256.Birthdate)
+			s.fText(tUserSHA + userBirthdate)
 		case "city_sha256":
-			s.fText(&u.SHA256.City)
+			s.fText(tUserSHA + userCity)
 		case "state_sha256":
-			s.fText(&u.SHA256.State)
+			s.fText(tUserSHA + userState)
 		case "zipcode_sha256":
-			s.fText(&u.SHA256.Zipcode)
+			s.fText(tUserSHA + userZipcode)
 		case "country_sha256":
-			s.fText(&u.SHA256.Country)
+			s.fText(tUserSHA + userCountry)
 		case "consent_categories":
 			s.userConsent, _ = s.fList(s.userConsent)
 		default:
@@ -1382,24 +1626,24 @@ func (s *jsonState) fUser(u *User) {
 }
 
 func (s *jsonState) fContext(c *Context) {
-	for more := s.objStart(); more; more = s.objNext() {
-		switch string(s.key()) {
+	for k, more := s.firstKey(); more; k, more = s.nextKey() {
+		switch string(k) {
 		case "event_timestamp":
 			if n, ok := s.fInteger(true); ok {
 				c.EventTimestamp, c.HasEventTimestamp = n, true
 			}
 		case "event_id":
-			s.fText(&c.EventID)
+			s.fText(tCtxEventID)
 		case "page":
 			if !s.fObject() {
 				continue
 			}
-			for more := s.objStart(); more; more = s.objNext() {
-				switch string(s.key()) {
+			for k, more := s.firstKey(); more; k, more = s.nextKey() {
+				switch string(k) {
 				case "url":
-					s.fText(&c.Page.URL)
+					s.fText(tPageURL)
 				case "referrer":
-					s.fText(&c.Page.Referrer)
+					s.fText(tPageReferrer)
 				default:
 					s.skip(2)
 				}
@@ -1408,18 +1652,18 @@ func (s *jsonState) fContext(c *Context) {
 			if !s.fObject() {
 				continue
 			}
-			for more := s.objStart(); more; more = s.objNext() {
-				switch string(s.key()) {
+			for k, more := s.firstKey(); more; k, more = s.nextKey() {
+				switch string(k) {
 				case "ip":
-					if s.fText(&c.Device.IP) {
+					if s.fText(tDeviceIP) {
 						s.hasDeviceIP = true
 					}
 				case "user_agent":
-					if s.fText(&c.Device.UserAgent) {
+					if s.fText(tDeviceUA) {
 						s.hasDevUA = true
 					}
 				case "cookie":
-					s.fText(&c.Device.Cookie)
+					s.fText(tDeviceCookie)
 				default:
 					s.skip(2)
 				}
@@ -1431,8 +1675,8 @@ func (s *jsonState) fContext(c *Context) {
 }
 
 func (s *jsonState) fBrowser() {
-	for more := s.objStart(); more; more = s.objNext() {
-		switch string(s.key()) {
+	for k, more := s.firstKey(); more; k, more = s.nextKey() {
+		switch string(k) {
 		case "ip":
 			if sp, ok := s.fTextSpan(); ok && sp.end > sp.off {
 				s.browserIP, s.hasBrowserIP = sp, true
@@ -1450,8 +1694,8 @@ func (s *jsonState) fBrowser() {
 // fIntegrations reads the first "facebook" member only, like fastjson's Object.Get.
 func (s *jsonState) fIntegrations(f *Facebook) {
 	seen := false
-	for more := s.objStart(); more; more = s.objNext() {
-		if string(s.key()) != "facebook" || seen {
+	for k, more := s.firstKey(); more; k, more = s.nextKey() {
+		if string(k) != "facebook" || seen {
 			s.skip(1)
 			continue
 		}
@@ -1463,18 +1707,18 @@ func (s *jsonState) fIntegrations(f *Facebook) {
 }
 
 func (s *jsonState) fFacebook(f *Facebook) {
-	for more := s.objStart(); more; more = s.objNext() {
-		switch string(s.key()) {
+	for k, more := s.firstKey(); more; k, more = s.nextKey() {
+		switch string(k) {
 		case "event_name":
-			s.fText(&f.EventName)
+			s.fText(tFBEventName)
 		case "event_id":
-			s.fText(&f.EventID)
+			s.fText(tFBEventID)
 		case "action_source":
-			s.fText(&f.ActionSource)
+			s.fText(tFBActionSource)
 		case "fbp":
-			s.fText(&f.FBP)
+			s.fText(tFBFBP)
 		case "fbc":
-			s.fText(&f.FBC)
+			s.fText(tFBFBC)
 		case "opt_out":
 			if b, ok := s.fBool(); ok {
 				f.OptOut, f.HasOptOut = b, true
@@ -1517,7 +1761,7 @@ func (s *jsonState) fFacebook(f *Facebook) {
 }
 
 // fItems reads items: null leaves Event.Items as it is, an array replaces it (as the fastjson path does).
-func (s *jsonState) fItems(ev *Event) {
+func (s *jsonState) fItems() {
 	switch s.peek() {
 	case 'n':
 		s.scalar()
@@ -1527,48 +1771,36 @@ func (s *jsonState) fItems(ev *Event) {
 		s.decline()
 		return
 	}
-	nums, fixes := s.itemNums[:0], s.itemFixes[:0]
+	nums := s.elems[:0]
 	for more := s.arrStart(); more; more = s.arrNext() {
-		idx := len(nums)
-		nums = append(nums, itemNums{})
+		nums = append(nums, itemScratch{})
+		it := &nums[len(nums)-1]
 		if s.peek() != '{' {
 			s.decline()
 			break
 		}
-		for more := s.objStart(); more; more = s.objNext() {
-			switch string(s.key()) {
+		for k, more := s.firstKey(); more; k, more = s.nextKey() {
+			switch string(k) {
 			case "quantity":
 				if n, ok := s.fInteger(false); ok {
-					nums[idx].quantity, nums[idx].hasQuantity = n, true
+					it.quantity, it.hasQuantity = n, true
 				}
 			case "product":
 				if s.fObject() {
-					fixes = s.fProduct(idx, &nums[idx], fixes)
+					s.fProduct(it)
 				}
 			default:
 				s.skip(2)
 			}
 		}
 	}
-	s.itemNums, s.itemFixes = nums, fixes
-	if s.declined {
-		return
-	}
-	ev.Items = make([]Item, len(nums))
-	for i, n := range nums {
-		it := &ev.Items[i]
-		it.Quantity, it.HasQuantity = n.quantity, n.hasQuantity
-		it.Product.Price, it.Product.HasPrice = n.price, n.hasPrice
-	}
-	for _, f := range fixes {
-		s.fixes = append(s.fixes, strFix{productField(&ev.Items[f.item].Product, f.field), f.span})
-	}
+	s.elems, s.hasItems = nums, true
 }
 
-func (s *jsonState) fProduct(idx int, n *itemNums, fixes []itemFix) []itemFix {
-	for more := s.objStart(); more; more = s.objNext() {
+func (s *jsonState) fProduct(it *itemScratch) {
+	for k, more := s.firstKey(); more; k, more = s.nextKey() {
 		var field uint8
-		switch string(s.key()) {
+		switch string(k) {
 		case "id":
 			field = prodID
 		case "name":
@@ -1587,7 +1819,7 @@ func (s *jsonState) fProduct(idx int, n *itemNums, fixes []itemFix) []itemFix {
 			field = prodCategory1 + 4
 		case "price":
 			if f, ok := s.fNumber(); ok {
-				n.price, n.hasPrice = f, true
+				it.price, it.hasPrice = f, true
 			}
 			continue
 		default:
@@ -1595,19 +1827,14 @@ func (s *jsonState) fProduct(idx int, n *itemNums, fixes []itemFix) []itemFix {
 			continue
 		}
 		if sp, ok := s.fTextSpan(); ok {
-			fixes = append(fixes, itemFix{idx, field, sp})
+			it.setSpan(field, sp)
 		}
 	}
-	return fixes
 }
 
 // fRawObject stores every member as (key, canonical raw value), in input order, like rawObject.
 func (s *jsonState) fRawObject(dst []rawRef) []rawRef {
-	for more := s.objStart(); more; more = s.objNext() {
-		k := s.key()
-		if s.declined {
-			break
-		}
+	for k, more := s.firstKey(); more; k, more = s.nextKey() {
 		key := s.addStr(k)
 		off := len(s.raw)
 		s.rawValue(3)
@@ -1616,25 +1843,29 @@ func (s *jsonState) fRawObject(dst []rawRef) []rawRef {
 	return dst
 }
 
-// fText is setText: a string or number stored into *dst at finish, null ignored. It reports whether a
+// fText is setText: a string or number recorded as the text of f, null ignored. It reports whether a
 // non-empty value was set.
-func (s *jsonState) fText(dst *string) bool {
-	var sp span
-	if s.i < len(s.b) && s.b[s.i] == '"' {
-		// The common case (a string right after the colon) without scalar's dispatch.
-		sp = s.addStr(s.scanStr())
-	} else {
-		var ok bool
-		if sp, ok = s.fTextSpan(); !ok {
-			return false
-		}
+func (s *jsonState) fText(f textField) bool {
+	sp, ok := s.fTextSpan()
+	if !ok {
+		return false
 	}
-	s.fixes = append(s.fixes, strFix{dst, sp})
+	s.setSpan(f, sp)
 	return sp.end > sp.off
 }
 
 // fTextSpan is text: ok is false for null (and when declined).
 func (s *jsonState) fTextSpan() (span, bool) {
+	if b, i := s.b, s.i; i < len(b) && b[i] == '"' {
+		// The common case (a string right after the colon) without scalar's dispatch.
+		start := i + 1
+		j := start + strSpecial(b[start:])
+		if j < len(b) && b[j] == '"' {
+			s.i, s.escaped = j+1, false
+			return s.addStr(b[start:j]), true
+		}
+		return s.addStr(s.scanEscaped(start, j)), !s.declined
+	}
 	kind, b := s.scalar()
 	switch kind {
 	case '"', '0':
@@ -1788,6 +2019,37 @@ func (s *jsonState) objStart() bool {
 		return false
 	}
 	return true
+}
+
+// firstKey consumes an object's '{' and reads the first member's name and colon; more is false when the object
+// is empty (or the scanner declined). Loops over members read: for k, more := s.firstKey(); more; k, more =
+// s.nextKey().
+func (s *jsonState) firstKey() (k []byte, more bool) {
+	if !s.objStart() {
+		return nil, false
+	}
+	k = s.key()
+	return k, !s.declined
+}
+
+// nextKey consumes the ',' after a member's value and reads the next member's name and colon; more is false
+// when '}' ends the object instead (or the scanner declined). Compact JSON (`,"name":`) with a name free of
+// escapes, by far the common case, is read here in one go; anything else is left to the general functions.
+func (s *jsonState) nextKey() (k []byte, more bool) {
+	b, i := s.b, s.i
+	if i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {
+		start := i + 2
+		j := start + strSpecial(b[start:])
+		if j+1 < len(b) && b[j] == '"' && b[j+1] == ':' {
+			s.i, s.escaped = j+2, false
+			return b[start:j], true
+		}
+	}
+	if !s.objNext() {
+		return nil, false
+	}
+	k = s.key()
+	return k, !s.declined
 }
 
 // key reads a member name and its colon.
@@ -2053,8 +2315,7 @@ func (s *jsonState) skip(depth int) {
 			s.decline()
 			return
 		}
-		for more := s.objStart(); more; more = s.objNext() {
-			s.key()
+		for _, more := s.firstKey(); more; _, more = s.nextKey() {
 			s.skip(depth + 1)
 		}
 	case '[':
@@ -2081,12 +2342,11 @@ func (s *jsonState) rawValue(depth int) {
 		}
 		s.raw = append(s.raw, '{')
 		first := true
-		for more := s.objStart(); more; more = s.objNext() {
+		for k, more := s.firstKey(); more; k, more = s.nextKey() {
 			if !first {
 				s.raw = append(s.raw, ',')
 			}
 			first = false
-			k := s.key()
 			if s.escaped {
 				s.raw = appendJSONString(s.raw, k)
 			} else {

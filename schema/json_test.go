@@ -3,9 +3,12 @@ package schema
 import (
 	"bytes"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -539,6 +542,48 @@ func BenchmarkJSONDecodeEscaped(b *testing.B) {
 	for b.Loop() {
 		if err := d.Decode(data, &ev); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestParseNumbersShortcut checks the strconv-free shortcuts of parseFloatText and parseIntText against strconv
+// on random number texts, around the digit-count limit and with the odd forms numeric strings allow.
+func TestParseNumbersShortcut(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	texts := []string{"0", "-0", "-0.0", "0.0", "1.", ".5", "-.5", "-", ".", "", "+1", "1e3", "007", "00.10",
+		"999999999999999", "9999999999999999", "-999999999999999", "0.000000000000001", "123456789012345.",
+		"9007199254740993", "1.7976931348623157", "4.9406564584124654", "129.9", "99.9", "1732890000000"}
+	for range 200000 {
+		var b []byte
+		if r.IntN(4) == 0 {
+			b = append(b, '-')
+		}
+		n := 1 + r.IntN(18)
+		dot := r.IntN(n + 1)
+		for i := range n {
+			if i == dot && r.IntN(2) == 0 {
+				b = append(b, '.')
+			}
+			b = append(b, byte('0'+r.IntN(10)))
+		}
+		texts = append(texts, string(b))
+	}
+	for _, txt := range texts {
+		f, fok := parseFloatText([]byte(txt))
+		wf, err := strconv.ParseFloat(txt, 64)
+		wok := err == nil && !math.IsInf(wf, 0) && !math.IsNaN(wf)
+		if fok != wok || fok && math.Float64bits(f) != math.Float64bits(wf) {
+			t.Fatalf("parseFloatText(%q) = %v, %v; strconv: %v, %v", txt, f, fok, wf, err)
+		}
+		for _, truncate := range []bool{false, true} {
+			n, problem := parseIntText([]byte(txt), truncate)
+			wn, werr := strconv.ParseInt(txt, 10, 64)
+			if werr == nil && (problem != "" || n != wn) {
+				t.Fatalf("parseIntText(%q) = %v, %q; strconv: %v", txt, n, problem, wn)
+			}
+			if werr != nil && problem == "" && (!wok || n != int64(wf) || wf != math.Trunc(wf) && !truncate) {
+				t.Fatalf("parseIntText(%q) = %v; strconv float: %v", txt, n, wf)
+			}
 		}
 	}
 }
