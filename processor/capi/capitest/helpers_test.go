@@ -53,6 +53,63 @@ func validEvent(id string) map[string]any {
 	}
 }
 
+// realisticEvent is the i-th of a mix shaped like the connector's output on the end-to-end benchmark's records
+// (see processor/testdata/golden): website Purchase, PageView and AddToCart events with ten hashed user_data
+// keys, the client's IP, user agent and fbp (fbc for some), and physical_store purchases without the browser
+// keys. Every one is valid.
+func realisticEvent(i int) map[string]any {
+	n := itoa(int64(i))
+	user := map[string]any{
+		"em": sha("user" + n + "@example.com"), "ph": sha("3361234" + n), "fn": sha("first" + itoa(int64(i%50))),
+		"ln": sha("last" + itoa(int64(i%80))), "ge": sha([]string{"f", "m"}[i%2]), "db": sha("1980010" + itoa(int64(i%9))),
+		"ct": sha("city" + itoa(int64(i%30))), "zp": sha("750" + itoa(int64(i%20))), "country": sha("fr"),
+		"external_id": sha("customer-" + n),
+	}
+	contents := []any{
+		map[string]any{"id": "SKU-1001", "quantity": 1 + i%3, "item_price": 129.9},
+		map[string]any{"id": "SKU-4004", "quantity": 2, "item_price": 39.99},
+	}[:1+i%2]
+	ev := map[string]any{
+		"event_time": testNow.Unix() - int64(60+i%3000), "event_id": "demo-7-" + n, "action_source": "website",
+		"user_data": user,
+	}
+	if i%14 == 13 { // in-store purchase: customer information only, no browser
+		ev["event_name"], ev["action_source"] = "Purchase", "physical_store"
+		ev["custom_data"] = map[string]any{"value": 94.48, "currency": "EUR", "order_id": "STORE-demo-7-" + n,
+			"contents": contents, "content_name": "Merino socks", "content_category": "socks",
+			"content_type": "product", "num_items": len(contents)}
+		return ev
+	}
+	user["client_ip_address"] = "203.0.113." + itoa(int64(i%250))
+	user["client_user_agent"] = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " +
+		"Chrome/131.0 Safari/537.36"
+	user["fbp"] = "fb.1.1795890960940." + itoa(1000000000+int64(i)*7919)
+	if i%5 == 0 {
+		user["fbc"] = "fb.1.1795960800000.IwAR0abc" + n
+	}
+	switch i % 10 {
+	case 0, 1, 2, 3, 4, 5: // Purchase
+		ev["event_name"] = "Purchase"
+		ev["event_source_url"] = "https://shop.example.com/checkout/confirmation"
+		ev["referrer_url"] = "https://shop.example.com/cart"
+		ev["custom_data"] = map[string]any{"value": 119.97, "currency": "EUR", "order_id": "ORD-demo-7-" + n,
+			"contents": contents, "content_name": "Headlamp", "content_category": "accessories",
+			"content_type": "product", "num_items": len(contents), "payment_method": "card"}
+	case 6, 7, 8: // PageView
+		ev["event_name"] = "PageView"
+		ev["event_source_url"] = "https://shop.example.com/p/" + itoa(int64(i%400))
+		ev["referrer_url"] = "https://shop.example.com/"
+		ev["custom_data"] = map[string]any{"page_type": "product"}
+	default: // AddToCart
+		ev["event_name"] = "AddToCart"
+		ev["event_source_url"] = "https://shop.example.com/cart"
+		ev["custom_data"] = map[string]any{"value": 209.88, "currency": "EUR", "contents": contents,
+			"content_name": "Trail running shoes", "content_category": "shoes", "content_type": "product",
+			"num_items": len(contents)}
+	}
+	return ev
+}
+
 func body(events ...any) []byte {
 	b, err := json.Marshal(map[string]any{"data": events})
 	if err != nil {

@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/valyala/fastjson"
 )
 
 // MaxEventsPerRequest is the Graph API's cap on data.
@@ -24,18 +22,18 @@ var requestKeys = map[string]bool{
 }
 
 // params are the request's parameters. data is the raw JSON text of the events array; jsonData, when the JSON body
-// carried data as an array, is that array already parsed (by the caller's parser).
+// carried data as an array, is that array already parsed (in the caller's document).
 type params struct {
 	values   map[string]string
 	data     string
 	hasData  bool
-	jsonData *fastjson.Value
+	jsonData jval
 }
 
 // readParams merges query-string and body parameters the way the Graph API does: a JSON body, an urlencoded form
 // or a multipart form; any other Content-Type leaves the body unread, so the request then lacks data. A parameter
 // given twice (in the query and the body, or twice in a form) is refused.
-func readParams(r *http.Request, body []byte, bodyErr error, p *fastjson.Parser) (*params, *graphError) {
+func readParams(r *http.Request, body []byte, bodyErr error, doc *jsonDoc) (*params, *graphError) {
 	out := &params{values: map[string]string{}}
 	query, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -56,7 +54,7 @@ func readParams(r *http.Request, body []byte, bodyErr error, p *fastjson.Parser)
 	}
 	switch ct {
 	case "application/json":
-		return out, out.addJSON(body, p)
+		return out, out.addJSON(body, doc)
 	case "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -129,38 +127,31 @@ func (p *params) addForm(form url.Values) *graphError {
 	return nil
 }
 
-// addJSON reads a JSON object body. data may be the events array itself or a string holding it (as SDKs that
-// form-encode send it); other parameters are strings, ids may also be integers.
-func (p *params) addJSON(body []byte, parser *fastjson.Parser) *graphError {
-	// validJSON is the strict judge of JSON syntax, exactly as encoding/json (no NaN, no control characters, no
-	// bad escapes); fastjson, more tolerant, is then used for speed.
-	if !utf8.Valid(body) || !validJSON(body) {
+// addJSON reads a JSON object body into doc. data may be the events array itself or a string holding it (as SDKs
+// that form-encode send it); other parameters are strings, ids may also be integers.
+func (p *params) addJSON(body []byte, doc *jsonDoc) *graphError {
+	// doc's parser is the strict judge of JSON syntax, exactly as encoding/json (no NaN, no control characters,
+	// no bad escapes) except for UTF-8, checked here.
+	if !utf8.Valid(body) || !doc.parse(body) {
 		return paramError("The request body is not valid JSON")
 	}
-	v, err := parser.ParseBytes(body)
-	if err != nil {
-		return paramError("The request body is not valid JSON")
-	}
-	obj, err := v.Object()
-	if err != nil {
+	obj := doc.root()
+	if obj.kind() != jsonObject {
 		return paramError("The request body must be a JSON object")
 	}
-	var gerr *graphError
-	obj.Visit(func(k []byte, v *fastjson.Value) {
-		if gerr != nil {
-			return
-		}
+	for k, v := range obj.members() {
 		key := string(k)
+		var gerr *graphError
 		switch {
-		case key == "data" && v.Type() == fastjson.TypeArray:
+		case key == "data" && v.kind() == jsonArray:
 			if gerr = p.set(key, ""); gerr == nil {
 				p.jsonData = v
 			}
-		case v.Type() == fastjson.TypeString:
-			s, _ := v.StringBytes()
+		case v.kind() == jsonString:
+			s, _ := v.str()
 			gerr = p.set(key, string(s))
-		case v.Type() == fastjson.TypeNumber && (key == "namespace_id" || key == "upload_id"):
-			gerr = p.set(key, string(v.MarshalTo(nil)))
+		case v.kind() == jsonNumber && (key == "namespace_id" || key == "upload_id"):
+			gerr = p.set(key, string(v.raw()))
 		case !requestKeys[key]:
 			gerr = p.set(key, "")
 		default:
@@ -169,8 +160,11 @@ func (p *params) addJSON(body []byte, parser *fastjson.Parser) *graphError {
 				gerr = paramError("Param data must be an array")
 			}
 		}
-	})
-	return gerr
+		if gerr != nil {
+			return gerr
+		}
+	}
+	return nil
 }
 
 // accessToken is the token from the parameters, else from an "Authorization: Bearer|OAuth <token>" header.

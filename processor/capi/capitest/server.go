@@ -17,8 +17,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/valyala/fastjson"
 )
 
 // Defaults applied by New to a zero Config field.
@@ -105,7 +103,7 @@ type Server struct {
 	versions    map[string]bool
 	maxVersion  [2]int
 	latest      string
-	parsers     fastjson.ParserPool
+	docs        sync.Pool // of *jsonDoc
 	bodies      sync.Pool // of *bytes.Buffer, request bodies up to maxPooledBody
 	recordLimit int
 
@@ -276,7 +274,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		buf = new(bytes.Buffer)
 	}
 	defer func() {
-		// Nothing keeps the body once handled (fastjson copies it, form values are strings).
+		// Nothing keeps the body once handled: the answer and the recorded events are copies.
 		if buf.Cap() <= maxPooledBody {
 			s.bodies.Put(buf)
 		}
@@ -346,9 +344,9 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 	}
 	pixel := parts[1]
 
-	parser := s.parsers.Get()
-	defer s.parsers.Put(parser)
-	p, gerr := readParams(r, body, bodyErr, parser)
+	doc := s.getDoc()
+	defer s.putDoc(doc)
+	p, gerr := readParams(r, body, bodyErr, doc)
 	if gerr != nil {
 		return version, accepted, gerr
 	}
@@ -363,40 +361,38 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 	}
 
 	data := p.jsonData
-	if data == nil {
+	if !data.present() {
 		if !p.hasData {
 			return version, accepted, paramError("The parameter data is required")
 		}
-		dataParser := s.parsers.Get()
-		defer s.parsers.Put(dataParser)
-		if !validJSON([]byte(p.data)) {
+		dataDoc := s.getDoc()
+		defer s.putDoc(dataDoc)
+		if !dataDoc.parse([]byte(p.data)) || dataDoc.root().kind() != jsonArray {
 			return version, accepted, paramError("Param data must be a JSON array")
 		}
-		v, err := dataParser.Parse(p.data)
-		if err != nil || v.Type() != fastjson.TypeArray {
-			return version, accepted, paramError("Param data must be a JSON array")
-		}
-		data = v
+		data = dataDoc.root()
 	}
-	events, _ := data.Array()
+	count := data.len()
 	switch {
-	case len(events) == 0:
+	case count == 0:
 		return version, accepted, paramError("Param data must be a non-empty array of events")
-	case len(events) > MaxEventsPerRequest:
+	case count > MaxEventsPerRequest:
 		return version, accepted, paramError("Param data must contain at most %d events, got %d",
-			MaxEventsPerRequest, len(events))
+			MaxEventsPerRequest, count)
 	}
 
 	now := s.cfg.Now()
-	summaries := make([]acceptedEvent, len(events))
+	summaries := make([]acceptedEvent, 0, count)
+	events := make([]jval, 0, count)
 	c := newEventChecker(now)
-	for i, ev := range events {
-		c.index = i
+	for ev := range data.elems() {
+		c.index = len(summaries)
 		sum, gerr := c.check(ev)
 		if gerr != nil {
 			return version, accepted, gerr
 		}
-		summaries[i] = sum
+		summaries = append(summaries, sum)
+		events = append(events, ev)
 	}
 	for i, sum := range summaries {
 		if len(sum.id) != 0 && poisoned[string(sum.id)] {
@@ -422,9 +418,9 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 	if s.recordLimit != 0 { // raw events are only kept when recorded
 		raw = make([]byte, 0, len(body))
 	}
-	accepted.ids = make([]string, len(events))
+	accepted.ids = make([]string, count)
 	if s.recordLimit != 0 {
-		accepted.events = make([]ReceivedEvent, len(events))
+		accepted.events = make([]ReceivedEvent, count)
 	}
 	testCode := p.values["test_event_code"]
 	at := 0
@@ -439,13 +435,28 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 			continue
 		}
 		start := len(raw)
-		raw = ev.MarshalTo(raw)
+		raw = appendCompact(raw, ev.raw())
 		accepted.events[i] = ReceivedEvent{
 			PixelID: pixel, EventID: id, EventName: name, EventTime: sum.time, ActionSource: sum.actionSource,
 			TestEventCode: testCode, ReceivedAt: now, Raw: raw[start:len(raw):len(raw)],
 		}
 	}
 	return version, accepted, nil
+}
+
+// getDoc takes a JSON document from the pool; putDoc returns it unless it grew too big to keep.
+func (s *Server) getDoc() *jsonDoc {
+	if d, ok := s.docs.Get().(*jsonDoc); ok {
+		return d
+	}
+	return new(jsonDoc)
+}
+
+func (s *Server) putDoc(d *jsonDoc) {
+	d.src = nil // the body goes back to its own pool
+	if cap(d.nodes) <= maxPooledBody/8 && cap(d.buf) <= maxPooledBody {
+		s.docs.Put(d)
+	}
 }
 
 func (s *Server) checkVersion(v, path string) *graphError {

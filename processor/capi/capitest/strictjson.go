@@ -3,9 +3,9 @@ package capitest
 import "encoding/binary"
 
 // validJSON reports exactly what encoding/json.Valid reports (RFC 8259 syntax, at most maxJSONDepth nested
-// arrays and objects, any byte >= 0x20 inside strings), several times faster: the simulator checks every body
-// with it before fastjson, which tolerates NaN, leading zeros and the like, parses it. FuzzValidJSON proves the
-// equivalence differentially.
+// arrays and objects, any byte >= 0x20 inside strings). FuzzValidJSON proves the equivalence differentially; it is
+// the reference for jsonDoc, the simulator's parser, which shares its scanners (skipSpace, scanString,
+// skipNumber, skipLiteral) and adds fastjson's nesting limit.
 func validJSON(b []byte) bool {
 	i, ok := skipValue(b, skipSpace(b, 0), 0)
 	return ok && skipSpace(b, i) == len(b)
@@ -66,11 +66,17 @@ func skipLiteral(b []byte, i int, lit string) (int, bool) {
 
 // skipString checks a string whose opening quote precedes b[i].
 func skipString(b []byte, i int) (int, bool) {
+	end, _, ok := scanString(b, i)
+	return end, ok
+}
+
+// scanString checks a string whose opening quote precedes b[i]; it returns the index just after the closing
+// quote and whether the string holds a backslash escape.
+func scanString(b []byte, i int) (end int, esc, ok bool) {
 	for {
 		// Eight bytes at a time while none of them is a quote, a backslash or a control character.
 		for len(b)-i >= 8 {
-			x := binary.LittleEndian.Uint64(b[i:])
-			if hasZeroByte(x^(ones*'"'))|hasZeroByte(x^(ones*'\\'))|((x-ones*0x20)&^x&highs) != 0 {
+			if plainBytes(binary.LittleEndian.Uint64(b[i:])) != 0 {
 				break
 			}
 			i += 8
@@ -79,34 +85,35 @@ func skipString(b []byte, i int) (int, bool) {
 			i++
 		}
 		if i >= len(b) {
-			return i, false
+			return i, esc, false
 		}
 		switch b[i] {
 		case '"':
-			return i + 1, true
+			return i + 1, esc, true
 		case '\\':
+			esc = true
 			i++
 			if i >= len(b) {
-				return i, false
+				return i, esc, false
 			}
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
 				if len(b)-i < 5 {
-					return i, false
+					return i, esc, false
 				}
 				for _, h := range b[i+1 : i+5] {
 					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
-						return i, false
+						return i, esc, false
 					}
 				}
 				i += 5
 			default:
-				return i, false
+				return i, esc, false
 			}
 		default: // control character
-			return i, false
+			return i, esc, false
 		}
 	}
 }
@@ -222,6 +229,11 @@ const (
 	ones  = 0x0101010101010101
 	highs = 0x8080808080808080
 )
+
+// plainBytes is zero exactly when none of x's bytes is a quote, a backslash or a control character.
+func plainBytes(x uint64) uint64 {
+	return hasZeroByte(x^(ones*'"')) | hasZeroByte(x^(ones*'\\')) | ((x - ones*0x20) &^ x & highs)
+}
 
 // hasZeroByte is non-zero exactly when one of x's bytes is zero.
 func hasZeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }

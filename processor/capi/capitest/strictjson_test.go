@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -95,4 +96,41 @@ func TestValidIPDottedQuads(t *testing.T) {
 		}
 	}
 	walk("", 0)
+}
+
+// FuzzAbsoluteURL checks that plainHTTPURL, absoluteURL's allocation-free path, never accepts a text url.Parse
+// would refuse or parse to anything but an http(s) URL with a host.
+func FuzzAbsoluteURL(f *testing.F) {
+	for _, s := range []string{"https://shop.example.com/p/1?x=1#top", "http://a", "https://a:80/", "http://%41/",
+		"https://a/%zz", "https://a b/", "HTTPS://a/", "https:///x", "https://a?b", "https://a#b", "http://a\x7f"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !plainHTTPURL(b) {
+			return
+		}
+		u, err := url.Parse(string(b))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			t.Fatalf("plainHTTPURL accepts %q, url.Parse: %v %+v", b, err, u)
+		}
+	})
+}
+
+// TestIsSHA256Hex checks the eight-bytes-at-a-time test against the byte-by-byte definition for every byte value
+// at every position of a valid digest.
+func TestIsSHA256Hex(t *testing.T) {
+	valid := []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	if !isSHA256Hex(valid) || isSHA256Hex(valid[:63]) || isSHA256Hex(append(valid, '0')) {
+		t.Fatal("length or valid digest misjudged")
+	}
+	for pos := range valid {
+		for c := range 256 {
+			s := append([]byte(nil), valid...)
+			s[pos] = byte(c)
+			want := c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
+			if got := isSHA256Hex(s); got != want {
+				t.Fatalf("byte %#x at %d: got %v, want %v", c, pos, got, want)
+			}
+		}
+	}
 }
