@@ -91,10 +91,20 @@ var MatchKeyNames = [...]string{"em", "ph", "external_id", "fbp", "fbc"}
 
 func matchKeys(u *fbevent.UserData) MatchKeys {
 	var k MatchKeys
-	for i, v := range [...]string{u.Em, u.Ph, u.ExternalID, u.FBP, u.FBC} {
-		if v != "" {
-			k |= 1 << i
-		}
+	if u.Em != "" {
+		k |= KeyEm
+	}
+	if u.Ph != "" {
+		k |= KeyPh
+	}
+	if u.ExternalID != "" {
+		k |= KeyExternalID
+	}
+	if u.FBP != "" {
+		k |= KeyFBP
+	}
+	if u.FBC != "" {
+		k |= KeyFBC
 	}
 	return k
 }
@@ -259,10 +269,14 @@ func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome 
 		return o
 	}
 	// Encoded into the pooled buffer, then copied: one exactly sized allocation that the caller owns (make and
-	// copy rather than bytes.Clone, whose append rounds the capacity up to the next size class).
-	sc.buf = fbevent.AppendJSON(sc.buf[:0], fb)
-	o.JSON = make([]byte, len(sc.buf))
-	copy(o.JSON, sc.buf)
+	// copy rather than bytes.Clone, whose append rounds the capacity up to the next size class). Written as
+	// make and copy between local variables, the pair compiles to runtime.makeslicecopy, which does not zero the
+	// memory it is about to overwrite.
+	buf := fbevent.AppendJSON(sc.buf[:0], fb)
+	sc.buf = buf
+	js := make([]byte, len(buf))
+	copy(js, buf)
+	o.JSON = js
 	o.EventID, o.EventName, o.EventTime, o.ActionSource = fb.EventID, fb.EventName, fb.EventTime, fb.ActionSource
 	o.MatchKeys = matchKeys(&fb.UserData)
 	return o

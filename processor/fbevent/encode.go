@@ -25,55 +25,50 @@ import (
 // one arrive anyway it is written as null (valid JSON that the Graph API refuses) rather than as a broken document.
 //
 // AppendJSON allocates nothing beyond growing dst.
+//
+// How it writes: every member is appended as `,"key":value` (the key with its comma and colon is one constant),
+// and closeObject turns the first comma into the object's '{'. The buffer is passed and returned by value
+// throughout, never stored through a pointer: such a store costs a GC write barrier while a collection is
+// marking, which in the pipeline is a good part of the time.
 func AppendJSON(dst []byte, ev *Event) []byte {
-	dst = append(dst, '{')
-	w := objWriter{dst: dst}
+	start := len(dst)
 	if ev.EventName != "" {
-		w.str("event_name", ev.EventName)
+		dst = AppendString(append(dst, `,"event_name":`...), ev.EventName)
 	}
 	if ev.EventTime != 0 {
-		w.int("event_time", ev.EventTime)
+		dst = strconv.AppendInt(append(dst, `,"event_time":`...), ev.EventTime, 10)
 	}
 	if ev.EventID != "" {
-		w.str("event_id", ev.EventID)
+		dst = AppendString(append(dst, `,"event_id":`...), ev.EventID)
 	}
 	if ev.EventSourceURL != "" {
-		w.str("event_source_url", ev.EventSourceURL)
+		dst = AppendString(append(dst, `,"event_source_url":`...), ev.EventSourceURL)
 	}
 	if ev.ReferrerURL != "" {
-		w.str("referrer_url", ev.ReferrerURL)
+		dst = AppendString(append(dst, `,"referrer_url":`...), ev.ReferrerURL)
 	}
 	if ev.ActionSource != "" {
-		w.str("action_source", ev.ActionSource)
+		dst = AppendString(append(dst, `,"action_source":`...), ev.ActionSource)
 	}
 	if ev.HasOptOut {
-		w.name("opt_out")
-		w.dst = strconv.AppendBool(w.dst, ev.OptOut)
+		dst = strconv.AppendBool(append(dst, `,"opt_out":`...), ev.OptOut)
 	}
 	if ev.HasDataProcessingOptions {
 		// An empty list is meaningful (explicitly no limited data use), so it is written as [].
-		w.name("data_processing_options")
-		w.dst = appendStrings(w.dst, ev.DataProcessingOptions)
+		dst = appendStrings(append(dst, `,"data_processing_options":`...), ev.DataProcessingOptions)
 	}
 	if ev.HasDataProcessingOptionsCountry {
-		w.int("data_processing_options_country", ev.DataProcessingOptionsCountry)
+		dst = strconv.AppendInt(append(dst, `,"data_processing_options_country":`...), ev.DataProcessingOptionsCountry, 10)
 	}
 	if ev.HasDataProcessingOptionsState {
-		w.int("data_processing_options_state", ev.DataProcessingOptionsState)
+		dst = strconv.AppendInt(append(dst, `,"data_processing_options_state":`...), ev.DataProcessingOptionsState, 10)
 	}
-	if !ev.UserData.IsEmpty() {
-		w.name("user_data")
-		w.dst = appendUserData(w.dst, &ev.UserData)
-	}
-	if !ev.CustomData.IsEmpty() {
-		w.name("custom_data")
-		w.dst = appendCustomData(w.dst, &ev.CustomData)
-	}
+	dst = appendUserData(dst, &ev.UserData)
+	dst = appendCustomData(dst, &ev.CustomData)
 	if len(ev.AppData) > 0 {
-		w.name("app_data")
-		w.dst = append(w.dst, ev.AppData...)
+		dst = append(append(dst, `,"app_data":`...), ev.AppData...)
 	}
-	return append(w.dst, '}')
+	return closeObject(dst, start)
 }
 
 // AppendBatch appends the Graph API request body {"data":[e1,…],"test_event_code":…,"partner_agent":…} to dst.
@@ -99,6 +94,16 @@ func AppendBatch(dst []byte, events [][]byte, testEventCode, partnerAgent string
 	return append(dst, '}')
 }
 
+// closeObject ends the object whose members, each written with a leading comma, begin at dst[start:]: the first
+// comma becomes the opening brace ("{}" when there is no member).
+func closeObject(dst []byte, start int) []byte {
+	if len(dst) == start {
+		return append(dst, '{', '}')
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
 // IsEmpty reports whether no user_data parameter is set (the object is then omitted from the encoding).
 func (u *UserData) IsEmpty() bool {
 	return u.Em == "" && u.Ph == "" && u.Fn == "" && u.Ln == "" && u.Ge == "" && u.Db == "" && u.Ct == "" &&
@@ -113,68 +118,81 @@ func (c *CustomData) IsEmpty() bool {
 		c.Status == "" && !c.HasNumItems && len(c.Extra) == 0
 }
 
-func appendUserData(dst []byte, u *UserData) []byte {
-	dst = append(dst, '{')
-	w := objWriter{dst: dst}
-	w.optStr("em", u.Em)
-	w.optStr("ph", u.Ph)
-	w.optStr("fn", u.Fn)
-	w.optStr("ln", u.Ln)
-	w.optStr("ge", u.Ge)
-	w.optStr("db", u.Db)
-	w.optStr("ct", u.Ct)
-	w.optStr("st", u.St)
-	w.optStr("zp", u.Zp)
-	w.optStr("country", u.Country)
-	w.optStr("external_id", u.ExternalID)
-	w.optStr("client_ip_address", u.ClientIPAddress)
-	w.optStr("client_user_agent", u.ClientUserAgent)
-	w.optStr("fbc", u.FBC)
-	w.optStr("fbp", u.FBP)
-	return append(w.dst, '}')
+// closeNested ends a nested object member: dst[key:] is its `,"name":` and dst[members:] its members, each written
+// with a leading comma. Without members the whole member is taken back: user_data and custom_data are omitted
+// when they hold nothing, and they hold nothing exactly when IsEmpty says so (one member per non-zero field).
+func closeNested(dst []byte, key, members int) []byte {
+	if len(dst) == members {
+		return dst[:key]
+	}
+	dst[members] = '{'
+	return append(dst, '}')
 }
 
+// appendUserData appends the user_data member, or nothing when ud IsEmpty.
+func appendUserData(dst []byte, u *UserData) []byte {
+	key := len(dst)
+	dst = append(dst, `,"user_data":`...)
+	members := len(dst)
+	dst = appendOptString(dst, `,"em":`, u.Em)
+	dst = appendOptString(dst, `,"ph":`, u.Ph)
+	dst = appendOptString(dst, `,"fn":`, u.Fn)
+	dst = appendOptString(dst, `,"ln":`, u.Ln)
+	dst = appendOptString(dst, `,"ge":`, u.Ge)
+	dst = appendOptString(dst, `,"db":`, u.Db)
+	dst = appendOptString(dst, `,"ct":`, u.Ct)
+	dst = appendOptString(dst, `,"st":`, u.St)
+	dst = appendOptString(dst, `,"zp":`, u.Zp)
+	dst = appendOptString(dst, `,"country":`, u.Country)
+	dst = appendOptString(dst, `,"external_id":`, u.ExternalID)
+	dst = appendOptString(dst, `,"client_ip_address":`, u.ClientIPAddress)
+	dst = appendOptString(dst, `,"client_user_agent":`, u.ClientUserAgent)
+	dst = appendOptString(dst, `,"fbc":`, u.FBC)
+	dst = appendOptString(dst, `,"fbp":`, u.FBP)
+	return closeNested(dst, key, members)
+}
+
+// appendCustomData appends the custom_data member, or nothing when c IsEmpty.
 func appendCustomData(dst []byte, c *CustomData) []byte {
-	dst = append(dst, '{')
-	w := objWriter{dst: dst}
+	key := len(dst)
+	dst = append(dst, `,"custom_data":`...)
+	members := len(dst)
 	if c.HasValue {
-		w.name("value")
-		w.dst = appendFloat(w.dst, c.Value)
+		dst = appendFloat(append(dst, `,"value":`...), c.Value)
 	}
-	w.optStr("currency", c.Currency)
-	w.optStr("order_id", c.OrderID)
-	w.optStr("search_string", c.SearchString)
+	dst = appendOptString(dst, `,"currency":`, c.Currency)
+	dst = appendOptString(dst, `,"order_id":`, c.OrderID)
+	dst = appendOptString(dst, `,"search_string":`, c.SearchString)
 	if len(c.ContentIDs) > 0 {
-		w.name("content_ids")
-		w.dst = appendStrings(w.dst, c.ContentIDs)
+		dst = appendStrings(append(dst, `,"content_ids":`...), c.ContentIDs)
 	}
 	if len(c.Contents) > 0 {
-		w.name("contents")
-		w.dst = append(w.dst, '[')
+		dst = append(dst, `,"contents":[`...)
 		for i := range c.Contents {
 			if i > 0 {
-				w.dst = append(w.dst, ',')
+				dst = append(dst, ',')
 			}
-			w.dst = appendContent(w.dst, &c.Contents[i])
+			dst = appendContent(dst, &c.Contents[i])
 		}
-		w.dst = append(w.dst, ']')
+		dst = append(dst, ']')
 	}
-	w.optStr("content_name", c.ContentName)
-	w.optStr("content_category", c.ContentCategory)
-	w.optStr("content_type", c.ContentType)
-	w.optStr("status", c.Status)
+	dst = appendOptString(dst, `,"content_name":`, c.ContentName)
+	dst = appendOptString(dst, `,"content_category":`, c.ContentCategory)
+	dst = appendOptString(dst, `,"content_type":`, c.ContentType)
+	dst = appendOptString(dst, `,"status":`, c.Status)
 	if c.HasNumItems {
-		w.int("num_items", c.NumItems)
+		dst = strconv.AppendInt(append(dst, `,"num_items":`...), c.NumItems, 10)
 	}
 	for i := range c.Extra {
-		w.key(c.Extra[i].Key)
+		// A custom parameter's key may need escaping, unlike the encoder's own.
+		dst = append(AppendString(append(dst, ','), c.Extra[i].Key), ':')
 		if len(c.Extra[i].Value) == 0 {
-			w.dst = append(w.dst, "null"...)
+			dst = append(dst, "null"...)
 		} else {
-			w.dst = append(w.dst, c.Extra[i].Value...)
+			dst = append(dst, c.Extra[i].Value...)
 		}
 	}
-	return append(w.dst, '}')
+	return closeNested(dst, key, members)
 }
 
 func appendContent(dst []byte, c *Content) []byte {
@@ -200,51 +218,20 @@ func appendStrings(dst []byte, ss []string) []byte {
 	return append(dst, ']')
 }
 
-// objWriter writes the members of one JSON object, inserting commas; the caller writes the braces.
-type objWriter struct {
-	dst   []byte
-	count int
-}
-
-// key writes a member name that may need escaping (a custom parameter's).
-func (w *objWriter) key(k string) {
-	if w.count > 0 {
-		w.dst = append(w.dst, ',')
+// appendOptString appends the member `key` (the encoder's own `,"name":`, which needs no escaping) with the
+// string value v, or nothing when v is empty.
+func appendOptString(dst []byte, key, v string) []byte {
+	if v == "" {
+		return dst
 	}
-	w.count++
-	w.dst = AppendString(w.dst, k)
-	w.dst = append(w.dst, ':')
-}
-
-// name writes one of the encoder's own member names: plain ASCII identifiers, which need no escaping.
-func (w *objWriter) name(k string) {
-	if w.count > 0 {
-		w.dst = append(w.dst, ',')
-	}
-	w.count++
-	w.dst = append(w.dst, '"')
-	w.dst = append(w.dst, k...)
-	w.dst = append(w.dst, '"', ':')
-}
-
-func (w *objWriter) str(k, v string) {
-	w.name(k)
-	w.dst = AppendString(w.dst, v)
-}
-
-func (w *objWriter) optStr(k, v string) {
-	if v != "" {
-		w.str(k, v)
-	}
-}
-
-func (w *objWriter) int(k string, v int64) {
-	w.name(k)
-	w.dst = strconv.AppendInt(w.dst, v, 10)
+	return AppendString(append(dst, key...), v)
 }
 
 // appendFloat formats f exactly like encoding/json formats a float64.
 func appendFloat(dst []byte, f float64) []byte {
+	if out, ok := appendCents(dst, f); ok {
+		return out
+	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
 	}
@@ -262,6 +249,37 @@ func appendFloat(dst []byte, f float64) []byte {
 		}
 	}
 	return dst
+}
+
+// appendCents is appendFloat's fast path for what custom_data carries most: amounts with at most two decimals
+// (129.9, 15, 49.99), written in a fraction of the time strconv's shortest-representation search takes. ok is
+// false, with dst untouched, for any other value.
+//
+// It applies when f is the float64 nearest to n/100 for an integer n != 0 and |f| < 2^40. encoding/json writes
+// the shortest decimal that reads back as f, in plain notation (1e-6 <= |f| < 1e21). The decimal n/100 reads
+// back as f, and every other decimal with as few digits differs from it by at least 0.01, while below 2^40 the
+// floats are less than 2^-12 apart: no other decimal that short reads back as f, so n/100 without its trailing
+// zeros is what encoding/json writes. n = 0 is left to strconv, which writes -0 as "-0".
+func appendCents(dst []byte, f float64) ([]byte, bool) {
+	if !(math.Abs(f) < 1<<40) { // also false for NaN
+		return dst, false
+	}
+	n := int64(math.Round(f * 100))
+	if n == 0 || float64(n)/100 != f {
+		return dst, false
+	}
+	if n < 0 {
+		dst = append(dst, '-')
+		n = -n
+	}
+	dst = strconv.AppendInt(dst, n/100, 10)
+	if c := n % 100; c != 0 {
+		dst = append(dst, '.', byte('0'+c/10))
+		if c%10 != 0 {
+			dst = append(dst, byte('0'+c%10))
+		}
+	}
+	return dst, true
 }
 
 const hexDigits = "0123456789abcdef"
@@ -376,14 +394,20 @@ func load64(s string, i int) uint64 {
 }
 
 // plain8 reports whether all eight bytes of w are ASCII that AppendString copies as is: not a control
-// character, '"', '\\', '<', '>' or '&'. It uses the word tricks "has a byte less than n" ((w-n)&^w) and "has
-// a zero byte" ((x-1)&^x, on w xor the byte sought), exact for the question whether any byte matches; written
-// out so that the compiler inlines it.
+// character, '"', '\\', '<', '>' or '&'. It is written out so that the compiler inlines it, and it is exact
+// (TestPlain8):
+//   - w itself has a top bit set when a byte is not ASCII;
+//   - for a word x of ASCII bytes and c <= 0x80, x-c*lsb sets a top bit exactly when some byte of x is below c:
+//     the lowest such byte wraps to at least 0x80, and no byte borrows unless a lower one did. So w-0x20*lsb
+//     flags control characters, and (x^b*lsb)-lsb flags a byte equal to b;
+//   - or-ing one bit first lets one test find two bytes: x|0x04 is '&' (0x26) exactly for '"' (0x22) and '&',
+//     x|0x02 is '>' (0x3e) exactly for '<' (0x3c) and '>'.
+//
+// The non-ASCII term makes the others exact: they only ever see ASCII bytes when it does not fire.
 func plain8(w uint64) bool {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	q := w ^ '"'*lsb
-	bs := w ^ '\\'*lsb
-	amp := w ^ '&'*lsb
-	ltgt := w | 0x02*lsb ^ '>'*lsb // zero where the byte is '<' (0x3c) or '>' (0x3e)
-	return (w|(w-0x20*lsb)&^w|(q-lsb)&^q|(bs-lsb)&^bs|(amp-lsb)&^amp|(ltgt-lsb)&^ltgt)&msb == 0
+	qa := w | 0x04*lsb ^ '&'*lsb   // zero where the byte is '"' or '&'
+	bs := w ^ '\\'*lsb             // zero where the byte is '\\'
+	ltgt := w | 0x02*lsb ^ '>'*lsb // zero where the byte is '<' or '>'
+	return (w|(w-0x20*lsb)|(qa-lsb)|(bs-lsb)|(ltgt-lsb))&msb == 0
 }

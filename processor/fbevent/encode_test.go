@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -279,16 +280,45 @@ func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
 	tests := []float64{
 		0, math.Copysign(0, -1), 1, -1, 0.1, 142.52, 1e20, 1e21, 1.5e21, 1e-6, 9.99e-7, 1.2345e-7, 1e-300,
 		math.MaxFloat64, math.SmallestNonzeroFloat64, 123456789.123456789, -0.000001, 1e100,
+		// Around appendCents' bounds: cents, half cents, 0.1+0.2, the 2^40 limit.
+		0.01, -0.01, 0.005, 0.015, 1.15, 1.005, 0.1 + 0.2, 0.3, 129.9, 99.99, 100, 1e11 + 0.01,
+		1<<40 - 0.01, 1 << 40, 1<<40 + 0.01, -(1<<40 - 0.01), 1e12, 4503599627370495.5,
 	}
 	for _, f := range tests {
-		want, err := json.Marshal(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendFloat(nil, f); !bytes.Equal(got, want) {
-			t.Errorf("appendFloat(%v) = %s, encoding/json %s", f, got, want)
-		}
+		checkAppendFloat(t, f)
 	}
+	// Amounts as shops write them, over many magnitudes, and arbitrary values of the same magnitudes.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 1 << 18 {
+		scale := math.Pow(10, float64(rng.IntN(16)))
+		checkAppendFloat(t, float64(rng.Int64N(int64(scale)+1)-int64(scale)/2)/100)
+		checkAppendFloat(t, (rng.Float64()-0.5)*scale)
+	}
+}
+
+func checkAppendFloat(t *testing.T, f float64) {
+	t.Helper()
+	want, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := appendFloat(nil, f); !bytes.Equal(got, want) {
+		t.Fatalf("appendFloat(%v) = %s, encoding/json %s", f, got, want)
+	}
+}
+
+func FuzzAppendFloat(f *testing.F) {
+	for _, v := range []float64{0, 129.9, -0.01, 1.005, 1 << 40, 1e-7, 1e21} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Skip("no JSON form")
+		}
+		checkAppendFloat(t, v)
+		// The same magnitude rounded to cents, appendCents' domain.
+		checkAppendFloat(t, math.Round(v*100)/100)
+	})
 }
 
 func TestAppendBatch(t *testing.T) {
@@ -525,4 +555,48 @@ func toRef(ev *Event) refEvent {
 		r.AppData = ev.AppData
 	}
 	return r
+}
+
+// TestPlain8 compares plain8 with plainByte on every byte value in every lane, on every pair of byte values in
+// neighbouring lanes (where a borrow could leak from one byte into the next), and on random words.
+func TestPlain8(t *testing.T) {
+	want := func(w uint64) bool {
+		for i := range 8 {
+			if !plainByte[byte(w>>(8*i))] {
+				return false
+			}
+		}
+		return true
+	}
+	check := func(w uint64) {
+		if got := plain8(w); got != want(w) {
+			t.Fatalf("plain8(%#016x) = %v", w, got)
+		}
+	}
+	const filler = 0x6161616161616161 // "aaaaaaaa"
+	for lane := range 8 {
+		for c := range uint64(256) {
+			check(filler&^(0xff<<(8*lane)) | c<<(8*lane))
+		}
+	}
+	for lane := range 7 {
+		for c := range uint64(256) {
+			for d := range uint64(256) {
+				check(filler&^(0xffff<<(8*lane)) | (c|d<<8)<<(8*lane))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1 << 20 {
+		// Mostly plain bytes with a few others, so that both answers are common.
+		var w uint64
+		for i := range 8 {
+			c := uint64(0x20 + rng.IntN(0x5f))
+			if rng.IntN(16) == 0 {
+				c = rng.Uint64N(256)
+			}
+			w |= c << (8 * i)
+		}
+		check(w)
+	}
 }

@@ -231,14 +231,8 @@ func validateUserData(u *UserData) error {
 	if u.IsEmpty() {
 		return invalid("user_data", "at least one customer information parameter is required")
 	}
-	hashed := [...]struct{ name, v string }{
-		{"em", u.Em}, {"ph", u.Ph}, {"fn", u.Fn}, {"ln", u.Ln}, {"ge", u.Ge}, {"db", u.Db}, {"ct", u.Ct},
-		{"st", u.St}, {"zp", u.Zp}, {"country", u.Country}, {"external_id", u.ExternalID},
-	}
-	for _, h := range hashed {
-		if h.v != "" && !IsSHA256Hex(h.v) {
-			return invalid("user_data."+h.name, "not a SHA-256 digest in lowercase hex (64 characters)")
-		}
+	if name := firstBadDigest(u); name != "" {
+		return invalid("user_data."+name, "not a SHA-256 digest in lowercase hex (64 characters)")
 	}
 	if u.ClientIPAddress != "" {
 		a, err := netip.ParseAddr(u.ClientIPAddress)
@@ -254,6 +248,39 @@ func validateUserData(u *UserData) error {
 	}
 	return nil
 }
+
+// firstBadDigest returns the key of the first hashed field of u that is set but not a SHA-256 in lowercase hex,
+// or "". Field by field rather than over an array of (key, value) pairs: building that array copied every
+// value for each event.
+func firstBadDigest(u *UserData) string {
+	switch {
+	case !optionalSHA256Hex(u.Em):
+		return "em"
+	case !optionalSHA256Hex(u.Ph):
+		return "ph"
+	case !optionalSHA256Hex(u.Fn):
+		return "fn"
+	case !optionalSHA256Hex(u.Ln):
+		return "ln"
+	case !optionalSHA256Hex(u.Ge):
+		return "ge"
+	case !optionalSHA256Hex(u.Db):
+		return "db"
+	case !optionalSHA256Hex(u.Ct):
+		return "ct"
+	case !optionalSHA256Hex(u.St):
+		return "st"
+	case !optionalSHA256Hex(u.Zp):
+		return "zp"
+	case !optionalSHA256Hex(u.Country):
+		return "country"
+	case !optionalSHA256Hex(u.ExternalID):
+		return "external_id"
+	}
+	return ""
+}
+
+func optionalSHA256Hex(s string) bool { return s == "" || IsSHA256Hex(s) }
 
 func validateCustomData(eventName string, c *CustomData) error {
 	if c.HasValue && !finite(c.Value) {
@@ -285,26 +312,34 @@ func validateCustomData(eventName string, c *CustomData) error {
 		}
 	}
 	for i := range c.Extra {
-		p := &c.Extra[i]
-		field := fmt.Sprintf("custom_data.extra[%d]", i)
-		if p.Key == "" {
-			return invalid(field, "key must not be empty")
-		}
-		for _, k := range typedCustomKeys {
-			if p.Key == k {
-				return invalid(field, "key repeats a standard custom_data parameter")
-			}
-		}
-		for j := range i {
-			if c.Extra[j].Key == p.Key {
-				return invalid(field, "key appears twice")
-			}
-		}
-		if !json.Valid(p.Value) {
-			return invalid(field, "value is not valid JSON")
+		if problem := extraProblem(c.Extra, i); problem != "" {
+			// Formatted only here: the name of every parameter of every valid event would cost an allocation.
+			return invalid(fmt.Sprintf("custom_data.extra[%d]", i), problem)
 		}
 	}
 	return nil
+}
+
+// extraProblem returns what is wrong with the custom parameter extra[i], or "".
+func extraProblem(extra []Param, i int) string {
+	p := &extra[i]
+	if p.Key == "" {
+		return "key must not be empty"
+	}
+	for _, k := range typedCustomKeys {
+		if p.Key == k {
+			return "key repeats a standard custom_data parameter"
+		}
+	}
+	for j := range i {
+		if extra[j].Key == p.Key {
+			return "key appears twice"
+		}
+	}
+	if !json.Valid(p.Value) {
+		return "value is not valid JSON"
+	}
+	return ""
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
@@ -328,25 +363,23 @@ func IsSHA256Hex(s string) bool {
 	if len(s) != 64 {
 		return false
 	}
-	// Eight bytes at a time: every event carries up to eleven digests, and this runs on all of them.
+	// Eight bytes at a time, without a branch until the end: every event carries up to eleven digests, and this
+	// runs on all of them.
+	var bad uint64
 	for i := 0; i < len(s); i += 8 {
-		if !lowerHex8(load64(s, i)) {
-			return false
-		}
+		bad |= notLowerHex8(load64(s, i))
 	}
-	return true
+	return bad&0x8080808080808080 == 0
 }
 
-// lowerHex8 reports whether all eight bytes of w are in '0'-'9' or 'a'-'f'. For an ASCII byte x, x+0x80-c has
-// its top bit set exactly when x >= c, and carries into no other byte.
-func lowerHex8(w uint64) bool {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	if w&msb != 0 {
-		return false
-	}
+// notLowerHex8 returns a word with the top bit of some byte set exactly when a byte of w is not in '0'-'9' or
+// 'a'-'f'. For an ASCII byte x, x+0x80-c has its top bit set exactly when x >= c, and carries into no other
+// byte; a non-ASCII byte sets its own top bit through w (whatever its carry does to the bytes above).
+func notLowerHex8(w uint64) uint64 {
+	const lsb = 0x0101010101010101
 	digit := (w + (0x80-'0')*lsb) &^ (w + (0x80-'9'-1)*lsb)
 	lower := (w + (0x80-'a')*lsb) &^ (w + (0x80-'f'-1)*lsb)
-	return (digit|lower)&msb == msb
+	return w | ^(digit | lower)
 }
 
 // ValidFBP reports whether s has the _fbp cookie shape fb.<subdomainIndex>.<creationTime>.<randomNumber>:

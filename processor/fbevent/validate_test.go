@@ -227,6 +227,19 @@ func TestIsSHA256HexEveryByte(t *testing.T) {
 			}
 		}
 	}
+	// Every pair of byte values in neighbouring lanes, inside a word and across words: a carry out of one byte
+	// must not hide the next one.
+	for _, pos := range []int{0, 3, 6, 7, 62} {
+		for c := range 256 {
+			for d := range 256 {
+				b := append([]byte{}, digest...)
+				b[pos], b[pos+1] = byte(c), byte(d)
+				if got, want := IsSHA256Hex(string(b)), ref(string(b)); got != want {
+					t.Fatalf("IsSHA256Hex with %#x %#x at %d = %v, want %v", c, d, pos, got, want)
+				}
+			}
+		}
+	}
 }
 
 // BenchmarkValidate is the validation of a full, valid event.
@@ -276,5 +289,34 @@ func TestValidationErrorMessage(t *testing.T) {
 	err := error(&ValidationError{Field: "user_data.em", Problem: "not hashed"})
 	if got, want := err.Error(), "invalid server event: user_data.em: not hashed"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// TestValidateNamesEveryHashedField breaks each hashed user_data field in turn, with the others set to valid
+// digests, and checks the error names that field.
+func TestValidateNamesEveryHashedField(t *testing.T) {
+	fields := func(u *UserData) []struct {
+		key string
+		v   *string
+	} {
+		return []struct {
+			key string
+			v   *string
+		}{
+			{"em", &u.Em}, {"ph", &u.Ph}, {"fn", &u.Fn}, {"ln", &u.Ln}, {"ge", &u.Ge}, {"db", &u.Db}, {"ct", &u.Ct},
+			{"st", &u.St}, {"zp", &u.Zp}, {"country", &u.Country}, {"external_id", &u.ExternalID},
+		}
+	}
+	for i := range fields(&UserData{}) {
+		ev := validEvent()
+		for _, f := range fields(&ev.UserData) {
+			*f.v = hashEm
+		}
+		f := fields(&ev.UserData)[i]
+		*f.v = "not-hashed"
+		var verr *ValidationError
+		if err := Validate(ev, time.Time{}); !errors.As(err, &verr) || verr.Field != "user_data."+f.key {
+			t.Errorf("%s not hashed: err = %v", f.key, err)
+		}
 	}
 }

@@ -78,8 +78,10 @@ func Map(ev *schema.Event, in Input, opt Options, out *fbevent.Event) *reject.Re
 	// app_data is sent as the sender wrote it (the decoder compacted it); copied, as every slice of out is.
 	out.AppData = bytes.Clone(fb.AppData)
 
-	mapUserData(ev, &out.UserData)
-	mapCustomData(ev, &out.CustomData, in.Contents)
+	// Built in the callees' own frames and copied: stores through out would each cost a GC write barrier
+	// while a collection is marking, and out is usually on the caller's stack, where the copy needs none.
+	out.UserData = mapUserData(ev)
+	out.CustomData = mapCustomData(ev, in.Contents)
 
 	if r := overrideUserData(fb.UserData, &out.UserData); r != nil {
 		*out = fbevent.Event{}
@@ -207,7 +209,7 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-func mapUserData(ev *schema.Event, ud *fbevent.UserData) {
+func mapUserData(ev *schema.Event) (ud fbevent.UserData) {
 	u, h := &ev.User.UserFields, &ev.User.SHA256
 	// The clear value wins over a pre-hashed one: the normalizer hashes it the way Meta expects, while a
 	// hash computed upstream may have been computed on an unnormalized value.
@@ -234,6 +236,7 @@ func mapUserData(ev *schema.Event, ud *fbevent.UserData) {
 		ud.FBC = firstNonEmpty(ud.FBC, fbc)
 		ud.FBP = firstNonEmpty(ud.FBP, fbp)
 	}
+	return ud
 }
 
 // fbCookies reads the _fbc and _fbp values of a Cookie header ("k=v; k2=v2"). The first occurrence wins, as in
@@ -295,7 +298,7 @@ func buildFBC(timeMS int64, clid string) string {
 	return "fb.1." + string(strconv.AppendInt(buf[:0], timeMS, 10)) + "." + clid
 }
 
-func mapCustomData(ev *schema.Event, cd *fbevent.CustomData, contents []fbevent.Content) {
+func mapCustomData(ev *schema.Event, contents []fbevent.Content) (cd fbevent.CustomData) {
 	cd.Value, cd.HasValue = ev.Value, ev.HasValue
 	cd.Currency = ev.Currency
 	cd.OrderID = ev.ID
@@ -304,7 +307,7 @@ func mapCustomData(ev *schema.Event, cd *fbevent.CustomData, contents []fbevent.
 	cd.ContentCategory = ev.Category
 	cd.Status = ev.Status
 	if len(ev.Items) == 0 {
-		return
+		return cd
 	}
 	first := &ev.Items[0].Product
 	cd.Currency = firstNonEmpty(cd.Currency, first.Currency)
@@ -335,7 +338,7 @@ func mapCustomData(ev *schema.Event, cd *fbevent.CustomData, contents []fbevent.
 			it := &ev.Items[i]
 			cd.Contents[i] = fbevent.Content{ID: it.Product.ID, Quantity: it.Quantity, ItemPrice: it.Product.Price, HasItemPrice: true}
 		}
-		return
+		return cd
 	}
 	// contents needs id and quantity per element; when one item lacks something, send what is certain.
 	if ids > 0 {
@@ -346,6 +349,7 @@ func mapCustomData(ev *schema.Event, cd *fbevent.CustomData, contents []fbevent.
 			}
 		}
 	}
+	return cd
 }
 
 // itemsCategory is the first non-empty category_1..5 of the first item that has one.

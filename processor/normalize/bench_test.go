@@ -18,6 +18,19 @@ func BenchmarkUserData(b *testing.B) {
 	}
 }
 
+// BenchmarkUserDataInto is BenchmarkUserData into caller memory, as the pipeline calls it.
+func BenchmarkUserDataInto(b *testing.B) {
+	n := newNormalizer(b, "FR")
+	src := frenchUser()
+	dropped := make([]string, 0, 11)
+	var d Digests
+	b.ReportAllocs()
+	for b.Loop() {
+		ud := src
+		dropped = n.UserDataInto(&ud, dropped[:0], &d)
+	}
+}
+
 // BenchmarkUserDataPhoneMiss is the worst case: every event brings a phone number the cache has not seen.
 func BenchmarkUserDataPhoneMiss(b *testing.B) {
 	n := newNormalizer(b, "FR")

@@ -14,12 +14,28 @@ func appendCountry(dst []byte, s string) ([]byte, bool) {
 	}
 	var buf [128]byte
 	key := appendLetters(buf[:0], s)
+	if len(key) == 2 && 'a' <= key[0] && key[0] <= 'z' && 'a' <= key[1] && key[1] <= 'z' {
+		// Most senders write the alpha-2 code itself: a table lookup instead of hashing the key for the map.
+		code := countryPairs[int(key[0]-'a')*26+int(key[1]-'a')]
+		return append(dst, code...), code != ""
+	}
 	code, ok := countries[string(key)]
 	if !ok {
 		return dst, false
 	}
 	return append(dst, code...), true
 }
+
+// countryPairs is countries restricted to its keys of two ASCII letters ("fr", "uk"), indexed by letter pair;
+// "" for a pair that is not a key. Read-only after package initialization.
+var countryPairs = func() (t [26 * 26]string) {
+	for key, code := range countries {
+		if len(key) == 2 && 'a' <= key[0] && key[0] <= 'z' && 'a' <= key[1] && key[1] <= 'z' {
+			t[int(key[0]-'a')*26+int(key[1]-'a')] = code
+		}
+	}
+	return t
+}()
 
 // countries maps every accepted key (letters-only lowercase) to its lowercase alpha-2 code. Read-only after
 // package initialization.

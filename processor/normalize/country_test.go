@@ -58,3 +58,16 @@ func TestCountryNames(t *testing.T) {
 		}
 	}
 }
+
+// TestCountryPairs checks that the two-letter table answers exactly like the countries map for every pair.
+func TestCountryPairs(t *testing.T) {
+	for a := byte('a'); a <= 'z'; a++ {
+		for b := byte('a'); b <= 'z'; b++ {
+			want, wantOK := countries[string([]byte{a, b})]
+			got, ok := appendCountry(nil, string([]byte{a, b}))
+			if string(got) != want || ok != wantOK {
+				t.Errorf("appendCountry(%q) = %q, %v; countries has %q, %v", []byte{a, b}, got, ok, want, wantOK)
+			}
+		}
+	}
+}

@@ -91,3 +91,86 @@ func TestUserDataMatchesFieldNormalizers(t *testing.T) {
 		}
 	}
 }
+
+// TestShortDigests compares the table of one- and two-letter digests with sha256.Sum256 on every entry, and
+// checks that nothing else is looked up in it (digestInto must hash every other value, whatever its length).
+func TestShortDigests(t *testing.T) {
+	tab := loadShortDigests()
+	var inputs [][]byte
+	for a := range 256 {
+		inputs = append(inputs, []byte{byte(a)})
+		for b := range 256 {
+			inputs = append(inputs, []byte{byte(a), byte(b)})
+		}
+	}
+	for _, s := range []string{"", "abc", "fra", "é", "F", "fR", "zz ", strings.Repeat("a", 55), strings.Repeat("b", 56), strings.Repeat("c", 64), strings.Repeat("d", 200)} {
+		inputs = append(inputs, []byte(s))
+	}
+	lookedUp := 0
+	for _, in := range inputs {
+		want := hex.EncodeToString(func() []byte { s := sha256.Sum256(in); return s[:] }())
+		var got [hexLen]byte
+		tab.digestInto(&got, in)
+		if string(got[:]) != want {
+			t.Fatalf("digestInto(%q) = %s, want %s", in, got, want)
+		}
+		d, ok := tab.lookup(in)
+		short := (len(in) == 1 || len(in) == 2) && strings.Trim(string(in), "abcdefghijklmnopqrstuvwxyz") == ""
+		if ok != short {
+			t.Fatalf("lookup(%q) ok = %v", in, ok)
+		}
+		if ok {
+			lookedUp++
+			if string(d[:]) != want {
+				t.Fatalf("lookup(%q) = %s, want %s", in, d, want)
+			}
+		}
+	}
+	if lookedUp != 26+26*26 {
+		t.Errorf("%d values found in the table, want %d", lookedUp, 26+26*26)
+	}
+}
+
+// TestPassThroughEveryByte puts every byte value at every position of a digest, in lower and upper case, and
+// every pair of byte values at neighbouring positions, and compares passThrough with its definition.
+func TestPassThroughEveryByte(t *testing.T) {
+	ref := func(s string) (string, bool) {
+		if len(s) != hexLen {
+			return "", false
+		}
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return "", false
+			}
+		}
+		return strings.ToLower(s), true
+	}
+	check := func(b []byte) {
+		s := string(b)
+		got, ok := passThrough(s)
+		want, wantOK := ref(s)
+		if got != want || ok != wantOK {
+			t.Fatalf("passThrough(%q) = %q, %v; want %q, %v", s, got, ok, want, wantOK)
+		}
+	}
+	for _, digest := range []string{Hash("x"), strings.ToUpper(Hash("y")), strings.Repeat("0", hexLen)} {
+		for pos := range hexLen {
+			for c := range 256 {
+				b := []byte(digest)
+				b[pos] = byte(c)
+				check(b)
+			}
+		}
+		for _, pos := range []int{0, 3, 6, 7, 62} {
+			for c := range 256 {
+				for d := range 256 {
+					b := []byte(digest)
+					b[pos], b[pos+1] = byte(c), byte(d)
+					check(b)
+				}
+			}
+		}
+	}
+	check([]byte(Hash("z")[:hexLen-1]))
+	check([]byte(Hash("z") + "0"))
+}

@@ -40,7 +40,8 @@ const maxInput = 512
 type Normalizer struct {
 	region string // upper-case ISO 3166-1 alpha-2 phone region, or "" for none
 	phones *phoneCache
-	tables *phoneTables // the phone fast path's view of the library's metadata (immutable, shared)
+	tables *phoneTables  // the phone fast path's view of the library's metadata (immutable, shared)
+	short  *shortDigests // the digests of one- and two-letter values (immutable, shared)
 }
 
 // New returns a Normalizer whose phone numbers without an international prefix are read in defaultRegion, an
@@ -52,7 +53,7 @@ func New(defaultRegion string) (*Normalizer, error) {
 	if region != "" && (len(region) != 2 || phonenumbers.GetCountryCodeForRegion(region) == 0) {
 		return nil, fmt.Errorf("normalize: default phone region %q: %w", defaultRegion, ErrUnknownRegion)
 	}
-	return &Normalizer{region: region, phones: newPhoneCache(), tables: loadPhoneTables()}, nil
+	return &Normalizer{region: region, phones: newPhoneCache(), tables: loadPhoneTables(), short: loadShortDigests()}, nil
 }
 
 // field identifies one hashed user_data field; it lets UserData dispatch with direct calls (no function values),
@@ -141,6 +142,9 @@ func (n *Normalizer) userData(ud *fbevent.UserData, dropped []string, hexes *Dig
 		nh  int
 	)
 	for f, v := range fields {
+		if *v == "" {
+			continue // most events leave some fields empty: no store (and no write barrier) for them
+		}
 		s := trimSpace(*v)
 		if s == "" {
 			*v = ""
@@ -156,16 +160,24 @@ func (n *Normalizer) userData(ud *fbevent.UserData, dropped []string, hexes *Dig
 			dropped = append(dropped, keys[f])
 			continue
 		}
-		encodeHex((*[hexLen]byte)(hexes[nh*hexLen:]), sha256.Sum256(b))
+		n.short.digestInto((*[hexLen]byte)(hexes[nh*hexLen:]), b)
 		hashed[nh] = field(f)
 		nh++
 	}
 
-	ud.ClientIPAddress = trimSpace(ud.ClientIPAddress)
-	ud.ClientUserAgent = trimSpace(ud.ClientUserAgent)
-	ud.FBC = trimSpace(ud.FBC)
-	ud.FBP = trimSpace(ud.FBP)
+	trimInPlace(&ud.ClientIPAddress)
+	trimInPlace(&ud.ClientUserAgent)
+	trimInPlace(&ud.FBC)
+	trimInPlace(&ud.FBP)
 	return dropped, nh
+}
+
+// trimInPlace trims *s, storing only when that changes it: a store of a pointer costs a GC write barrier while a
+// collection is marking, and these values rarely have anything to trim.
+func trimInPlace(s *string) {
+	if t := trimSpace(*s); len(t) != len(*s) {
+		*s = t
+	}
 }
 
 // trimSpace is strings.TrimSpace with a shortcut for the common value that has nothing to trim: one that begins
@@ -206,40 +218,48 @@ func (n *Normalizer) appendField(f field, dst []byte, s string) ([]byte, bool) {
 
 // passThrough reports whether s already is a SHA-256 in hex (any case) and returns it lowercased. Such a value is
 // never hashed again: upstream pre-hashed it (PRODUCT.md §4, user.<field>_sha256).
+//
+// It reads eight bytes at a time (TestPassThroughEveryByte): an upstream that pre-hashes sends eleven of these
+// per event. A hex digit in either case, or-ed with 0x20, is a lowercase hex digit; the only other bytes that
+// become one are 0x10-0x19, which the control-character term refuses. Among hex digits, exactly 'A'-'F' have
+// the 0x20 bit clear.
 func passThrough(s string) (string, bool) {
-	if len(s) != 2*sha256.Size {
+	if len(s) != hexLen {
 		return "", false
 	}
-	var seen byte
-	for i := 0; i < len(s); i++ {
-		class := hexClass[s[i]]
-		if class == 0 {
-			return "", false
-		}
-		seen |= class
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	var bad, upper uint64
+	for i := 0; i < hexLen; i += 8 {
+		w := load64(s, i)
+		// w itself flags non-ASCII bytes, which makes w-0x20*lsb exact for the control characters.
+		bad |= w | (w - 0x20*lsb) | notLowerHex8(w|0x20*lsb)
+		upper |= ^w & (0x20 * lsb)
 	}
-	if seen&hexUpper != 0 {
+	if bad&msb != 0 {
+		return "", false
+	}
+	if upper != 0 {
 		return strings.ToLower(s), true
 	}
 	return s, true
 }
 
-const (
-	hexLower = 1 << iota // 0-9 a-f
-	hexUpper             // A-F
-)
+// notLowerHex8 returns a word with the top bit of some byte set exactly when a byte of w is not in '0'-'9' or
+// 'a'-'f'. For an ASCII byte x, x+0x80-c has its top bit set exactly when x >= c, and carries into no other
+// byte; a non-ASCII byte sets its own top bit through w (whatever its carry does to the bytes above).
+func notLowerHex8(w uint64) uint64 {
+	const lsb = 0x0101010101010101
+	digit := (w + (0x80-'0')*lsb) &^ (w + (0x80-'9'-1)*lsb)
+	lower := (w + (0x80-'a')*lsb) &^ (w + (0x80-'f'-1)*lsb)
+	return w | ^(digit | lower)
+}
 
-// hexClass classifies bytes for passThrough, which runs on every field of every event.
-var hexClass = func() (t [256]byte) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = hexLower
-	}
-	for c := 'a'; c <= 'f'; c++ {
-		t[c] = hexLower
-		t[c-'a'+'A'] = hexUpper
-	}
-	return t
-}()
+// load64 reads s[i:i+8] as a little-endian word (the compiler turns this into one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
 
 // Hash returns the lowercase hex SHA-256 of s.
 func Hash(s string) string {
