@@ -541,7 +541,14 @@ func (l *requestLog) steadyRate(k int) (rate float64, meanEvents float64, meanDu
 	if len(d) < 2*k+1 {
 		return 0, 0, 0, fmt.Errorf("only %d requests completed; %d needed to see a steady state", len(d), 2*k+1)
 	}
-	first, last := k-1, len(d)-k-1
+	// The window runs from the end of the first round to a whole number of rounds later: between two completions
+	// m×k apart each of the k slots completed exactly m requests. (Ending it at a fixed distance from the tail
+	// instead undercounted whenever ramp-up fragments made the number of completions not a multiple of k.)
+	first := k - 1
+	last := first + k*((len(d)-k-1-first)/k)
+	if last <= first {
+		return 0, 0, 0, fmt.Errorf("only %d requests completed; %d needed to see a steady state", len(d), 2*k+1)
+	}
 	events := 0
 	var total time.Duration
 	for _, c := range d[first+1 : last+1] {

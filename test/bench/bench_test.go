@@ -117,6 +117,23 @@ func TestSteadyRate(t *testing.T) {
 		{"K=4 ramp-up and tail excluded", 4, []int{10, 1000, 1000, 1000, 3}, 20000},
 		{"K=2 half-full batches", 2, []int{500, 500, 500}, 5000},
 	}
+	// Ramp-up fragments: two extra small requests complete in the first round, so the number of completions is
+	// not a multiple of k; the window must still span whole rounds (here 3 rounds of 4 × 1000 in 600ms).
+	t.Run("K=4 with ramp-up fragments", func(t *testing.T) {
+		l := &requestLog{}
+		l.done = append(l.done, completion{at: t0, events: 24, dur: 200 * time.Millisecond},
+			completion{at: t0.Add(5 * time.Millisecond), events: 536, dur: 200 * time.Millisecond})
+		for i, ev := range []int{1000, 1000, 1000, 1000, 1000, 440} {
+			round(l, 4, time.Duration(i+1)*200*time.Millisecond, ev)
+		}
+		got, _, _, err := l.steadyRate(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-20000) > 1 {
+			t.Errorf("rate %.1f, want 20000", got)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := &requestLog{}
