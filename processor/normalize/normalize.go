@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
@@ -36,9 +37,13 @@ var ErrUnknownRegion = errors.New("unknown phone region")
 const maxInput = 512
 
 // Normalizer normalizes and hashes user_data in place (PRODUCT.md §6). It is safe for concurrent use: its only
-// mutable state is the phone cache, which has its own locks.
+// mutable state is the phone cache, which has its own locks, and the last date seen as today (atomic).
 type Normalizer struct {
 	region string // upper-case ISO 3166-1 alpha-2 phone region, or "" for none
+	// today is the UTC date (a date) when the clock was last read for a date of birth. Days only move forward, so
+	// a birth date not after it is not in the future, and the clock needs reading only for a later one: reading
+	// it for every event cost ~4% of a transform.
+	today  atomic.Int64
 	phones *phoneCache
 	tables *phoneTables  // the phone fast path's view of the library's metadata (immutable, shared)
 	short  *shortDigests // the digests of one- and two-letter values (immutable, shared)
@@ -53,7 +58,9 @@ func New(defaultRegion string) (*Normalizer, error) {
 	if region != "" && (len(region) != 2 || phonenumbers.GetCountryCodeForRegion(region) == 0) {
 		return nil, fmt.Errorf("normalize: default phone region %q: %w", defaultRegion, ErrUnknownRegion)
 	}
-	return &Normalizer{region: region, phones: newPhoneCache(), tables: loadPhoneTables(), short: loadShortDigests()}, nil
+	n := &Normalizer{region: region, phones: newPhoneCache(), tables: loadPhoneTables(), short: loadShortDigests()}
+	n.today.Store(int64(today()))
+	return n, nil
 }
 
 // field identifies one hashed user_data field; it lets UserData dispatch with direct calls (no function values),
@@ -201,7 +208,13 @@ func (n *Normalizer) appendField(f field, dst []byte, s string) ([]byte, bool) {
 	case fieldGe:
 		return appendGender(dst, s)
 	case fieldDb:
-		return appendDateOfBirth(dst, s, today())
+		if out, ok := appendDateOfBirth(dst, s, date(n.today.Load())); ok {
+			return out, true
+		}
+		// Invalid, or after the day last seen as today: read the clock and decide on the real today.
+		t := today()
+		n.today.Store(int64(t))
+		return appendDateOfBirth(dst, s, t)
 	case fieldCt:
 		return appendCity(dst, s)
 	case fieldSt:

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/capi-connector/capi-connector/processor/fbevent"
 )
@@ -234,4 +235,39 @@ func TestUserDataConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestDateOfBirthTodayCache checks the date of birth against today when the day last seen as today is stale (the
+// service ran past midnight): a date after the stale day but not after the real today is valid, a date after the
+// real today is not, and the stale day moves forward.
+func TestDateOfBirthTodayCache(t *testing.T) {
+	n, err := New("FR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := today()
+	n.today.Store(int64(date(20000101)))
+	y, m, d := time.Now().UTC().Date()
+	todayISO := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+	tomorrow := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"1985-03-14", true},  // before the stale day: no clock read needed
+		{"2010-06-01", true},  // after the stale day, before today
+		{todayISO, true},      // today itself
+		{tomorrow, false},     // the future
+		{"2010-02-30", false}, // no such date
+	}
+	for _, tt := range tests {
+		ud := fbevent.UserData{Db: tt.in}
+		n.UserDataInto(&ud, nil, &Digests{})
+		if got := ud.Db != ""; got != tt.want {
+			t.Errorf("%s: kept %v, want %v", tt.in, got, tt.want)
+		}
+	}
+	if got := date(n.today.Load()); got != now {
+		t.Errorf("the day seen as today is %d after a later date was checked, want %d", got, now)
+	}
 }
