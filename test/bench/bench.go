@@ -92,6 +92,9 @@ type Result struct {
 	// Where the cores went, in CPU microseconds per record: this process (the bare consumer of part 1, the
 	// connector of part 2) and the environment's process (broker and simulator; absent when they run in this
 	// process). On a machine with few cores the environment's share caps the end-to-end rate.
+	// E2ETailMillis is the part of the end-to-end time after the last record was consumed: the last partial batch
+	// waiting out its linger (destinations' batch.linger, 250ms by default), its request, and the final commit.
+	E2ETailMillis          float64 `json:"e2e_tail_ms"`
 	CeilingCPUPerRecord    float64 `json:"consume_ceiling_cpu_us_per_record"`
 	CeilingEnvCPUPerRecord float64 `json:"consume_ceiling_env_cpu_us_per_record,omitempty"`
 	E2ECPUPerRecord        float64 `json:"e2e_cpu_us_per_record"`
@@ -418,8 +421,11 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 	}
 	ctx2, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	var lastTrace time.Time
+	var lastTrace, allConsumed time.Time
 	doneAt, err := c.waitCommitted(ctx2, topic, filled.End, func() {
+		if allConsumed.IsZero() && c.r.Stats().Consumed.Load() >= produced {
+			allConsumed = time.Now()
+		}
 		if b.Trace && time.Since(lastTrace) > 100*time.Millisecond {
 			lastTrace = time.Now()
 			d, r := outcomes(c.r.Stats())
@@ -432,6 +438,9 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 		return fmt.Errorf("end to end: %w", err)
 	}
 	elapsed := doneAt.Sub(c.ff.time())
+	if !allConsumed.IsZero() {
+		res.E2ETailMillis = float64(doneAt.Sub(allConsumed).Microseconds()) / 1000
+	}
 	self, env, envOK = cpu.stop(ctx)
 	res.E2ECPUPerRecord = perRecord(self)
 	if envOK {
@@ -448,8 +457,8 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 	}
 	res.E2ERPS = float64(produced) / elapsed.Seconds()
 	res.E2ERatio = res.E2ERPS / res.ConsumeCeilingRPS
-	b.logf("end to end: %.0f records/s (%.2f of the ceiling), %d delivered, %d dead-lettered; CPU per record: connector %.2f µs, broker + simulator %.2f µs",
-		res.E2ERPS, res.E2ERatio, acc.delivered, acc.rejected, res.E2ECPUPerRecord, res.E2EEnvCPUPerRecord)
+	b.logf("end to end: %.0f records/s (%.2f of the ceiling), %d delivered, %d dead-lettered, %.0f ms after the last record was consumed; CPU per record: connector %.2f µs, broker + simulator %.2f µs",
+		res.E2ERPS, res.E2ERatio, acc.delivered, acc.rejected, res.E2ETailMillis, res.E2ECPUPerRecord, res.E2EEnvCPUPerRecord)
 	return nil
 }
 
@@ -722,6 +731,7 @@ func (r Result) WriteTable(w io.Writer) {
 		row("  ratio to the ceiling", fmt.Sprintf("%.2f", r.E2ERatio), "≥ 0.50", r.E2ERatio >= 0.5)
 		row("  delivered + dead-lettered = produced", fmt.Sprintf("%d + %d", r.E2EDelivered, r.E2EDeadLettered), "all accounted", r.E2EAccountedFor)
 		row("  CPU per record: connector + broker, sim.", fmt.Sprintf("%.2f + %.2f µs", r.E2ECPUPerRecord, r.E2EEnvCPUPerRecord), "", true)
+		row("  of the time: after the last record came", fmt.Sprintf("%.0f ms", r.E2ETailMillis), "", true)
 	}
 	if ran("transform") {
 		row("3 transform only, one goroutine", fmt.Sprintf("%.0f ns/event", r.TransformNsPerEvent), "≤ 3000 ns", r.TransformNsPerEvent <= 3000)
