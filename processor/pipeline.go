@@ -20,7 +20,10 @@ import (
 	"github.com/capi-connector/capi-connector/schema"
 )
 
-// Decoder turns a record value into an Event. Errors wrapping schema.ErrSchema become schema_error rejections,
+// Decoder turns a record value into an Event. Decode must first reset *ev to the zero Event, on success and on
+// error, as every schema decoder does: the pipeline reuses one Event across records and does not clear it itself
+// (that would zero it twice per record), so a field a decoder leaves untouched would carry the previous record's
+// data, personal data included, into this one. Errors wrapping schema.ErrSchema become schema_error rejections,
 // errors wrapping schema.ErrInvalidJSON / schema.ErrInvalidField become invalid_payload rejections, and any other
 // error (a schema registry that cannot be reached) is transient: Process returns it and the caller retries.
 type Decoder interface {
@@ -118,10 +121,12 @@ type Pipeline struct {
 }
 
 // scratch is the working memory of one Process call, pooled so that the hot path allocates only what it hands
-// out. Nothing in it outlives the call: Outcome.JSON is a copy, and the event is zeroed before the scratch goes
-// back to the pool (it holds personal data, and a decoder may fill only the fields it has). The server event is
-// not in it: it stays on process's stack, where writing its strings costs no GC write barrier.
+// out. Nothing in it outlives the call: Outcome.JSON is a copy. The server event is not in it: it stays on
+// process's stack, where writing its strings costs no GC write barrier.
 type scratch struct {
+	// ev is reset by the decoder at the start of every Decode (the Decoder contract), so it is not cleared again
+	// on release: a pooled scratch keeps its last event's memory alive until reuse or the pool's GC-time drop,
+	// and no record ever sees another's fields (TestPipelineNoStaleFields).
 	ev  schema.Event
 	buf []byte // the encoding of the server event
 	// digests backs the hashed user_data of the server event being built (normalize.UserDataInto). The server
@@ -214,7 +219,6 @@ func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out [
 }
 
 func (p *Pipeline) release(sc *scratch) {
-	sc.ev = schema.Event{}
 	clear(sc.contents[:])
 	if cap(sc.buf) > maxPooledBuf {
 		return
