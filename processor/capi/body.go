@@ -3,6 +3,7 @@ package capi
 import (
 	"errors"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -16,6 +17,13 @@ const maxPooledBody = 8 << 20
 // re-encoded. The format is fbevent.AppendBatch's; it is re-implemented over indices so a bisected half needs no
 // [][]byte of its own.
 func appendBody(dst []byte, items []Item, idx []int, tail []byte) []byte {
+	// Sized once: growing a pooled 64 KiB buffer to a 1000-event body by doubling left ~1 MiB of garbage behind
+	// per request whenever the pool had been emptied by a GC.
+	n := len(bodyHead) + len(idx) + len(tail)
+	for _, i := range idx {
+		n += len(items[i].JSON)
+	}
+	dst = slices.Grow(dst, n)
 	dst = append(dst, bodyHead...)
 	for n, i := range idx {
 		if n > 0 {
@@ -65,6 +73,20 @@ func (b *pooledBody) Read(p []byte) (int, error) {
 	n := copy(p, (*b.buf)[b.off:])
 	b.off += n
 	return n, nil
+}
+
+// WriteTo writes the rest of the body in one call. The transport hands the body to io.Copy, which prefers it:
+// without it the body went out through a 32 KiB copy buffer, ~40 write system calls for a 1000-event request.
+// The lock is held during the write so Close (possibly on another goroutine) cannot pool the buffer under it.
+func (b *pooledBody) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf == nil {
+		return 0, errBodyClosed
+	}
+	n, err := w.Write((*b.buf)[b.off:])
+	b.off += n
+	return int64(n), err
 }
 
 func (b *pooledBody) Close() error {
