@@ -124,7 +124,7 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *verbose {
 		log = newLogger(stderr, "warn", config.LogJSON)
 	}
-	r := &bench.Runner{Env: env, Sizes: sizes, Broker: label, Progress: stderr,
+	r := &bench.Runner{Env: env, Sizes: sizes, Broker: label, ExternalBroker: *brokers != "", Progress: stderr,
 		Wire: func(cfg config.Config) (stream.Options, error) {
 			p, err := buildPipeline(cfg)
 			if err != nil {
