@@ -2217,8 +2217,10 @@ func strSpecial(b []byte) int {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
+		// ((w-0x20*lsb)&^w | (q-lsb)&^q | (bs-lsb)&^bs) & msb with the three &^ merged: '"' and '\\' are
+		// ASCII, so q and bs have the top bit of each byte where w has it.
 		q, bs := w^'"'*lsb, w^'\\'*lsb
-		if m := ((w-0x20*lsb)&^w | (q-lsb)&^q | (bs-lsb)&^bs) & msb; m != 0 {
+		if m := ((w - 0x20*lsb) | (q - lsb) | (bs - lsb)) &^ w & msb; m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 	}

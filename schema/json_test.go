@@ -587,3 +587,31 @@ func TestParseNumbersShortcut(t *testing.T) {
 		}
 	}
 }
+
+// TestStrSpecial checks the word-at-a-time scan against a byte loop on random strings mixing the bytes it looks
+// for, their neighbours (0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f) and bytes with the top bit set.
+func TestStrSpecial(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte{'"', '\\', 0x00, 0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 'a', 'z'}
+	want := func(b []byte) int {
+		for i, c := range b {
+			if c < 0x20 || c == '"' || c == '\\' {
+				return i
+			}
+		}
+		return len(b)
+	}
+	for range 200000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			if r.IntN(4) == 0 {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		if got, w := strSpecial(b), want(b); got != w {
+			t.Fatalf("strSpecial(%q) = %d, want %d", b, got, w)
+		}
+	}
+}
