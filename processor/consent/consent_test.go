@@ -1,6 +1,8 @@
 package consent
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/capi-connector/capi-connector/processor/reject"
@@ -55,5 +57,35 @@ func TestCheckDetail(t *testing.T) {
 	r := Check("3", &schema.Event{User: schema.User{UserFields: schema.UserFields{Email: "secret@example.com"}}})
 	if r == nil || r.Detail != `consent category "3" not granted` {
 		t.Fatalf("rejection = %+v", r)
+	}
+}
+
+// TestNotGrantedMatchesFmt pins the detail built without fmt to the text fmt gave, quoting included.
+func TestNotGrantedMatchesFmt(t *testing.T) {
+	for _, c := range []string{"3", "ads", "a b", `quo"te`, `back\slash`, "tab\there", "é", "\x00\xff", "日本",
+		strings.Repeat("long", 50)} {
+		if got, want := notGranted(c), fmt.Sprintf("consent category %q not granted", c); got != want {
+			t.Errorf("notGranted(%q) = %q, want %q", c, got, want)
+		}
+	}
+}
+
+// TestTrimSpace checks the shortcut against strings.TrimSpace on the values at its edges.
+func TestTrimSpace(t *testing.T) {
+	for _, s := range []string{"", " ", "3", " 3", "3 ", "\t3\n", "\u00a03\u00a0", "\u20003", "a b", "\x7f", "é"} {
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// BenchmarkCheckNotGranted is the check on an event refused consent (a good share of real traffic).
+func BenchmarkCheckNotGranted(b *testing.B) {
+	ev := &schema.Event{ConsentCategories: []string{"1", "3"}, User: schema.User{ConsentCategories: []string{"4"}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := Check("2", ev); r == nil {
+			b.Fatal("granted")
+		}
 	}
 }

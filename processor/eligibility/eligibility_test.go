@@ -1,6 +1,7 @@
 package eligibility
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,84 @@ func BenchmarkCheck(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if rej := Check(ev, now, r); rej != nil {
+			b.Fatal(rej)
+		}
+	}
+}
+
+// TestInsufficientDetail pins the append-built insufficient_user_data detail to the fmt format it replaced, for
+// every set of present keys and a few thresholds.
+func TestInsufficientDetail(t *testing.T) {
+	listKeys := func(p presence, names []string, off int) string {
+		var present []string
+		for i, n := range names {
+			if p&(1<<(off+i)) != 0 {
+				present = append(present, n)
+			}
+		}
+		if len(present) == 0 {
+			return ""
+		}
+		return " (" + strings.Join(present, ", ") + ")"
+	}
+	for _, r := range []Rules{DefaultRules(), {MinStrongKeys: 0, MinOtherKeys: 12}, {MinStrongKeys: 123, MinOtherKeys: -1}} {
+		for p := presence(0); p < 1<<(len(strongKeys)+len(otherKeys)); p++ {
+			strong, other := countBits(p&strongMask), countBits(p&^strongMask)
+			want := fmt.Sprintf("%d of em/ph/external_id/fbp/fbc required, %d present%s; %d other fields required, %d present%s",
+				r.MinStrongKeys, strong, listKeys(p, strongKeys[:], 0), r.MinOtherKeys, other,
+				listKeys(p, otherKeys[:], numStrong))
+			if got := insufficientDetail(p, r, strong, other); got != want {
+				t.Fatalf("insufficientDetail(%b)\n got: %s\nwant: %s", p, got, want)
+			}
+		}
+	}
+}
+
+// TestPresenceOf sets one user_data field at a time and checks that presenceOf reports exactly its key's bit.
+func TestPresenceOf(t *testing.T) {
+	fields := map[string]func(*fbevent.UserData) *string{
+		"em": func(u *fbevent.UserData) *string { return &u.Em }, "ph": func(u *fbevent.UserData) *string { return &u.Ph },
+		"fn": func(u *fbevent.UserData) *string { return &u.Fn }, "ln": func(u *fbevent.UserData) *string { return &u.Ln },
+		"ge": func(u *fbevent.UserData) *string { return &u.Ge }, "db": func(u *fbevent.UserData) *string { return &u.Db },
+		"ct": func(u *fbevent.UserData) *string { return &u.Ct }, "st": func(u *fbevent.UserData) *string { return &u.St },
+		"zp":                func(u *fbevent.UserData) *string { return &u.Zp },
+		"country":           func(u *fbevent.UserData) *string { return &u.Country },
+		"external_id":       func(u *fbevent.UserData) *string { return &u.ExternalID },
+		"client_ip_address": func(u *fbevent.UserData) *string { return &u.ClientIPAddress },
+		"client_user_agent": func(u *fbevent.UserData) *string { return &u.ClientUserAgent },
+		"fbc":               func(u *fbevent.UserData) *string { return &u.FBC },
+		"fbp":               func(u *fbevent.UserData) *string { return &u.FBP },
+	}
+	if len(fields) != len(strongKeys)+len(otherKeys) {
+		t.Fatalf("%d fields for %d keys", len(fields), len(strongKeys)+len(otherKeys))
+	}
+	var all fbevent.UserData
+	for name, field := range fields {
+		var u fbevent.UserData
+		*field(&u) = "x"
+		*field(&all) = "x"
+		if got, want := presenceOf(&u), keyBit(name); got != want {
+			t.Errorf("presenceOf with only %s = %b, want %b", name, got, want)
+		}
+	}
+	if got := presenceOf(&all); got != 1<<(len(strongKeys)+len(otherKeys))-1 {
+		t.Errorf("presenceOf(all) = %b", got)
+	}
+	if got := presenceOf(&fbevent.UserData{}); got != 0 {
+		t.Errorf("presenceOf(empty) = %b", got)
+	}
+}
+
+// BenchmarkCheckInsufficient is the stage on an event it rejects as insufficient_user_data, one of the most
+// frequent rejections: the cost is mostly the detail.
+func BenchmarkCheckInsufficient(b *testing.B) {
+	ev := eligible()
+	ev.EventName = "ViewContent"
+	ev.UserData = fbevent.UserData{Ct: hashX, ClientUserAgent: ua, ExternalID: hashX}
+	r := DefaultRules()
+	b.ReportAllocs()
+	for b.Loop() {
+		if rej := Check(ev, now, r); rej == nil || rej.Reason != reject.InsufficientUserData {
 			b.Fatal(rej)
 		}
 	}

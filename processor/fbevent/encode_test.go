@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -598,5 +599,24 @@ func TestPlain8(t *testing.T) {
 			w |= c << (8 * i)
 		}
 		check(w)
+	}
+}
+
+// TestPlainString compares plainString, which or-s the flags of its words, with plainByte on strings of every
+// length up to 40 holding one byte of every value at every position.
+func TestPlainString(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		for pos := range n {
+			for c := range 256 {
+				b := []byte(strings.Repeat("a", n))
+				b[pos] = byte(c)
+				if got, want := plainString(string(b)), plainByte[c]; got != want {
+					t.Fatalf("plainString(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	if !plainString("") {
+		t.Error(`plainString("") = false`)
 	}
 }

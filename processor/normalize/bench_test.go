@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"testing"
 )
@@ -121,4 +122,17 @@ func distinctPhones(count int) []string {
 		phones[i] = fmt.Sprintf("06 %02d %02d %02d %02d", i/1000000%100, i/10000%100, i/100%100, i%100)
 	}
 	return phones
+}
+
+func BenchmarkEncodeHex(b *testing.B) {
+	sums := make([][sha256.Size]byte, 64)
+	for i := range sums {
+		sums[i] = sha256.Sum256([]byte{byte(i)})
+	}
+	var dst [8][hexLen]byte
+	i := 0
+	for b.Loop() {
+		encodeHex(&dst[i&7], sums[i&63])
+		i++
+	}
 }

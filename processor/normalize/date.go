@@ -62,7 +62,7 @@ func parseDate(s string) (y, m, d int, ok bool) {
 
 // splitDate splits "x<sep>y<sep>z" where sep is one of - / . (the same twice) and x, y, z are non-empty digits.
 func splitDate(s string) (a, b, c string, ok bool) {
-	i := strings.IndexAny(s, "-/.")
+	i := indexSep(s)
 	if i <= 0 {
 		return "", "", "", false
 	}
@@ -77,6 +77,16 @@ func splitDate(s string) (a, b, c string, ok bool) {
 		return "", "", "", false
 	}
 	return a, b, c, true
+}
+
+// indexSep is strings.IndexAny(s, "-/."), without building IndexAny's byte set on every call.
+func indexSep(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '-' || c == '/' || c == '.' {
+			return i
+		}
+	}
+	return -1
 }
 
 func validTime(t string) bool {

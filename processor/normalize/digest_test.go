@@ -2,9 +2,13 @@ package normalize
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/capi-connector/capi-connector/processor/fbevent"
 )
@@ -25,6 +29,28 @@ func TestEncodeHex(t *testing.T) {
 	for _, in := range []string{"", "a", "john.smith@example.com", "33612345678"} {
 		sums = append(sums, sha256.Sum256([]byte(in)))
 	}
+	// Every byte value next to every other in each position pair, then random sums.
+	for c := range 256 {
+		var s [sha256.Size]byte
+		for i := range s {
+			s[i] = byte(c + i*37)
+		}
+		sums = append(sums, s)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		var s [sha256.Size]byte
+		for i := 0; i < len(s); i += 8 {
+			binary.LittleEndian.PutUint64(s[i:], rng.Uint64())
+		}
+		sums = append(sums, s)
+	}
+	sums = append(sums, [sha256.Size]byte{}, [sha256.Size]byte{0: 0xff, 31: 0xff})
+	var ff [sha256.Size]byte
+	for i := range ff {
+		ff[i] = 0xff
+	}
+	sums = append(sums, ff)
 	for _, s := range sums {
 		var got [hexLen]byte
 		encodeHex(&got, s)
@@ -173,4 +199,75 @@ func TestPassThroughEveryByte(t *testing.T) {
 	}
 	check([]byte(Hash("z")[:hexLen-1]))
 	check([]byte(Hash("z") + "0"))
+}
+
+// TestIndexSep compares indexSep with the strings.IndexAny call it replaces.
+func TestIndexSep(t *testing.T) {
+	for _, s := range []string{"", "-", "1997-02-16", "16/02/1997", "16.02.1997", "19970216", "é-1", "\xff/", "a.b-c/d",
+		"abc", "日本.1", "--", "1997/02-16"} {
+		if got, want := indexSep(s), strings.IndexAny(s, "-/."); got != want {
+			t.Errorf("indexSep(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// TestLowerASCII8 compares lowerASCII8 with a byte loop on every ASCII byte in every lane and on random words.
+func TestLowerASCII8(t *testing.T) {
+	want := func(w uint64) uint64 {
+		var out uint64
+		for i := range 8 {
+			c := byte(w >> (8 * i))
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			out |= uint64(c) << (8 * i)
+		}
+		return out
+	}
+	check := func(w uint64) {
+		if got := lowerASCII8(w); got != want(w) {
+			t.Fatalf("lowerASCII8(%#016x) = %#016x, want %#016x", w, got, want(w))
+		}
+	}
+	const filler = 0x4141414141414141 // "AAAAAAAA"
+	for lane := range 8 {
+		for c := range uint64(0x80) {
+			check(filler&^(0xff<<(8*lane)) | c<<(8*lane))
+			check(c << (8 * lane))
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 1 << 16 {
+		check(rng.Uint64() & 0x7f7f7f7f7f7f7f7f)
+	}
+}
+
+// TestAppendLower compares appendLower, which copies ASCII words at a time, with a rune loop on strings where
+// non-ASCII, invalid and upper-case bytes fall at every position relative to the words.
+func TestAppendLower(t *testing.T) {
+	ref := func(s string) (string, bool) {
+		var b []byte
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				return string(b), false
+			}
+			b = utf8.AppendRune(b, unicode.ToLower(r))
+			i += size
+		}
+		return string(b), true
+	}
+	for n := 0; n <= 24; n++ {
+		for pos := range max(n, 1) {
+			for _, ins := range []string{"A", "z", "@", "É", "\xff", "ẞ", "Z"} {
+				base := strings.Repeat("Ab", n)[:n]
+				s := base[:pos] + ins + base[pos:]
+				got, ok := appendLower([]byte("x"), s)
+				want, wantOK := ref(s)
+				if string(got) != "x"+want || ok != wantOK {
+					t.Fatalf("appendLower(%q) = %q %v, want %q %v", s, got, ok, want, wantOK)
+				}
+			}
+		}
+	}
 }

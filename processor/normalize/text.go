@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -92,7 +93,16 @@ func appendNFC(dst []byte, start int) []byte {
 // appendLower appends s lowercased to dst and reports whether s was valid UTF-8 (it stops at the first invalid
 // byte).
 func appendLower(dst []byte, s string) ([]byte, bool) {
-	for i := 0; i < len(s); {
+	// ASCII eight bytes at a time: addresses, and most names and cities, are ASCII.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := load64(s, i)
+		if w&0x8080808080808080 != 0 {
+			break
+		}
+		dst = binary.LittleEndian.AppendUint64(dst, lowerASCII8(w))
+	}
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if 'A' <= c && c <= 'Z' {
@@ -110,6 +120,15 @@ func appendLower(dst []byte, s string) ([]byte, bool) {
 		dst = utf8.AppendRune(dst, unicode.ToLower(r))
 	}
 	return dst, true
+}
+
+// lowerASCII8 lowercases the eight ASCII bytes of w (TestLowerASCII8). For an ASCII byte x, x+0x80-c has its
+// top bit set exactly when x >= c and carries into no other byte; so the top bit of upper is set exactly for
+// 'A'-'Z', and moved down to 0x20 it is the case bit to set.
+func lowerASCII8(w uint64) uint64 {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	upper := (w + (0x80-'A')*lsb) &^ (w + (0x80-'Z'-1)*lsb) & msb
+	return w | upper>>2
 }
 
 // printableNonSpace reports whether a non-ASCII rune may appear in an address's local part.
