@@ -68,9 +68,7 @@ type Outcome struct {
 	Filtered  bool
 	Rejection *reject.Rejection
 	// JSON is the encoded server event (owned by the caller), with the fields delivery needs.
-	JSON []byte
-	// Buffer is the memory behind JSON, for Pipeline.Recycle once the caller is done with JSON (nil when JSON is).
-	Buffer       *JSONBuffer
+	JSON         []byte
 	EventID      string
 	EventName    string
 	EventTime    int64
@@ -116,29 +114,10 @@ func matchKeys(u *fbevent.UserData) MatchKeys {
 
 // Pipeline runs the stages for every configured destination. It is safe for concurrent use.
 type Pipeline struct {
-	dec      Decoder
-	byTopic  map[string]Decoder
-	dests    []dest
-	scratch  sync.Pool // of *scratch
-	jsonBufs sync.Pool // of *JSONBuffer handed back by Recycle
-}
-
-// JSONBuffer is the memory behind one Outcome.JSON. A caller done with the JSON (the delivery runtime, once the
-// event's batch was answered) hands it back with Pipeline.Recycle and a later Process copies its encoding into
-// it: in steady state the outcome allocates nothing, which removes about two thirds of the bytes a transform
-// allocates — and the GC work that grows with them (BenchmarkTransform 4.6 → 4.1 µs).
-type JSONBuffer struct{ b []byte }
-
-// Recycle hands back the memory of an outcome's JSON: the caller must not use that Outcome.JSON afterwards. The
-// memory is zeroed first, so the pool holds no personal data and a stray use of it reads invalid JSON (until a
-// later Process fills it again: ownership must be exact, and the runtime recycles only after Send returned).
-func (p *Pipeline) Recycle(jb *JSONBuffer) {
-	if jb == nil || cap(jb.b) > maxPooledBuf {
-		return
-	}
-	clear(jb.b[:cap(jb.b)])
-	jb.b = jb.b[:0]
-	p.jsonBufs.Put(jb)
+	dec     Decoder
+	byTopic map[string]Decoder
+	dests   []dest
+	scratch sync.Pool // of *scratch
 }
 
 // scratch is the working memory of one Process call, pooled so that the hot path allocates only what it hands
@@ -234,7 +213,7 @@ func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out [
 		return out, nil
 	}
 	for i := range p.dests {
-		out = append(out, p.dests[i].process(sc, &p.jsonBufs, rec, now, i))
+		out = append(out, p.dests[i].process(sc, rec, now, i))
 	}
 	return out, nil
 }
@@ -258,7 +237,7 @@ func decodeRejection(err error) *reject.Rejection {
 }
 
 // process runs the stages after decoding for one destination; the outcome refers to nothing in sc.
-func (d *dest) process(sc *scratch, bufs *sync.Pool, rec Record, now time.Time, idx int) Outcome {
+func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome {
 	ev := &sc.ev
 	var event fbevent.Event
 	fb := &event
@@ -293,25 +272,15 @@ func (d *dest) process(sc *scratch, bufs *sync.Pool, rec Record, now time.Time, 
 		o.Rejection = &reject.Rejection{Reason: reject.InvalidEvent, Stage: reject.StageValidate, Detail: err.Error()}
 		return o
 	}
-	// Encoded into the scratch buffer, then copied into memory the caller owns: a recycled buffer when one is
-	// large enough, else one exactly sized allocation (make and copy rather than bytes.Clone, whose append rounds
-	// the capacity up to the next size class; written as make and copy between local variables, the pair
-	// compiles to runtime.makeslicecopy, which does not zero the memory it is about to overwrite). Exact sizes
-	// keep the in-flight records' memory tight.
+	// Encoded into the pooled buffer, then copied: one exactly sized allocation that the caller owns (make and
+	// copy rather than bytes.Clone, whose append rounds the capacity up to the next size class). Written as
+	// make and copy between local variables, the pair compiles to runtime.makeslicecopy, which does not zero the
+	// memory it is about to overwrite.
 	buf := fbevent.AppendJSON(sc.buf[:0], fb)
 	sc.buf = buf
-	jb, _ := bufs.Get().(*JSONBuffer)
-	if jb == nil {
-		jb = &JSONBuffer{}
-	}
-	if cap(jb.b) >= len(buf) {
-		jb.b = append(jb.b[:0], buf...)
-	} else {
-		js := make([]byte, len(buf))
-		copy(js, buf)
-		jb.b = js
-	}
-	o.JSON, o.Buffer = jb.b, jb
+	js := make([]byte, len(buf))
+	copy(js, buf)
+	o.JSON = js
 	o.EventID, o.EventName, o.EventTime, o.ActionSource = fb.EventID, fb.EventName, fb.EventTime, fb.ActionSource
 	o.MatchKeys = matchKeys(&fb.UserData)
 	return o

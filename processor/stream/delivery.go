@@ -52,7 +52,6 @@ type item struct {
 	rec   *kgo.Record
 	entry *entry
 	keys  processor.MatchKeys
-	buf   *processor.JSONBuffer // the memory of Item.JSON, recycled once deliver is done with the batch
 }
 
 // destination batches the events for one pixel and sends them with a bounded number of requests in flight. Its
@@ -69,8 +68,6 @@ type destination struct {
 	// (the fix may happen on Facebook's side, e.g. a permission granted).
 	misconfiguredRetry time.Duration
 	onMisconfigured    func(name string, bad bool)
-	// recycle takes back the memory of an event's JSON (processor.Pipeline.Recycle).
-	recycle func(*processor.JSONBuffer)
 
 	in chan item
 
@@ -224,17 +221,6 @@ func (d *destination) send(ctx context.Context) {
 // deliver sends one batch until every item has a durable outcome, the destination is misconfigured and ctx ends,
 // or ctx ends. Items without a durable outcome are never acknowledged, so their offsets are never committed.
 func (d *destination) deliver(ctx context.Context, b []item) {
-	// Every item of the batch is done with when deliver returns: delivered, dead-lettered (from the source
-	// record, not the JSON), or abandoned to be consumed again. Send copies the JSON into its request bodies and
-	// keeps nothing after it returns, so the memory goes back to the pipeline here and only here.
-	defer func(all []item) {
-		if d.recycle == nil {
-			return
-		}
-		for i := range all {
-			d.recycle(all[i].buf)
-		}
-	}(b)
 	items := make([]capi.Item, len(b))
 	for i := range b {
 		items[i] = b[i].Item

@@ -244,7 +244,7 @@ func New(opts Options) (*Runner, error) {
 		}
 		r.dests = append(r.dests, &destination{
 			name: name, client: client, opts: d.Batch, dlq: r.dlq, log: r.log, stats: r.stats, now: opts.Now,
-			misconfiguredRetry: opts.MisconfiguredRetry, onMisconfigured: r.onMisconfigured, recycle: opts.Pipeline.Recycle,
+			misconfiguredRetry: opts.MisconfiguredRetry, onMisconfigured: r.onMisconfigured,
 		})
 		r.stats.delivered(name, 0, 0)
 	}
@@ -518,7 +518,7 @@ func (r *Runner) dispatch(rec *kgo.Record, outs []processor.Outcome) {
 			r.stats.rejected(d.name, o.Rejection.Reason)
 			r.dlq.write(dlq.Record(r.opts.DLQTopic, rec, dlq.Failure{Rejection: o.Rejection, Destination: d.name, FailedAt: r.opts.Now()}), e.ack)
 		default:
-			d.in <- item{Item: capi.Item{JSON: o.JSON, EventID: o.EventID, EventTime: o.EventTime, ActionSource: o.ActionSource}, rec: rec, entry: e, keys: o.MatchKeys, buf: o.Buffer}
+			d.in <- item{Item: capi.Item{JSON: o.JSON, EventID: o.EventID, EventTime: o.EventTime, ActionSource: o.ActionSource}, rec: rec, entry: e, keys: o.MatchKeys}
 		}
 	}
 	e.ack() // the dispatch guard

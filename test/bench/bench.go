@@ -497,9 +497,6 @@ func (b *Runner) transform(_ context.Context, res *Result) error {
 			if err != nil {
 				return err
 			}
-			for _, o := range outs {
-				p.Recycle(o.Buffer) // as the runtime does once the event's batch was answered
-			}
 		}
 		return nil
 	}
