@@ -24,6 +24,8 @@ func FuzzJSONDoc(f *testing.F) {
 		strings.Repeat(`{"a":`, 299) + "1" + strings.Repeat("}", 299),
 		strings.Repeat(`{"a":`, 300) + "1" + strings.Repeat("}", 300),
 		`[123456789012345,1234567890123456,0.00000000000001,99999999999999999999.5,1E2,-0.0]`,
+		`{"x":1,"d\u0061ta":[{"a":[1,{"b":"c"}]}, [], "s" ,2],"data":[3]}`, `{"data":"[1]","data":[ ]}`,
+		`{"data":[1,2`, `{"data":[1,]}`, `[{"data":[1]}]`, `{"a":{"data":[1]}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -39,7 +41,39 @@ func FuzzJSONDoc(f *testing.F) {
 		if got {
 			sameValue(t, d.root(), v, "$")
 		}
+		sameStreamed(t, b, got)
 	})
+}
+
+// sameStreamed checks that parsing b with a stream accepts what parse accepted (got) and hands over exactly the
+// elements of the top-level object's first "data" member that is an array, in order.
+func sameStreamed(t *testing.T, b []byte, got bool) {
+	t.Helper()
+	var whole jsonDoc
+	whole.parse(b)
+	var want []string
+	if got && whole.root().kind() == jsonObject {
+		for k, v := range whole.root().members() {
+			if string(k) == "data" && v.kind() == jsonArray {
+				for e := range v.elems() {
+					want = append(want, string(e.raw()))
+				}
+				break
+			}
+		}
+	}
+	var d jsonDoc
+	var streamed []string
+	d.stream = func(e jval) { streamed = append(streamed, string(e.raw())) }
+	if d.parse(b) != got {
+		t.Fatalf("streaming parse(%q) = %v, parse = %v", b, !got, got)
+	}
+	if !got {
+		return
+	}
+	if strings.Join(streamed, "\x00") != strings.Join(want, "\x00") || len(streamed) != len(want) {
+		t.Fatalf("streamed %q, want %q", streamed, want)
+	}
 }
 
 // sameValue fails t unless the jsonDoc value a and the fastjson value b are the same.

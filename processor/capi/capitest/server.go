@@ -104,6 +104,7 @@ type Server struct {
 	maxVersion  [2]int
 	latest      string
 	docs        sync.Pool // of *jsonDoc
+	batches     sync.Pool // of *eventBatch
 	bodies      sync.Pool // of *bytes.Buffer, request bodies up to maxPooledBody
 	recordLimit int
 
@@ -344,8 +345,13 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 	}
 	pixel := parts[1]
 
+	// The events of a JSON body are checked while the body is parsed (see jsonDoc.stream), but their first
+	// error is held: a syntax error anywhere in the body, a parameter or authorization error come before it.
+	batch := s.getBatch(s.cfg.Now())
+	defer s.putBatch(batch)
 	doc := s.getDoc()
 	defer s.putDoc(doc)
+	doc.stream = batch.add
 	p, gerr := readParams(r, body, bodyErr, doc)
 	if gerr != nil {
 		return version, accepted, gerr
@@ -361,39 +367,36 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 	}
 
 	data := p.jsonData
-	if !data.present() {
-		if !p.hasData {
-			return version, accepted, paramError("The parameter data is required")
+	if _, streamed := data.streamedArray(); !streamed {
+		// data given as a string (or, in a refused body, not the array streamed): its events are checked now.
+		batch.reset(batch.checker.now)
+		if !data.present() {
+			if !p.hasData {
+				return version, accepted, paramError("The parameter data is required")
+			}
+			dataDoc := s.getDoc()
+			defer s.putDoc(dataDoc)
+			if !dataDoc.parse([]byte(p.data)) || dataDoc.root().kind() != jsonArray {
+				return version, accepted, paramError("Param data must be a JSON array")
+			}
+			data = dataDoc.root()
 		}
-		dataDoc := s.getDoc()
-		defer s.putDoc(dataDoc)
-		if !dataDoc.parse([]byte(p.data)) || dataDoc.root().kind() != jsonArray {
-			return version, accepted, paramError("Param data must be a JSON array")
+		for ev := range data.elems() {
+			batch.add(ev)
 		}
-		data = dataDoc.root()
 	}
-	count := data.len()
+	count := batch.count
 	switch {
 	case count == 0:
 		return version, accepted, paramError("Param data must be a non-empty array of events")
 	case count > MaxEventsPerRequest:
 		return version, accepted, paramError("Param data must contain at most %d events, got %d",
 			MaxEventsPerRequest, count)
+	case batch.err != nil:
+		return version, accepted, batch.err
 	}
-
-	now := s.cfg.Now()
-	summaries := make([]acceptedEvent, 0, count)
-	events := make([]jval, 0, count)
-	c := newEventChecker(now)
-	for ev := range data.elems() {
-		c.index = len(summaries)
-		sum, gerr := c.check(ev)
-		if gerr != nil {
-			return version, accepted, gerr
-		}
-		summaries = append(summaries, sum)
-		events = append(events, ev)
-	}
+	now := batch.checker.now
+	summaries := batch.summaries
 	for i, sum := range summaries {
 		if len(sum.id) != 0 && poisoned[string(sum.id)] {
 			return version, accepted, eventError(SubcodeInvalidParameter, i, "Event Rejected",
@@ -424,8 +427,7 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 	}
 	testCode := p.values["test_event_code"]
 	at := 0
-	for i, ev := range events {
-		sum := summaries[i]
+	for i, sum := range summaries {
 		name := texts[at : at+len(sum.name)]
 		at += len(sum.name)
 		id := texts[at : at+len(sum.id)]
@@ -435,13 +437,60 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 			continue
 		}
 		start := len(raw)
-		raw = appendCompact(raw, ev.raw())
+		raw = appendCompact(raw, sum.raw)
 		accepted.events[i] = ReceivedEvent{
 			PixelID: pixel, EventID: id, EventName: name, EventTime: sum.time, ActionSource: sum.actionSource,
 			TestEventCode: testCode, ReceivedAt: now, Raw: raw[start:len(raw):len(raw)],
 		}
 	}
 	return version, accepted, nil
+}
+
+// eventBatch checks the events of a request one at a time, in order, as they are parsed. It keeps the summary of
+// each valid event until the first invalid one, whose error it holds; it counts them all.
+type eventBatch struct {
+	checker   eventChecker
+	count     int
+	summaries []acceptedEvent
+	err       *graphError
+}
+
+// reset readies b for a new request, keeping its memory.
+func (b *eventBatch) reset(now time.Time) {
+	clear(b.summaries) // drop the views of the last request's memory
+	b.checker.now, b.count, b.summaries, b.err = now, 0, b.summaries[:0], nil
+}
+
+// getBatch takes an event batch from the pool; putBatch returns it.
+func (s *Server) getBatch(now time.Time) *eventBatch {
+	b, _ := s.batches.Get().(*eventBatch)
+	if b == nil {
+		b = new(eventBatch)
+	}
+	b.reset(now)
+	return b
+}
+
+func (s *Server) putBatch(b *eventBatch) {
+	b.reset(time.Time{})
+	s.batches.Put(b)
+}
+
+// add checks the next event. Nothing is checked after the first error, nor beyond MaxEventsPerRequest events
+// (the request is then refused for its size, an error that comes first).
+func (b *eventBatch) add(ev jval) {
+	b.count++
+	if b.err != nil || b.count > MaxEventsPerRequest {
+		return
+	}
+	b.checker.index = b.count - 1
+	sum, gerr := b.checker.check(ev)
+	if gerr != nil {
+		b.err = gerr
+		return
+	}
+	sum.raw = ev.raw()
+	b.summaries = append(b.summaries, sum)
 }
 
 // getDoc takes a JSON document from the pool; putDoc returns it unless it grew too big to keep.
@@ -453,7 +502,7 @@ func (s *Server) getDoc() *jsonDoc {
 }
 
 func (s *Server) putDoc(d *jsonDoc) {
-	d.src = nil // the body goes back to its own pool
+	d.src, d.stream = nil, nil // the body goes back to its own pool
 	if cap(d.nodes) <= maxPooledBody/8 && cap(d.buf) <= maxPooledBody {
 		s.docs.Put(d)
 	}
@@ -525,15 +574,15 @@ func (s *Server) record(accepted acceptedBatch) {
 	s.stats.Requests++
 	s.stats.AcceptedRequests++
 	s.stats.AcceptedEvents += int64(len(accepted.ids))
+	// One map operation an id: the duplicates are the ids counted that did not add a key.
+	before, counted := len(s.ids), 0
 	for _, id := range accepted.ids {
-		if id == "" {
-			continue
+		if id != "" {
+			s.ids[id]++
+			counted++
 		}
-		if s.ids[id] > 0 {
-			s.stats.DuplicateEvents++
-		}
-		s.ids[id]++
 	}
+	s.stats.DuplicateEvents += int64(counted - (len(s.ids) - before))
 	if s.recordLimit == 0 {
 		return
 	}

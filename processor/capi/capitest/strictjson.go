@@ -1,6 +1,9 @@
 package capitest
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // validJSON reports exactly what encoding/json.Valid reports (RFC 8259 syntax, at most maxJSONDepth nested
 // arrays and objects, any byte >= 0x20 inside strings). FuzzValidJSON proves the equivalence differentially; it is
@@ -74,9 +77,11 @@ func skipString(b []byte, i int) (int, bool) {
 // quote and whether the string holds a backslash escape.
 func scanString(b []byte, i int) (end int, esc, ok bool) {
 	for {
-		// Eight bytes at a time while none of them is a quote, a backslash or a control character.
+		// Eight bytes at a time while none of them is a quote, a backslash or a control character; then straight
+		// to the first that is (the lowest byte plainBytes marks, exactly: see there).
 		for len(b)-i >= 8 {
-			if plainBytes(binary.LittleEndian.Uint64(b[i:])) != 0 {
+			if m := plainBytes(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			i += 8
@@ -230,10 +235,12 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plainBytes is zero exactly when none of x's bytes is a quote, a backslash or a control character.
+// plainBytes is zero exactly when none of x's bytes is a quote, a backslash or a control character. Otherwise its
+// lowest set bit is the high bit of the first such byte (x read little-endian): a byte may be marked wrongly only
+// through a borrow from a lower byte that is itself marked rightly. TestPlainBytes checks both.
+//
+// Each of the three tests is the zero-byte test (y-ones)&^y&highs, on x^quotes, x^backslashes, and (below 0x20)
+// x itself; quote and backslash have their high bit clear, so all three y have x's high bits and share one &^x.
 func plainBytes(x uint64) uint64 {
-	return hasZeroByte(x^(ones*'"')) | hasZeroByte(x^(ones*'\\')) | ((x - ones*0x20) &^ x & highs)
+	return (((x ^ ones*'"') - ones) | ((x ^ ones*'\\') - ones) | (x - ones*0x20)) &^ x & highs
 }
-
-// hasZeroByte is non-zero exactly when one of x's bytes is zero.
-func hasZeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }

@@ -2,7 +2,10 @@ package capitest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -131,6 +134,30 @@ func TestIsSHA256Hex(t *testing.T) {
 			if got := isSHA256Hex(s); got != want {
 				t.Fatalf("byte %#x at %d: got %v, want %v", c, pos, got, want)
 			}
+		}
+	}
+}
+
+// TestPlainBytes checks plainBytes against a byte-by-byte reading on words made of the bytes that matter (stops,
+// their neighbours, high bytes): zero when no byte stops a string, else the lowest set bit marks the first stop.
+func TestPlainBytes(t *testing.T) {
+	alphabet := []byte{0, 1, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 'a', 0x7f, 0x80, 0xa2, 0xdc, 0xff}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		var w [8]byte
+		for j := range w {
+			w[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		first := 8
+		for j, c := range w {
+			if strStop[c] {
+				first = j
+				break
+			}
+		}
+		m := plainBytes(binary.LittleEndian.Uint64(w[:]))
+		if (m == 0) != (first == 8) || m != 0 && bits.TrailingZeros64(m)>>3 != first {
+			t.Fatalf("plainBytes(%q) = %#x, first stop at %d", w[:], m, first)
 		}
 	}
 }

@@ -227,12 +227,13 @@ var weakCustomerSets = [...]userKeySet{
 	userKeys(udLn, udGe),
 }
 
-// acceptedEvent is what the server records about a valid event. name and id view the parser's memory: they are
-// valid until the parser is reused and are copied (all events' in one allocation) before that.
+// acceptedEvent is what the server records about a valid event. name, id and raw (the event's JSON text) view the
+// parser's memory or the request's: they are valid until the request is handled and are copied (all events' in
+// one allocation) before that.
 type acceptedEvent struct {
-	name, id     []byte
-	actionSource string
-	time         int64
+	name, id, raw []byte
+	actionSource  string
+	time          int64
 }
 
 // eventChecker validates the events of one request in turn; index is the position in data of the event being
@@ -244,10 +245,6 @@ type eventChecker struct {
 	// customKeys and seen detect repeated custom_data keys (a linear scan for small objects, a map for big ones).
 	customKeys [][]byte
 	seen       map[string]bool
-}
-
-func newEventChecker(now time.Time) *eventChecker {
-	return &eventChecker{now: now}
 }
 
 func (c *eventChecker) invalid(format string, args ...any) *graphError {
