@@ -100,7 +100,7 @@ func (d *jsonDoc) value(i, level int) (int, bool) {
 	case c == '{':
 		return d.object(i, at, level)
 	case c == '[':
-		return d.array(i, at, level)
+		return d.array(i, at, level, false)
 	case c == '-' || c >= '0' && c <= '9':
 		kind = jsonNumber
 		end, ok = skipNumber(src, i)
@@ -128,7 +128,7 @@ func (d *jsonDoc) object(open, at, level int) (int, bool) {
 	if i < len(src) && src[i] == '}' {
 		i++
 	} else {
-		for {
+		for more := true; more; {
 			if i >= len(src) || src[i] != '"' {
 				return i, false
 			}
@@ -145,7 +145,10 @@ func (d *jsonDoc) object(open, at, level int) (int, bool) {
 			i = skipSpace(src, i+1)
 			if level == 1 && d.stream != nil && d.streamed == 0 && i < len(src) && src[i] == '[' &&
 				string(d.unescaped(int32(key))) == "data" {
-				i, ok = d.streamArray(i, level+1)
+				arr := len(d.nodes)
+				d.streamed = int32(arr)
+				d.nodes = append(d.nodes, jsonNode{})
+				i, ok = d.array(i, arr, level+1, true)
 			} else {
 				i, ok = d.value(i, level+1)
 			}
@@ -157,97 +160,64 @@ func (d *jsonDoc) object(open, at, level int) (int, bool) {
 			}
 			prev = key + 1
 			n++
-			i = skipSpace(src, i)
-			if i >= len(src) {
+			if i, more, ok = d.next(i, '}'); !ok {
 				return i, false
 			}
-			if src[i] == '}' {
-				i++
-				break
-			}
-			if src[i] != ',' {
-				return i, false
-			}
-			i = skipSpace(src, i+1)
 		}
 	}
 	d.nodes[at] = jsonNode{kind: jsonObject, full: n > 0, start: int32(open), end: int32(i)}
 	return i, true
 }
 
-// array parses the array whose '[' is src[open], recorded as node at.
-func (d *jsonDoc) array(open, at, level int) (int, bool) {
+// array parses the array whose '[' is src[open], recorded as node at. With stream set (the top-level "data"
+// array), each element goes to d.stream once parsed and is then forgotten: the node records no element.
+func (d *jsonDoc) array(open, at, level int, stream bool) (int, bool) {
 	src := d.src
 	i := skipSpace(src, open+1)
 	n, prev := 0, -1
 	if i < len(src) && src[i] == ']' {
 		i++
 	} else {
-		for {
+		for more := true; more; {
 			elem := len(d.nodes)
 			var ok bool
 			if i, ok = d.value(i, level+1); !ok {
 				return i, false
 			}
-			if prev >= 0 {
-				d.nodes[prev].next = int32(elem)
+			if stream {
+				d.streamedLen++
+				d.stream(jval{d, int32(elem)})
+				d.nodes = d.nodes[:elem]
+			} else {
+				if prev >= 0 {
+					d.nodes[prev].next = int32(elem)
+				}
+				prev = elem
+				n++
 			}
-			prev = elem
-			n++
-			i = skipSpace(src, i)
-			if i >= len(src) {
+			if i, more, ok = d.next(i, ']'); !ok {
 				return i, false
 			}
-			if src[i] == ']' {
-				i++
-				break
-			}
-			if src[i] != ',' {
-				return i, false
-			}
-			i = skipSpace(src, i+1)
 		}
 	}
 	d.nodes[at] = jsonNode{kind: jsonArray, full: n > 0, start: int32(open), end: int32(i)}
 	return i, true
 }
 
-// streamArray parses the array whose '[' is src[open], at the given level, as array does, except that each
-// element goes to d.stream once parsed and is then forgotten: the array's node records no element.
-func (d *jsonDoc) streamArray(open, level int) (int, bool) {
+// next steps over what follows a member or an element: the closing byte (more false) or a ',' (more true, and
+// the space after it). ok is false on anything else.
+func (d *jsonDoc) next(i int, closing byte) (j int, more, ok bool) {
 	src := d.src
-	at := len(d.nodes)
-	d.streamed = int32(at)
-	d.nodes = append(d.nodes, jsonNode{})
-	i := skipSpace(src, open+1)
-	if i < len(src) && src[i] == ']' {
-		i++
-	} else {
-		for {
-			elem := len(d.nodes)
-			var ok bool
-			if i, ok = d.value(i, level+1); !ok {
-				return i, false
-			}
-			d.streamedLen++
-			d.stream(jval{d, int32(elem)})
-			d.nodes = d.nodes[:elem]
-			i = skipSpace(src, i)
-			if i >= len(src) {
-				return i, false
-			}
-			if src[i] == ']' {
-				i++
-				break
-			}
-			if src[i] != ',' {
-				return i, false
-			}
-			i = skipSpace(src, i+1)
-		}
+	i = skipSpace(src, i)
+	switch {
+	case i >= len(src):
+		return i, false, false
+	case src[i] == closing:
+		return i + 1, false, true
+	case src[i] != ',':
+		return i, false, false
 	}
-	d.nodes[at] = jsonNode{kind: jsonArray, start: int32(open), end: int32(i)}
-	return i, true
+	return skipSpace(src, i+1), true, true
 }
 
 // streamedArray returns the length of v when v is the array whose elements went to d.stream.
