@@ -48,19 +48,27 @@ func avroGoldenPipeline(t *testing.T) (*processor.Pipeline, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := registrytest.New(t)
-	id := reg.Register(avroConfluentTopic+"-value", schema.EventAvroSchema())
-	confluent, err := schema.NewAvroConfluent(schema.RegistryConfig{URL: reg.URL(), Timeout: 5 * time.Second}, schema.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fixed, err := schema.NewAvroFixed("", schema.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	confluent, fixed, id := avroDecoders(t)
 	p.SetTopicDecoder(avroConfluentTopic, confluent)
 	p.SetTopicDecoder(avroSchemaTopic, fixed)
 	return p, id
+}
+
+// avroDecoders returns the avro-confluent decoder over a test registry holding the event schema (under
+// avroConfluentTopic), the avro-schema decoder of the embedded event schema, and the schema's registry id.
+func avroDecoders(t *testing.T) (confluent, fixed processor.Decoder, id int) {
+	t.Helper()
+	reg := registrytest.New(t)
+	id = reg.Register(avroConfluentTopic+"-value", schema.EventAvroSchema())
+	c, err := schema.NewAvroConfluent(schema.RegistryConfig{URL: reg.URL(), Timeout: 5 * time.Second}, schema.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := schema.NewAvroFixed("", schema.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, f, id
 }
 
 func processOne(t *testing.T, p *processor.Pipeline, topic string, value []byte) processor.Outcome {

@@ -6,11 +6,9 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/schema"
-	"github.com/capi-connector/capi-connector/schema/registrytest"
 )
 
 // reuseSpy wraps a decoder and counts the calls that were handed an Event it had already filled: proof that the
@@ -45,16 +43,7 @@ func TestPipelineNoStaleFields(t *testing.T) {
 	sparse := []byte(`{"event_name":"page_view","consent_categories":["2"],"url":"https://shop.example.com/",` +
 		`"fbp":"fb.1.1795960000000.42","user":{"country":"DE"},"context":{"event_timestamp":1795960800000,"page":{"url":"https://shop.example.com/p"},"device":{"ip":"198.51.100.1","user_agent":"UA/1"}}}`)
 
-	reg := registrytest.New(t)
-	id := reg.Register(avroConfluentTopic+"-value", schema.EventAvroSchema())
-	confluent, err := schema.NewAvroConfluent(schema.RegistryConfig{URL: reg.URL(), Timeout: 5 * time.Second}, schema.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fixed, err := schema.NewAvroFixed("", schema.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	confluent, fixed, id := avroDecoders(t)
 	toAvro := func(js []byte) (framed []byte) {
 		var ev schema.Event
 		if err := schema.NewJSONDecoder().Decode(js, &ev); err != nil {
