@@ -54,49 +54,48 @@ func Record(topic string, src *kgo.Record, f Failure) *kgo.Record {
 		}
 		hs = append(hs, h)
 	}
-	// Every capi-* value is appended to one buffer, sliced only once all are in (so a growth of the buffer moves
-	// nothing already sliced): one allocation instead of one per header.
-	var ends [12]int
+	// Every capi-* value is appended to one buffer, and the headers get their values only once all are in (so a
+	// growth of the buffer moves nothing already sliced): one allocation instead of one per header.
 	buf := make([]byte, 0, 128+len(f.Rejection.Reason)+len(f.Rejection.Stage)+len(f.Rejection.Detail)+len(f.Destination)+len(src.Topic))
-	keys := [12]string{HeaderReason, HeaderStage, HeaderError, HeaderDestination, HeaderSourceTopic, HeaderSourcePartition,
-		HeaderSourceOffset, HeaderFailedAt, HeaderReplayCount, HeaderSourceTimestamp, HeaderFacebookCode, HeaderFacebookSubcode}
-	var used [12]bool
-	end := func(i int) { ends[i], used[i] = len(buf), true }
+	first := len(hs)
+	var ends [12]int
+	header := func(key string) { // the value of key is what buf gained since the previous header
+		ends[len(hs)-first] = len(buf)
+		hs = append(hs, kgo.RecordHeader{Key: key})
+	}
 	buf = append(buf, f.Rejection.Reason...)
-	end(0)
+	header(HeaderReason)
 	buf = append(buf, f.Rejection.Stage...)
-	end(1)
+	header(HeaderStage)
 	buf = append(buf, f.Rejection.Detail...)
-	end(2)
+	header(HeaderError)
 	buf = append(buf, f.Destination...)
-	end(3)
+	header(HeaderDestination)
 	buf = append(buf, src.Topic...)
-	end(4)
+	header(HeaderSourceTopic)
 	buf = strconv.AppendInt(buf, int64(src.Partition), 10)
-	end(5)
+	header(HeaderSourcePartition)
 	buf = strconv.AppendInt(buf, src.Offset, 10)
-	end(6)
+	header(HeaderSourceOffset)
 	buf = f.FailedAt.UTC().AppendFormat(buf, time.RFC3339)
-	end(7)
+	header(HeaderFailedAt)
 	buf = strconv.AppendInt(buf, int64(replays), 10)
-	end(8)
+	header(HeaderReplayCount)
 	if !src.Timestamp.IsZero() {
 		buf = strconv.AppendInt(buf, src.Timestamp.UnixMilli(), 10)
-		end(9)
+		header(HeaderSourceTimestamp)
 	}
 	if f.FacebookCode != 0 {
 		buf = strconv.AppendInt(buf, int64(f.FacebookCode), 10)
-		end(10)
+		header(HeaderFacebookCode)
 		buf = strconv.AppendInt(buf, int64(f.FacebookSubcode), 10)
-		end(11)
+		header(HeaderFacebookSubcode)
 	}
 	start := 0
-	for i, k := range keys {
-		if !used[i] {
-			continue
-		}
-		hs = append(hs, kgo.RecordHeader{Key: k, Value: buf[start:ends[i]:ends[i]]})
-		start = ends[i]
+	for i := range hs[first:] {
+		end := ends[i]
+		hs[first+i].Value = buf[start:end:end]
+		start = end
 	}
 	return &kgo.Record{Topic: topic, Key: src.Key, Value: src.Value, Headers: hs}
 }
