@@ -4,7 +4,7 @@
 #   docker run --rm -e CAPI_KAFKA_BROKERS=... -e CAPI_PIXEL_ID=... -e CAPI_ACCESS_TOKEN_FILE=/run/secrets/token capi-connector
 #
 # The entrypoint is the binary, so the command is a subcommand: run (default), check-config, replay,
-# graph-simulator, produce-samples, preview.
+# graph-simulator, produce-samples, preview, healthcheck, version.
 
 # Keep the Go version in step with go.mod's `go` line (test/compose_test.go checks the major.minor). The image's
 # GOTOOLCHAIN=local means an older patch than go.mod's fails the build instead of downloading a toolchain.
@@ -14,8 +14,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
+# docker build --build-arg VERSION=1.2.0 . stamps what `capi-connector version` prints (empty: "(devel)").
+ARG VERSION=
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -o /out/capi-connector ./cmd/capi-connector
+    CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=${VERSION}" -o /out/capi-connector ./cmd/capi-connector
 
 # static-debian12: no shell, no package manager, CA certificates included (needed for https://graph.facebook.com
 # and TLS brokers); nonroot runs as uid 65532.

@@ -4,11 +4,14 @@
 #                 integration suite against a real Apache Kafka broker (started from Maven Central jars).
 GO ?= go
 PKGS := ./...
+# make build VERSION=1.2.0 stamps the version `capi-connector version` prints (empty: the module version from the
+# build info, "(devel)" for a checkout; the VCS revision and time are always read from the build info).
+VERSION ?=
 
 .PHONY: demo test test-unit test-kafka lint build bench
 
 build:
-	$(GO) build -o capi-connector ./cmd/capi-connector
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o capi-connector ./cmd/capi-connector
 
 demo:
 	$(GO) run ./cmd/capi-connector demo

@@ -49,6 +49,8 @@ func commands() map[string]command {
 		"produce-samples": {"produce realistic sample events to a Kafka topic", cmdProduceSamples},
 		"replay":          {"re-produce dead-lettered records to the source topic", cmdReplay},
 		"bench":           {"measure throughput against ceilings measured in the same run", cmdBench},
+		"healthcheck":     {"exit 0 when a running connector's /readyz (or /healthz) answers 200", cmdHealthcheck},
+		"version":         {"print the version, VCS revision, build time and Go version", cmdVersion},
 	}
 }
 
@@ -61,6 +63,9 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout, cmds)
 		return exitOK
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args[0] = "version"
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
