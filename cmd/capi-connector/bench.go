@@ -16,11 +16,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor/benchmark"
 	"github.com/capi-connector/capi-connector/processor/stream"
-	"github.com/capi-connector/capi-connector/test/bench"
 )
 
-// cmdBench measures the connector against ceilings measured in the same run (issue 7; test/bench holds the
+// cmdBench measures the connector against ceilings measured in the same run (issue 7; processor/benchmark holds the
 // parts). The broker (kfake, unless --brokers names a real one) and the Graph API simulator run in a child
 // process — this binary re-executed with the hidden --serve-env flag — so the memory figures of the backlog part
 // are the connector's own: kfake holds every record in memory and the simulator every accepted event id.
@@ -32,7 +32,7 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	brokers := fs.String("brokers", "", "bootstrap address of a real Kafka broker (test/kafka/start.sh); default: kfake")
 	verbose := fs.Bool("verbose", false, "show the connector's warnings and errors on stderr")
 	heapProfile := fs.String("heapprofile", "", "write a heap profile taken half way through the backlog part to this file")
-	parts := fs.String("parts", "", "comma-separated parts to run ("+strings.Join(bench.PartNames, ",")+"); default all")
+	parts := fs.String("parts", "", "comma-separated parts to run ("+strings.Join(benchmark.PartNames, ",")+"); default all")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run (this process: the connector, not the broker) to this file")
 	// Internal: the environment's child process, the smoke test's variant, and knobs for A/B comparisons.
 	serveEnv := fs.Bool("serve-env", false, "(internal) serve the broker and simulator for a parent bench on stdin/stdout")
@@ -52,8 +52,8 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *parts != "" {
 		partList = strings.Split(*parts, ",")
 		for _, p := range partList {
-			if !slices.Contains(bench.PartNames, p) {
-				return usagef("--parts: unknown part %q (want %s)", p, strings.Join(bench.PartNames, ","))
+			if !slices.Contains(benchmark.PartNames, p) {
+				return usagef("--parts: unknown part %q (want %s)", p, strings.Join(benchmark.PartNames, ","))
 			}
 		}
 	}
@@ -73,24 +73,24 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		defer pprof.StopCPUProfile()
 	}
 	if *serveEnv {
-		return bench.Serve(ctx, brokerList, stdin, stdout)
+		return benchmark.Serve(ctx, brokerList, stdin, stdout)
 	}
 
-	sizes := bench.Full()
+	sizes := benchmark.Full()
 	switch {
 	case *tiny:
-		sizes = bench.Tiny()
+		sizes = benchmark.Tiny()
 	case *quick:
-		sizes = bench.Quick()
+		sizes = benchmark.Quick()
 	}
 	if *backlogEvents > 0 {
 		sizes.BacklogEvents = *backlogEvents
 	}
-	var env bench.Env
+	var env benchmark.Env
 	label := "kfake (separate process)"
 	if *inProcess {
 		label = "kfake (in process: its records count in the RSS)"
-		e, err := bench.InProcess(brokerList)
+		e, err := benchmark.InProcess(brokerList)
 		if err != nil {
 			return err
 		}
@@ -109,7 +109,7 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		cmd := exec.Command(exe, childArgs...)
 		cmd.Stderr = stderr
-		e, err := bench.Child(cmd)
+		e, err := benchmark.Child(cmd)
 		if err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *verbose {
 		log = newLogger(stderr, "warn", config.LogJSON)
 	}
-	r := &bench.Runner{Env: env, Sizes: sizes, Broker: label, ExternalBroker: *brokers != "", Progress: stderr,
+	r := &benchmark.Runner{Env: env, Sizes: sizes, Broker: label, ExternalBroker: *brokers != "", Progress: stderr,
 		Wire: func(cfg config.Config) (stream.Options, error) {
 			p, err := buildPipeline(cfg)
 			if err != nil {

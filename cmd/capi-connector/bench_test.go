@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capi-connector/capi-connector/test/bench"
+	"github.com/capi-connector/capi-connector/processor/benchmark"
 )
 
 // TestBenchSmoke runs every part of `bench --json` at the hidden tiny size, in process (a test binary cannot be
@@ -28,7 +28,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, stdout.String())
 	}
-	for _, k := range bench.Keys {
+	for _, k := range benchmark.Keys {
 		v, ok := got[k].(float64)
 		if !ok {
 			t.Errorf("key %q missing or not a number: %v", k, got[k])
@@ -38,7 +38,7 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("%s = %v, want > 0", k, v)
 		}
 	}
-	small := bench.Tiny()
+	small := benchmark.Tiny()
 	if got["e2e_accounted_for"] != true || got["backlog_accounted_for"] != true {
 		t.Errorf("records unaccounted for: e2e %v, backlog %v", got["e2e_accounted_for"], got["backlog_accounted_for"])
 	}

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -170,9 +169,17 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// TB is the part of testing.TB that NewTestServer uses. It is declared here rather than taken from package
+// testing so that the service binary, which serves the simulator (graph-simulator, demo), does not link testing.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // NewTestServer starts the simulator on a local httptest.Server closed by t.Cleanup. Requests go to
 // ts.URL + "/v24.0/<pixel>/events".
-func NewTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {
+func NewTestServer(t TB, cfg Config) (*Server, *httptest.Server) {
 	t.Helper()
 	s, err := New(cfg)
 	if err != nil {

@@ -1,6 +1,7 @@
-// Package bench measures the connector against ceilings measured in the same run, on the same machine, with the
-// same generated events (schema/sample: ~700-byte Commanders Act purchases and page views, mixed consent and
-// personal data), so the figures are ratios that survive noisy machines (issue 7):
+// Package benchmark is the harness of the `bench` command. It is not a Go test package: it times with the
+// monotonic clock and links no package testing. It measures the connector against ceilings measured in the same
+// run, on the same machine, with the same generated events (schema/sample: ~700-byte Commanders Act purchases and
+// page views, mixed consent and personal data), so the figures are ratios that survive noisy machines (issue 7):
 //
 //  1. consume ceiling: a bare franz-go group consumer that polls and commits the records and does nothing else;
 //  2. end to end: the connector, as `run` wires it, against a zero-latency Graph simulator, from the first fetch
@@ -10,7 +11,7 @@
 //     against the bound K × batch / latency;
 //  5. backlog: a large topic already full, simulator latency 50 ms; peak RSS and heap of this process (the
 //     broker and the simulator run elsewhere, see Env) and the throughput of the first half against the second.
-package bench
+package benchmark
 
 import (
 	"context"
