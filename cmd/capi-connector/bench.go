@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,8 +23,7 @@ import (
 // process — this binary re-executed with the hidden --serve-env flag — so the memory figures of the backlog part
 // are the connector's own: kfake holds every record in memory and the simulator every accepted event id.
 func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench", stderr)
 	quick := fs.Bool("quick", false, "run a smaller version of every part (under a minute)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	brokers := fs.String("brokers", "", "bootstrap address of a real Kafka broker (test/kafka/start.sh); default: kfake")
@@ -42,11 +39,8 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	trace := fs.Bool("trace", false, "(internal) log end-to-end progress every 100ms")
 	backlogEvents := fs.Int("backlog-events", 0, "(internal) records of the backlog part")
 	envCPUProfile := fs.String("env-cpuprofile", "", "(internal) write a CPU profile of the environment's process (broker, simulator) to this file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	var partList []string
 	if *parts != "" {

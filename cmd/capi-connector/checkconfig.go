@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -14,14 +12,10 @@ import (
 // cmdCheckConfig validates a configuration offline: every problem is printed with its key and the fix, and the
 // exit status is non-zero when there is any. run refuses to start on the same problems.
 func cmdCheckConfig(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("check-config", stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {

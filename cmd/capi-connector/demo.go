@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -27,8 +26,7 @@ import (
 // data, one poisoned, one too old, one not JSON), the real pipeline, and a summary. It exits 0 only when every
 // event was delivered or dead-lettered and committed offsets equal end offsets.
 func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("demo", stderr)
 	events := fs.Int("events", 5000, "number of sample events")
 	partitions := fs.Int("partitions", 6, "partitions of the source topic")
 	seed := fs.Uint64("seed", 1, "sample generator seed")
@@ -36,11 +34,8 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	verbose := fs.Bool("verbose", false, "show the service's logs (JSON, info level)")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics, /healthz, /readyz on this address while the demo runs")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	if *events < 10 || *partitions < 1 {
 		return usagef("--events must be ≥ 10 and --partitions ≥ 1")

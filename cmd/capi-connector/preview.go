@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,8 +23,7 @@ import (
 // Blank lines produce nothing (line numbers still count them). With several destinations and no --destination,
 // every line yields one output line per destination, in configuration order.
 func cmdPreview(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("preview", stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: built-in defaults + CAPI_* environment)")
 	destName := fs.String("destination", "", "only this destination (default: all configured)")
 	nowFlag := fs.String("now", "", "RFC 3339 time used as \"now\" and as event_time of events without a timestamp (default: current time)")
@@ -34,11 +31,8 @@ func cmdPreview(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, "usage: capi-connector preview [--config FILE] [--destination NAME] [--now RFC3339] [FILE|-]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	if fs.NArg() > 1 {
 		return usagef("at most one input file, got %d", fs.NArg())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,8 +25,7 @@ import (
 // `capi-connector replay --reason facebook_rejected` needs no other flag. Progress goes to stderr when it is a
 // terminal; the summary goes to stdout (also after an error or an interrupt, saying how far it got).
 func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("replay", stderr)
 	var reasons, excluded, dests, srcTopics replayList
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only); only its kafka section is used")
 	fs.Var(&reasons, "reason", "replay only records with this capi-reason (repeatable or comma-separated; default: every reason not excluded)")
@@ -44,14 +42,11 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	group := fs.String("group", "", "consumer group holding the replay's progress (default: <kafka.group>-replay-<selection fingerprint>, so rerunning the same command resumes it)")
 	sample := fs.Int("sample", 5, "describe this many selected records (and refused ones) in the summary")
 	batch := fs.Int("batch", 500, "records read, produced and checkpointed per step")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if *maxReplays < 1 {
 		return usagef("--max-replays must be ≥ 1, got %d", *maxReplays)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,14 +24,10 @@ import (
 // cmdRun is the service: it refuses to start on an invalid configuration, serves /healthz, /readyz and /metrics,
 // and drains on SIGINT/SIGTERM.
 func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("run", stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -26,8 +25,7 @@ import (
 // all in-sync replicas before it counts. Progress goes to stderr, the final count to stdout (also after an error
 // or an interrupt, so a partial run says how far it got).
 func cmdProduceSamples(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("produce-samples", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("produce-samples", stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only); only its kafka section is used")
 	brokers := fs.String("brokers", "", "comma-separated bootstrap brokers (default: kafka.brokers / CAPI_KAFKA_BROKERS)")
 	topic := fs.String("topic", "", "topic to produce to (default: the configured source topic, kafka.topics / CAPI_KAFKA_TOPIC)")
@@ -39,14 +37,11 @@ func cmdProduceSamples(ctx context.Context, args []string, _ io.Reader, stdout, 
 	tooOldEvery := fs.Int("too-old-every", 0, "make every Nth event 10 days old, past Meta's window (0 = never)")
 	invalidEvery := fs.Int("invalid-every", 0, "make every Nth record not JSON (0 = never)")
 	partitions := fs.Int("partitions", 6, "partitions of the topic if it has to be created (replication: broker default); 0 never creates it")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	switch {
 	case *events < 0:

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,8 +14,7 @@ import (
 
 // cmdGraphSimulator serves the Graph API simulator until interrupted.
 func cmdGraphSimulator(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("graph-simulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("graph-simulator", stderr)
 	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
 	pixels := fs.String("pixels", "", "comma-separated pixel_id=token pairs that exist (default: any numeric pixel with any token)")
 	appSecret := fs.String("app-secret", "", "require appsecret_proof computed with this app secret")
@@ -26,11 +23,8 @@ func cmdGraphSimulator(ctx context.Context, args []string, _ io.Reader, stdout, 
 	throttle := fs.Bool("throttle", false, "answer every request with a throttling error")
 	tokenExpired := fs.Bool("token-expired", false, "answer every request with 190 (token expired)")
 	poison := fs.String("poison", "", "comma-separated event_ids that Facebook rejects (100/2804019)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
 	cfg := capitest.Config{AcceptAnyPixel: *pixels == "", AppSecret: *appSecret, MaxRecordedEvents: 100000}
 	if *pixels != "" {
