@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,8 +24,7 @@ var errNotHealthy = errors.New("not healthy")
 // 200. It exists because the distroless image has no curl or wget: Docker's HEALTHCHECK and compose's healthcheck
 // run the binary itself. It reads no configuration file and never contacts Kafka or Graph.
 func cmdHealthcheck(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("healthcheck", stderr)
 	addr := fs.String("addr", "", "HOST:PORT of the ops server (default: metrics_addr of --config, else CAPI_METRICS_ADDR, else "+
 		config.Default().MetricsAddr+"; an empty or wildcard host means this machine)")
 	cfgPath := fs.String("config", "", "read metrics_addr from this configuration file (CAPI_METRICS_ADDR still overrides it)")
@@ -37,14 +35,11 @@ func cmdHealthcheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 			"Exits 0 when the running connector's /readyz (or /healthz with --live) answers 200, 1 otherwise.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if stop, err := parseFlags(fs, args); stop {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if *timeout <= 0 {
 		return usagef("--timeout must be > 0, got %s", *timeout)
