@@ -215,7 +215,8 @@ func TestAvroGoldenAllFiles(t *testing.T) {
 	}
 }
 
-// TestAvroMalformed: what cannot be decoded as Avro is a schema_error at the decode stage, for every destination.
+// TestAvroMalformed: what cannot be decoded as Avro is a schema_error at the decode stage, for every destination;
+// bytes that are not Confluent-framed at all (no registry change can ever make them decodable) are invalid_payload.
 func TestAvroMalformed(t *testing.T) {
 	p, id := avroGoldenPipeline(t)
 	good, err := schema.EncodeAvroConfluent(id, "", purchaseAvroRecord())
@@ -225,16 +226,18 @@ func TestAvroMalformed(t *testing.T) {
 	for _, tc := range []struct {
 		name, topic string
 		value       []byte
+		want        reject.Reason
 	}{
-		{"truncated", avroConfluentTopic, good[:len(good)/2]},
-		{"unknown schema id", avroConfluentTopic, append([]byte{0, 0, 0, 0x7f, 0x7f}, good[5:]...)},
-		{"JSON on an Avro topic", avroConfluentTopic, readGolden(t, "purchase.json")},
-		{"framed record on a plain Avro topic", avroSchemaTopic, append([]byte{0, 0, 0, 0, 0, 0x80}, good[5:]...)},
+		{"truncated", avroConfluentTopic, good[:len(good)/2], reject.SchemaError},
+		{"unknown schema id", avroConfluentTopic, append([]byte{0, 0, 0, 0x7f, 0x7f}, good[5:]...), reject.SchemaError},
+		{"JSON on an Avro topic", avroConfluentTopic, readGolden(t, "purchase.json"), reject.InvalidPayload},
+		{"shorter than the Confluent header", avroConfluentTopic, good[:3], reject.InvalidPayload},
+		{"framed record on a plain Avro topic", avroSchemaTopic, append([]byte{0, 0, 0, 0, 0, 0x80}, good[5:]...), reject.SchemaError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := processOne(t, p, tc.topic, tc.value)
-			if o.Rejection == nil || o.Rejection.Reason != reject.SchemaError || o.Rejection.Stage != reject.StageDecode {
-				t.Fatalf("outcome %+v, want a schema_error rejection at decode", o.Rejection)
+			if o.Rejection == nil || o.Rejection.Reason != tc.want || o.Rejection.Stage != reject.StageDecode {
+				t.Fatalf("outcome %+v, want a %s rejection at decode", o.Rejection, tc.want)
 			}
 		})
 	}

@@ -24,8 +24,9 @@ import (
 // error, as every schema decoder does: the pipeline reuses one Event across records and does not clear it itself
 // (that would zero it twice per record), so a field a decoder leaves untouched would carry the previous record's
 // data, personal data included, into this one. Errors wrapping schema.ErrSchema become schema_error rejections,
-// errors wrapping schema.ErrInvalidJSON / schema.ErrInvalidField become invalid_payload rejections, and any other
-// error (a schema registry that cannot be reached) is transient: Process returns it and the caller retries.
+// errors wrapping schema.ErrInvalidJSON / schema.ErrInvalidField / schema.ErrNotFramed (bytes that are not
+// Confluent-framed Avro at all) become invalid_payload rejections, and any other error (a schema registry that
+// cannot be reached) is transient: Process returns it and the caller retries.
 type Decoder interface {
 	Decode(ctx context.Context, data []byte, ev *schema.Event) error
 }
@@ -230,7 +231,7 @@ func decodeRejection(err error) *reject.Rejection {
 	switch {
 	case errors.Is(err, schema.ErrSchema):
 		return &reject.Rejection{Reason: reject.SchemaError, Stage: reject.StageDecode, Detail: err.Error()}
-	case errors.Is(err, schema.ErrInvalidJSON), errors.Is(err, schema.ErrInvalidField):
+	case errors.Is(err, schema.ErrInvalidJSON), errors.Is(err, schema.ErrInvalidField), errors.Is(err, schema.ErrNotFramed):
 		return &reject.Rejection{Reason: reject.InvalidPayload, Stage: reject.StageDecode, Detail: err.Error()}
 	}
 	return nil

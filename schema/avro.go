@@ -12,8 +12,9 @@ import (
 
 // hamba/avro is no longer maintained upstream, so it stays behind this file, avro_model.go, avro_confluent.go,
 // registry.go and avro_encode.go: nothing outside package schema imports it, and swapping it means rewriting these
-// files only. What is used of it: schema parsing, the low-level binary Reader (with explicit limits), the registry
-// client, and the encoder for test/demo records. Its reflection codec and schema resolution are not used for
+// files only. What is used of it: schema parsing (always with a name cache of the schema's own, never avro.Parse
+// and its process-wide DefaultSchemaCache), the low-level binary Reader (with explicit limits), and the encoder for
+// test/demo records. The registry is reached with franz-go's client (registry.go says why). Its reflection codec and schema resolution are not used for
 // decoding (see avro_model.go for why).
 
 //go:embed commandersact_event.avsc

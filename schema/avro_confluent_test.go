@@ -128,10 +128,10 @@ func TestAvroConfluentErrors(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"empty record", nil, ErrSchema},
-		{"header only partly", []byte{0, 0, 0}, ErrSchema},
-		{"bad magic byte", append([]byte{1}, good[1:]...), ErrSchema},
-		{"json instead of avro", []byte(`{"event_name":"purchase"}`), ErrSchema},
+		{"empty record", nil, ErrNotFramed},
+		{"header only partly", []byte{0, 0, 0}, ErrNotFramed},
+		{"bad magic byte", append([]byte{1}, good[1:]...), ErrNotFramed},
+		{"json instead of avro", []byte(`{"event_name":"purchase"}`), ErrNotFramed},
 		{"unknown schema id", append([]byte{0, 0, 0, 0, 7}, good[5:]...), ErrSchema},
 		{"incompatible writer schema", append([]byte{0, 0, 0, 0, 3}, good[5:]...), ErrSchema},
 		{"non-avro writer schema", append([]byte{0, 0, 0, 0, 4}, good[5:]...), ErrSchema},
@@ -148,6 +148,9 @@ func TestAvroConfluentErrors(t *testing.T) {
 			}
 			if errors.Is(err, ErrRegistryUnavailable) {
 				t.Fatalf("err = %v is also ErrRegistryUnavailable", err)
+			}
+			if errors.Is(err, ErrNotFramed) && errors.Is(err, ErrSchema) {
+				t.Fatalf("err = %v is both ErrNotFramed and ErrSchema: replaying schema_error would pick it up", err)
 			}
 			if !reflect.DeepEqual(ev, Event{}) {
 				t.Fatalf("event not reset: %+v", ev)

@@ -17,14 +17,22 @@ const rawJSONName = "com.commandersact.RawJSON"
 // The encoders here exist for the demo, the e2e tests and sample producers: the connector itself only decodes.
 
 // EncodeAvro returns the Avro binary encoding of v (no framing) under schemaText. v is a Go struct with avro tags
-// or a generic map in hamba's convention (see EventToAvro); an empty schemaText means the event schema.
-func EncodeAvro(schemaText string, v any) ([]byte, error) {
+// or a generic map in hamba's convention (see EventToAvro); an empty schemaText means the event schema. refs are
+// the texts of the schemas defining the named types schemaText uses without defining them (a registry's schema
+// references), each after those it needs itself; all are parsed into a name cache of this call's own.
+func EncodeAvro(schemaText string, v any, refs ...string) ([]byte, error) {
 	if schemaText == "" {
 		schemaText = eventSchemaText
 	}
-	s, err := parseAvroSchema(schemaText)
+	cache := &avro.SchemaCache{}
+	for i, r := range refs {
+		if _, err := avro.ParseWithCache(r, "", cache); err != nil {
+			return nil, fmt.Errorf("%w: parse reference %d: %w", ErrSchema, i, err)
+		}
+	}
+	s, err := avro.ParseWithCache(schemaText, "", cache)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: parse schema: %w", ErrSchema, err)
 	}
 	b, err := avro.Marshal(s, v)
 	if err != nil {
@@ -34,12 +42,13 @@ func EncodeAvro(schemaText string, v any) ([]byte, error) {
 }
 
 // EncodeAvroConfluent returns v encoded in the Confluent wire format: magic byte 0, schemaID as 4 big-endian
-// bytes, then EncodeAvro(schemaText, v). The caller registers schemaText under schemaID.
-func EncodeAvroConfluent(schemaID int, schemaText string, v any) ([]byte, error) {
+// bytes, then EncodeAvro(schemaText, v, refs...). The caller registers schemaText (with its references) under
+// schemaID.
+func EncodeAvroConfluent(schemaID int, schemaText string, v any, refs ...string) ([]byte, error) {
 	if schemaID < 0 || schemaID > math.MaxInt32 {
 		return nil, fmt.Errorf("avro encode: schema id %d out of range", schemaID)
 	}
-	body, err := EncodeAvro(schemaText, v)
+	body, err := EncodeAvro(schemaText, v, refs...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,17 +6,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/hamba/avro/v2"
-	"github.com/hamba/avro/v2/registry"
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 // RegistryConfig says how to reach a Confluent-compatible schema registry (Confluent, Redpanda, Karapace, Apicurio's
@@ -38,15 +36,24 @@ type RegistryConfig struct {
 	// Timeout bounds one registry request (default 10s). Too short turns a slow registry into endless retries;
 	// too long delays the retry of a hung connection.
 	Timeout time.Duration
+	// FailureTTL is how long a schema id that failed for good (not found, not Avro, an unresolvable reference) is
+	// remembered, its records dead-lettered without asking the registry again (default DefaultFailureTTL).
+	FailureTTL time.Duration
 }
 
 // DefaultRegistryTimeout is the per-request timeout when RegistryConfig.Timeout is zero.
 const DefaultRegistryTimeout = 10 * time.Second
 
 // RegistryError is a registry answer that is not a schema (an HTTP error status). It wraps ErrSchema when the
-// registry says the id does not exist (error_code 40403), ErrRegistryUnavailable otherwise.
+// registry says the schema, or a subject/version it references, does not exist (Confluent error_code 40403, 40401
+// or 40402), ErrRegistryUnavailable otherwise.
 type RegistryError struct {
-	SchemaID   int
+	SchemaID int // the record's schema id
+	// Reference, Subject and Version name the schema reference whose fetch failed; all empty when the schema id
+	// itself failed.
+	Reference  string
+	Subject    string
+	Version    int
 	StatusCode int // HTTP status
 	Code       int // Confluent error_code, 0 when the body had none
 	Message    string
@@ -54,7 +61,11 @@ type RegistryError struct {
 }
 
 func (e *RegistryError) Error() string {
-	msg := fmt.Sprintf("%v: schema id %d: registry answered HTTP %d", e.kind, e.SchemaID, e.StatusCode)
+	msg := fmt.Sprintf("%v: schema id %d", e.kind, e.SchemaID)
+	if e.Subject != "" {
+		msg += fmt.Sprintf(": reference %s (subject %q version %d)", e.Reference, e.Subject, e.Version)
+	}
+	msg += fmt.Sprintf(": registry answered HTTP %d", e.StatusCode)
 	if e.Code != 0 {
 		msg += fmt.Sprintf(" (error_code %d)", e.Code)
 	}
@@ -66,13 +77,48 @@ func (e *RegistryError) Error() string {
 
 func (e *RegistryError) Unwrap() error { return e.kind }
 
-// confluentSchemaNotFound is the Confluent error_code for an unknown schema id (also used by Redpanda, Karapace
-// and Apicurio's ccompat API).
-const confluentSchemaNotFound = 40403
+// Confluent error codes meaning "this does not exist" (also used by Redpanda, Karapace and Apicurio's ccompat API).
+// A 404 without one of them is a wrong URL, i.e. a registry problem.
+const (
+	confluentSubjectNotFound = 40401
+	confluentVersionNotFound = 40402
+	confluentSchemaNotFound  = 40403
+)
 
-// schemaFetcher fetches a writer schema by id. The production one is hamba's registry client; tests may count.
-type schemaFetcher interface {
-	GetSchema(ctx context.Context, id int) (avro.Schema, error)
+// registrySchema is a registry's answer for a schema id (GET /schemas/ids/{id}) or a subject's version
+// (GET /subjects/{subject}/versions/{version}): the schema text, its type ("" or AVRO for Avro) and the schemas it
+// references. The type is kept as text so that a type this program does not know is a schema that is not Avro,
+// not an answer that fails to decode.
+type registrySchema struct {
+	Schema     string               `json:"schema"`
+	SchemaType string               `json:"schemaType"`
+	References []sr.SchemaReference `json:"references"`
+}
+
+// schemaSource is what the decoder needs of a registry. The production one is srSource; tests may wrap it.
+type schemaSource interface {
+	schemaByID(ctx context.Context, id int) (registrySchema, error)
+	schemaByVersion(ctx context.Context, subject string, version int) (registrySchema, error)
+}
+
+// srSource asks the registry through franz-go's client, which brings the base URL handling, basic auth, the
+// Confluent headers and typed error answers (*sr.ResponseError).
+type srSource struct{ cl *sr.Client }
+
+func (s srSource) schemaByID(ctx context.Context, id int) (registrySchema, error) {
+	var out registrySchema
+	err := s.cl.Do(ctx, http.MethodGet, fmt.Sprintf("/schemas/ids/%d", id), nil, &out)
+	return out, err
+}
+
+func (s srSource) schemaByVersion(ctx context.Context, subject string, version int) (registrySchema, error) {
+	var out registrySchema
+	v := strconv.Itoa(version)
+	if version == -1 {
+		v = "latest"
+	}
+	err := s.cl.Do(ctx, http.MethodGet, "/subjects/"+url.PathEscape(subject)+"/versions/"+v, nil, &out)
+	return out, err
 }
 
 func (c RegistryConfig) validate() error {
@@ -92,30 +138,34 @@ func (c RegistryConfig) validate() error {
 	return nil
 }
 
-// newRegistryClient builds hamba's registry client over an HTTP client configured from c.
+// newRegistryClient builds franz-go's registry client over an HTTP client configured from c.
 //
-// hamba's client caches schemas by id after a successful fetch but does not deduplicate concurrent misses, and
-// parses into hamba's process-wide schema cache; AvroConfluentDecoder adds the per-id single flight on top.
-func newRegistryClient(c RegistryConfig) (*registry.Client, error) {
+// Why franz-go's sr and not hamba's registry client: hamba's GetSchema parses the answer itself with avro.Parse,
+// i.e. into hamba's process-wide DefaultSchemaCache (one writer schema resolving names another defined: records
+// decoded with the wrong field order), and drops the answer's references. sr returns the schema text, its type
+// and its references as the registry sent them, so the decoder parses each writer schema, references first, into
+// a cache of its own. sr neither caches nor deduplicates nor retries: AvroConfluentDecoder does the per-id single
+// flight and caching, the runtime retries.
+func newRegistryClient(c RegistryConfig) (srSource, error) {
 	if err := c.validate(); err != nil {
-		return nil, err
+		return srSource{}, err
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // opt-in, documented
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("schema registry: ca_file: %w", err)
+			return srSource{}, fmt.Errorf("schema registry: ca_file: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("schema registry: ca_file %s holds no PEM certificate", c.CAFile)
+			return srSource{}, fmt.Errorf("schema registry: ca_file %s holds no PEM certificate", c.CAFile)
 		}
 		tlsCfg.RootCAs = pool
 	}
 	if c.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("schema registry: cert_file/key_file: %w", err)
+			return srSource{}, fmt.Errorf("schema registry: cert_file/key_file: %w", err)
 		}
 		tlsCfg.Certificates = []tls.Certificate{cert}
 	}
@@ -127,11 +177,12 @@ func newRegistryClient(c RegistryConfig) (*registry.Client, error) {
 	tr.TLSClientConfig = tlsCfg
 	httpClient := &http.Client{Transport: jsonOnlyTransport{tr}, Timeout: timeout}
 
-	opts := []registry.ClientFunc{registry.WithHTTPClient(httpClient)}
+	opts := []sr.ClientOpt{sr.URLs(c.URL), sr.HTTPClient(httpClient), sr.UserAgent("capi-connector")}
 	if c.Username != "" || c.Password != "" {
-		opts = append(opts, registry.WithBasicAuth(c.Username, c.Password))
+		opts = append(opts, sr.BasicAuth(c.Username, c.Password))
 	}
-	return registry.NewClient(c.URL, opts...)
+	cl, err := sr.NewClient(opts...)
+	return srSource{cl}, err
 }
 
 // errNotJSON marks a successful HTTP answer whose body is not JSON.
@@ -158,27 +209,32 @@ func (t jsonOnlyTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
-// classifyFetchError decides whether a failed schema fetch is about the record (ErrSchema: the id does not exist,
-// or the registry holds a schema under it that is not Avro) or about the registry (ErrRegistryUnavailable:
-// network, timeout, 5xx, 429, refused credentials, a 404 without Confluent's error code, i.e. a wrong URL).
-func classifyFetchError(ctx context.Context, id int, err error) error {
-	var re registry.Error
+// classifyFetchError decides whether a failed registry request is about the record (ErrSchema: the id, or a
+// subject/version it references, does not exist) or about the registry (ErrRegistryUnavailable: network, timeout,
+// 5xx, 429, refused credentials, a 404 without Confluent's error code, i.e. a wrong URL, an answer that is not
+// JSON). ref is the zero reference when the schema id itself was fetched.
+func classifyFetchError(id int, ref sr.SchemaReference, err error) error {
+	var re *sr.ResponseError
 	if errors.As(err, &re) {
 		kind := ErrRegistryUnavailable
-		if re.Code == confluentSchemaNotFound {
-			kind = ErrSchema
+		if re.StatusCode == http.StatusNotFound {
+			switch re.ErrorCode {
+			case confluentSchemaNotFound, confluentSubjectNotFound, confluentVersionNotFound:
+				kind = ErrSchema
+			}
 		}
-		return &RegistryError{SchemaID: id, StatusCode: re.StatusCode, Code: re.Code, Message: re.Message, kind: kind}
+		msg := re.Message
+		if re.ErrorCode == 0 {
+			msg = "" // not the registry's own answer (a load balancer's page, a plain 404): its body says nothing useful
+		}
+		return &RegistryError{SchemaID: id, Reference: ref.Name, Subject: ref.Subject, Version: ref.Version,
+			StatusCode: re.StatusCode, Code: re.ErrorCode, Message: msg, kind: kind}
 	}
-	var (
-		ue *url.Error
-		ne net.Error
-	)
-	if errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil {
-		return fmt.Errorf("%w: schema id %d: %w", ErrRegistryUnavailable, id, err)
+	// Everything else is the registry not answering usefully: transport errors (*url.Error, net.Error, the
+	// jsonOnlyTransport refusal), timeouts, cancellation, a body that is not the JSON it announced.
+	if ref.Subject != "" {
+		return fmt.Errorf("%w: schema id %d: reference %s (subject %q version %d): %w",
+			ErrRegistryUnavailable, id, ref.Name, ref.Subject, ref.Version, err)
 	}
-	// What is left is a 2xx JSON answer whose schema does not parse as Avro (a Protobuf or JSON Schema
-	// registered under this id, or schema references, which hamba's client does not follow).
-	return fmt.Errorf("%w: schema id %d: registry schema is not usable Avro: %w", ErrSchema, id, err)
+	return fmt.Errorf("%w: schema id %d: %w", ErrRegistryUnavailable, id, err)
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,9 +90,10 @@ func evolvedEventSchema(t testing.TB) string {
 	return string(b)
 }
 
-// checkSchemaErrors asserts that each of values is in the DLQ exactly once as schema_error from the decode stage,
-// for no destination, with the source bytes and position.
-func (e *env) checkSchemaErrors(values map[string][]byte, p produced) {
+// checkSchemaErrors asserts that each of values is in the DLQ exactly once as schema_error from the decode stage
+// (invalid_payload for the names in notFramed: bytes that are not Confluent-framed at all), for no destination,
+// with the source bytes and position.
+func (e *env) checkSchemaErrors(values map[string][]byte, p produced, notFramed ...string) {
 	e.t.Helper()
 	byValue := map[string][]*kgo.Record{}
 	for _, r := range e.dlqRecords() {
@@ -104,7 +106,11 @@ func (e *env) checkSchemaErrors(values map[string][]byte, p produced) {
 			continue
 		}
 		r := recs[0]
-		want := map[string]string{dlq.HeaderReason: "schema_error", dlq.HeaderStage: "decode", dlq.HeaderDestination: "",
+		reason := "schema_error"
+		if slices.Contains(notFramed, name) {
+			reason = "invalid_payload"
+		}
+		want := map[string]string{dlq.HeaderReason: reason, dlq.HeaderStage: "decode", dlq.HeaderDestination: "",
 			dlq.HeaderSourceTopic: e.topic}
 		for h, w := range want {
 			if got, _ := dlq.Header(r.Headers, h); got != w {
@@ -120,7 +126,8 @@ func (e *env) checkSchemaErrors(values map[string][]byte, p produced) {
 
 // TestAvroEveryEventDeliveredOrDeadLettered is proof 1 for Avro input, next to a JSON topic read by the same
 // consumer: every Avro event is delivered exactly once or dead-lettered once with the reason its JSON twin gets;
-// a record naming an unknown schema id and a malformed record are dead-lettered as schema_error; the JSON topic
+// a record naming an unknown schema id and a malformed record are dead-lettered as schema_error, JSON on the Avro
+// topic as invalid_payload; the JSON topic
 // is unaffected; offsets reach the end; the registry is asked once per schema id.
 func TestAvroEveryEventDeliveredOrDeadLettered(t *testing.T) {
 	e := newEnv(t, 3)
@@ -180,7 +187,7 @@ func TestAvroEveryEventDeliveredOrDeadLettered(t *testing.T) {
 	p.events = events // the bad records have no event id: checked below
 	e.verify(p, true)
 	ej.verify(pj, true)
-	e.checkSchemaErrors(bad, p)
+	e.checkSchemaErrors(bad, p, "json on the avro topic")
 	if d := e.sim.Stats().DuplicateEvents; d != 0 {
 		t.Errorf("simulator saw %d duplicates in a clean run", d)
 	}

@@ -77,7 +77,7 @@ func TestBuildPipelineTopicFormats(t *testing.T) {
 		{"store", plain, ""},
 		{"not-configured", js.Value, ""}, // the default format
 		{"web", confluent, reject.InvalidPayload},
-		{"app", js.Value, reject.SchemaError},
+		{"app", js.Value, reject.InvalidPayload}, // not Confluent-framed at all
 		{"store", js.Value, reject.SchemaError},
 	}
 	for _, tc := range tests {

@@ -1,12 +1,12 @@
 // Package registrytest is an in-process Confluent schema registry for tests: a real HTTP (or HTTPS) server
-// implementing the endpoints hamba/avro's registry client calls, with the answers and errors a Confluent registry
-// gives (Content-Type application/vnd.schemaregistry.v1+json, {"error_code", "message"} bodies, 40401/40402/40403,
-// 42201, 401), optional basic auth and mutual TLS, request counting, and fault switches (down, any status, slow,
-// wrong content type, closed).
+// implementing the endpoints the connector and producers call (schema references included), with the answers and
+// errors a Confluent registry gives (Content-Type application/vnd.schemaregistry.v1+json, {"error_code", "message"}
+// bodies, 40401/40402/40403, 42201, 401), optional basic auth and mutual TLS, request counting, and fault switches
+// (down, any status, slow, wrong content type, closed).
 //
-// It imports nothing of this module, so package schema's own tests can use it. No real registry could be run on
-// the build machine, hence this server; its behaviour follows Confluent's API reference, which Redpanda, Karapace
-// and Apicurio's ccompat API also implement.
+// It imports nothing of this module, so package schema's own tests can use it. Its behaviour follows Confluent's
+// API reference, which Redpanda, Karapace and Apicurio's ccompat API also implement; the end-to-end suite also
+// runs against a real registry (test/registry).
 package registrytest
 
 import (
@@ -70,7 +70,9 @@ type Server struct {
 	user     string
 	pass     string
 	schemas  map[int]string
-	subjects map[string][]int // subject → schema id per version (version = index+1); deleted subjects are removed
+	refs     map[int][]Reference // schema id → the references it was registered with
+	versions map[string]int      // "subject/version" → GET /subjects/{subject}/versions/{version} requests
+	subjects map[string][]int    // subject → schema id per version (version = index+1); deleted subjects are removed
 	compat   map[string]string
 	nextID   int
 	fetches  map[int]int
@@ -92,7 +94,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	}
 	s := &Server{
 		user: c.user, pass: c.pass,
-		schemas: map[int]string{}, subjects: map[string][]int{}, compat: map[string]string{},
+		schemas: map[int]string{}, refs: map[int][]Reference{}, versions: map[string]int{}, subjects: map[string][]int{}, compat: map[string]string{},
 		nextID: 1, fetches: map[int]int{},
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
@@ -140,11 +142,23 @@ func (s *Server) BasicAuth() (user, pass string) {
 // (records naming an id never added get 40403).
 func (s *Server) Add(id int, schema string) { s.AddToSubject(DefaultSubject, id, schema) }
 
-// AddToSubject registers schema under id as the next version of subject.
-func (s *Server) AddToSubject(subject string, id int, schema string) {
+// Reference is a Confluent schema reference: the schema registered as version Version of Subject defines the
+// named type Name, which the referring schema uses without defining it.
+type Reference struct {
+	Name    string `json:"name"`
+	Subject string `json:"subject"`
+	Version int    `json:"version"`
+}
+
+// AddToSubject registers schema under id as the next version of subject. refs are the schemas it references
+// (answered in the "references" member of its schema and version lookups).
+func (s *Server) AddToSubject(subject string, id int, schema string, refs ...Reference) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.schemas[id] = schema
+	if len(refs) > 0 {
+		s.refs[id] = slices.Clone(refs)
+	}
 	s.subjects[subject] = append(s.subjects[subject], id)
 	s.nextID = max(s.nextID, id+1)
 }
@@ -152,16 +166,17 @@ func (s *Server) AddToSubject(subject string, id int, schema string) {
 // Register does what a producer's POST /subjects/{subject}/versions does: it returns the id of schema, reusing the
 // id of an identical schema text already registered (ids are global, as in Confluent), and adds it as a new version
 // of subject unless it is already one.
-func (s *Server) Register(subject, schema string) int {
+// refs are the schemas it references.
+func (s *Server) Register(subject, schema string, refs ...Reference) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.registerLocked(subject, schema)
+	return s.registerLocked(subject, schema, refs)
 }
 
-func (s *Server) registerLocked(subject, schema string) int {
+func (s *Server) registerLocked(subject, schema string, refs []Reference) int {
 	id := 0
 	for i, text := range s.schemas {
-		if text == schema && (id == 0 || i < id) {
+		if text == schema && slices.Equal(s.refs[i], refs) && (id == 0 || i < id) {
 			id = i
 		}
 	}
@@ -169,6 +184,9 @@ func (s *Server) registerLocked(subject, schema string) int {
 		id = s.nextID
 		s.nextID++
 		s.schemas[id] = schema
+		if len(refs) > 0 {
+			s.refs[id] = slices.Clone(refs)
+		}
 	}
 	if !slices.Contains(s.subjects[subject], id) {
 		s.subjects[subject] = append(s.subjects[subject], id)
@@ -181,6 +199,14 @@ func (s *Server) Fetches(id int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.fetches[id]
+}
+
+// VersionFetches is the number of GET /subjects/{subject}/versions/{version} requests for that subject and
+// version that passed authentication (answered or not).
+func (s *Server) VersionFetches(subject string, version int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.versions[subject+"/"+strconv.Itoa(version)]
 }
 
 // Requests is the number of requests received, all endpoints and outcomes (faults and auth failures included).
@@ -308,9 +334,9 @@ func (s *Server) serve(w http.ResponseWriter, req *http.Request) {
 	case route(http.MethodGet, "subjects", "*", "versions", "*"):
 		s.getVersion(w, parts[1], parts[3])
 	case route(http.MethodPost, "subjects", "*", "versions"):
-		if schema, ok := s.readSchema(w, req); ok {
+		if schema, refs, ok := s.readSchema(w, req); ok {
 			s.mu.Lock()
-			id := s.registerLocked(parts[1], schema)
+			id := s.registerLocked(parts[1], schema, refs)
 			s.mu.Unlock()
 			s.writeJSON(w, http.StatusOK, map[string]any{"id": id})
 		}
@@ -334,7 +360,7 @@ func (s *Server) serve(w http.ResponseWriter, req *http.Request) {
 		if !ok {
 			lvl = "BACKWARD"
 		}
-		// Confluent answers compatibilityLevel; hamba's client (v2) reads compatibility. Both are sent so each
+		// Confluent answers compatibilityLevel; some clients read compatibility. Both are sent so each
 		// side sees what it expects.
 		s.writeJSON(w, http.StatusOK, map[string]any{"compatibilityLevel": lvl, "compatibility": lvl})
 	case route(http.MethodPut, "config"), route(http.MethodPut, "config", "*"):
@@ -352,7 +378,7 @@ func (s *Server) serve(w http.ResponseWriter, req *http.Request) {
 	case route(http.MethodPost, "compatibility", "subjects", "*", "versions"),
 		route(http.MethodPost, "compatibility", "subjects", "*", "versions", "*"):
 		// Compatibility is not checked: the server accepts every schema, like a registry set to NONE.
-		if _, ok := s.readSchema(w, req); ok {
+		if _, _, ok := s.readSchema(w, req); ok {
 			s.writeJSON(w, http.StatusOK, map[string]any{"is_compatible": true})
 		}
 	default:
@@ -371,6 +397,7 @@ func (s *Server) getSchemaByID(w http.ResponseWriter, raw string) {
 	s.mu.Lock()
 	s.fetches[id]++
 	schema, ok := s.schemas[id]
+	refs := s.refs[id]
 	s.mu.Unlock()
 	if d := time.Duration(s.delay.Load()); d > 0 {
 		time.Sleep(d)
@@ -379,7 +406,11 @@ func (s *Server) getSchemaByID(w http.ResponseWriter, raw string) {
 		s.fail(w, http.StatusNotFound, CodeSchemaNotFound, fmt.Sprintf("Schema %d not found", id))
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"schema": schema})
+	answer := map[string]any{"schema": schema}
+	if len(refs) > 0 {
+		answer["references"] = refs
+	}
+	s.writeJSON(w, http.StatusOK, answer)
 }
 
 // subject returns the schema ids of subject's versions, or answers 40401.
@@ -395,6 +426,9 @@ func (s *Server) subject(w http.ResponseWriter, subject string) ([]int, bool) {
 }
 
 func (s *Server) getVersion(w http.ResponseWriter, subject, raw string) {
+	s.mu.Lock()
+	s.versions[subject+"/"+raw]++
+	s.mu.Unlock()
 	ids, ok := s.subject(w, subject)
 	if !ok {
 		return
@@ -414,14 +448,18 @@ func (s *Server) getVersion(w http.ResponseWriter, subject, raw string) {
 		return
 	}
 	s.mu.Lock()
-	schema := s.schemas[ids[v-1]]
+	schema, refs := s.schemas[ids[v-1]], s.refs[ids[v-1]]
 	s.mu.Unlock()
-	s.writeJSON(w, http.StatusOK, map[string]any{"subject": subject, "version": v, "id": ids[v-1], "schema": schema})
+	answer := map[string]any{"subject": subject, "version": v, "id": ids[v-1], "schema": schema}
+	if len(refs) > 0 {
+		answer["references"] = refs
+	}
+	s.writeJSON(w, http.StatusOK, answer)
 }
 
 // lookup answers POST /subjects/{subject}: is this schema text registered under subject, and as which version.
 func (s *Server) lookup(w http.ResponseWriter, req *http.Request, subject string) {
-	schema, ok := s.readSchema(w, req)
+	schema, refs, ok := s.readSchema(w, req)
 	if !ok {
 		return
 	}
@@ -432,7 +470,7 @@ func (s *Server) lookup(w http.ResponseWriter, req *http.Request, subject string
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, id := range ids {
-		if s.schemas[id] == schema {
+		if s.schemas[id] == schema && slices.Equal(s.refs[id], refs) {
 			s.writeJSON(w, http.StatusOK, map[string]any{"subject": subject, "version": i + 1, "id": id, "schema": schema})
 			return
 		}
@@ -440,23 +478,25 @@ func (s *Server) lookup(w http.ResponseWriter, req *http.Request, subject string
 	s.fail(w, http.StatusNotFound, CodeSchemaNotFound, "Schema not found")
 }
 
-// readSchema reads a {"schema": "..."} request body; the schema text must at least be JSON (every Avro schema is).
-func (s *Server) readSchema(w http.ResponseWriter, req *http.Request) (string, bool) {
+// readSchema reads a {"schema": "...", "references": [...]} request body; the schema text must at least be JSON
+// (every Avro schema is).
+func (s *Server) readSchema(w http.ResponseWriter, req *http.Request) (string, []Reference, bool) {
 	var body struct {
-		Schema     string `json:"schema"`
-		SchemaType string `json:"schemaType"`
+		Schema     string      `json:"schema"`
+		SchemaType string      `json:"schemaType"`
+		References []Reference `json:"references"`
 	}
 	if err := json.NewDecoder(req.Body).Decode(&body); err != nil {
 		s.fail(w, http.StatusBadRequest, 400, "Unexpected character in the request body")
-		return "", false
+		return "", nil, false
 	}
 	if body.SchemaType != "" && body.SchemaType != "AVRO" {
 		s.fail(w, http.StatusUnprocessableEntity, CodeInvalidSchema, "Invalid schema: unsupported schema type "+body.SchemaType)
-		return "", false
+		return "", nil, false
 	}
 	if body.Schema == "" || !json.Valid([]byte(body.Schema)) {
 		s.fail(w, http.StatusUnprocessableEntity, CodeInvalidSchema, "Invalid schema")
-		return "", false
+		return "", nil, false
 	}
-	return body.Schema, true
+	return body.Schema, body.References, true
 }

@@ -7,95 +7,102 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hamba/avro/v2/registry"
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 const (
 	schemaV1 = `{"type":"record","name":"Event","namespace":"t","fields":[{"name":"event_name","type":"string"}]}`
 	schemaV2 = `{"type":"record","name":"Event","namespace":"t","fields":[{"name":"event_name","type":"string"},{"name":"id","type":["null","string"],"default":null}]}`
+	// schemaRef uses t.Product without defining it: the schema registered under subject "product" does.
+	schemaRef     = `{"type":"record","name":"Order","namespace":"t","fields":[{"name":"product","type":"t.Product"}]}`
+	schemaProduct = `{"type":"record","name":"Product","namespace":"t","fields":[{"name":"name","type":"string"},{"name":"id","type":"string"}]}`
 )
 
-func client(t *testing.T, s *Server, opts ...registry.ClientFunc) *registry.Client {
+func client(t *testing.T, s *Server, opts ...sr.ClientOpt) *sr.Client {
 	t.Helper()
-	c, err := registry.NewClient(s.URL(), opts...)
+	c, err := sr.NewClient(append([]sr.ClientOpt{sr.URLs(s.URL())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// registryErr returns the Confluent error hamba's client decoded from the answer.
-func registryErr(t *testing.T, err error) registry.Error {
+// registryErr returns the Confluent error franz-go's client decoded from the answer.
+func registryErr(t *testing.T, err error) *sr.ResponseError {
 	t.Helper()
-	var re registry.Error
+	var re *sr.ResponseError
 	if !errors.As(err, &re) {
-		t.Fatalf("err = %v (%T), want a registry.Error", err, err)
+		t.Fatalf("err = %v (%T), want an *sr.ResponseError", err, err)
 	}
 	return re
 }
 
-// TestHambaClientEndpoints drives every endpoint hamba's registry client calls, as a producer and the connector
-// would, and checks the answers and Confluent error codes.
-func TestHambaClientEndpoints(t *testing.T) {
+// TestClientEndpoints drives the endpoints a producer and the connector call, with franz-go's registry client,
+// and checks the answers and Confluent error codes.
+func TestClientEndpoints(t *testing.T) {
 	s := New(t)
 	c := client(t, s)
 	ctx := context.Background()
 
-	id1, _, err := c.CreateSchema(ctx, "events-value", schemaV1)
+	id1, err := c.RegisterSchema(ctx, "events-value", sr.Schema{Schema: schemaV1}, -1, -1)
 	if err != nil {
-		t.Fatalf("CreateSchema: %v", err)
+		t.Fatalf("RegisterSchema: %v", err)
 	}
-	id2, _, err := c.CreateSchema(ctx, "events-value", schemaV2)
+	id2, err := c.RegisterSchema(ctx, "events-value", sr.Schema{Schema: schemaV2}, -1, -1)
 	if err != nil || id2 == id1 {
-		t.Fatalf("CreateSchema v2: id %d (v1 %d), %v", id2, id1, err)
+		t.Fatalf("RegisterSchema v2: id %d (v1 %d), %v", id2, id1, err)
 	}
-	if again, _, err := c.CreateSchema(ctx, "other-value", schemaV1); err != nil || again != id1 {
+	if again, err := c.RegisterSchema(ctx, "other-value", sr.Schema{Schema: schemaV1}, -1, -1); err != nil || again != id1 {
 		t.Fatalf("same schema under another subject: id %d, want the global id %d (%v)", again, id1, err)
 	}
 
-	got, err := c.GetSchema(ctx, id2)
-	if err != nil || !strings.Contains(got.String(), `"id"`) {
-		t.Fatalf("GetSchema(%d) = %v, %v", id2, got, err)
+	got, err := c.SchemaByID(ctx, id2)
+	if err != nil || got.Schema != schemaV2 || len(got.References) != 0 {
+		t.Fatalf("SchemaByID(%d) = %+v, %v", id2, got, err)
 	}
 	if n := s.Fetches(id2); n != 1 {
 		t.Fatalf("Fetches(%d) = %d, want 1", id2, n)
 	}
-	subjects, err := c.GetSubjects(ctx)
+	subjects, err := c.Subjects(ctx)
 	if err != nil || strings.Join(subjects, ",") != "events-value,other-value" {
-		t.Fatalf("GetSubjects = %v, %v", subjects, err)
+		t.Fatalf("Subjects = %v, %v", subjects, err)
 	}
-	versions, err := c.GetVersions(ctx, "events-value")
+	versions, err := c.SubjectVersions(ctx, "events-value")
 	if err != nil || len(versions) != 2 || versions[1] != 2 {
-		t.Fatalf("GetVersions = %v, %v", versions, err)
+		t.Fatalf("SubjectVersions = %v, %v", versions, err)
 	}
-	info, err := c.GetLatestSchemaInfo(ctx, "events-value")
-	if err != nil || info.ID != id2 || info.Version != 2 {
-		t.Fatalf("GetLatestSchemaInfo = %+v, %v", info, err)
+	ss, err := c.SchemaByVersion(ctx, "events-value", -1)
+	if err != nil || ss.ID != id2 || ss.Version != 2 {
+		t.Fatalf("SchemaByVersion latest = %+v, %v", ss, err)
 	}
-	info, err = c.GetSchemaInfo(ctx, "events-value", 1)
-	if err != nil || info.ID != id1 || info.Version != 1 {
-		t.Fatalf("GetSchemaInfo v1 = %+v, %v", info, err)
+	ss, err = c.SchemaByVersion(ctx, "events-value", 1)
+	if err != nil || ss.ID != id1 || ss.Version != 1 || ss.Schema.Schema != schemaV1 {
+		t.Fatalf("SchemaByVersion 1 = %+v, %v", ss, err)
 	}
-	if id, _, err := c.IsRegistered(ctx, "events-value", schemaV2); err != nil || id != id2 {
-		t.Fatalf("IsRegistered = %d, %v", id, err)
+	if n := s.VersionFetches("events-value", 1); n != 1 {
+		t.Fatalf("VersionFetches(events-value, 1) = %d, want 1", n)
 	}
-	if ok, err := c.IsCompatible(ctx, "events-value", schemaV2); err != nil || !ok {
-		t.Fatalf("IsCompatible = %v, %v", ok, err)
+	if ss, err := c.LookupSchema(ctx, "events-value", sr.Schema{Schema: schemaV2}); err != nil || ss.ID != id2 {
+		t.Fatalf("LookupSchema = %+v, %v", ss, err)
 	}
-	if err := c.SetCompatibilityLevel(ctx, "events-value", "FULL"); err != nil {
-		t.Fatal(err)
+	if res, err := c.CheckCompatibility(ctx, "events-value", -1, sr.Schema{Schema: schemaV2}); err != nil || !res.Is {
+		t.Fatalf("CheckCompatibility = %+v, %v", res, err)
 	}
-	if lvl, err := c.GetCompatibilityLevel(ctx, "events-value"); err != nil || lvl != "FULL" {
-		t.Fatalf("GetCompatibilityLevel = %q, %v", lvl, err)
+	if res := c.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatFull}, "events-value"); len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("SetCompatibility = %+v", res)
 	}
-	if lvl, err := c.GetGlobalCompatibilityLevel(ctx); err != nil || lvl != "BACKWARD" {
-		t.Fatalf("GetGlobalCompatibilityLevel = %q, %v", lvl, err)
+	if res := c.Compatibility(ctx, "events-value"); len(res) != 1 || res[0].Err != nil || res[0].Level != sr.CompatFull {
+		t.Fatalf("Compatibility = %+v", res)
 	}
-	if vs, err := c.DeleteSubject(ctx, "other-value"); err != nil || len(vs) != 1 {
+	if res := c.Compatibility(ctx); len(res) != 1 || res[0].Err != nil || res[0].Level != sr.CompatBackward {
+		t.Fatalf("global Compatibility = %+v", res)
+	}
+	if vs, err := c.DeleteSubject(ctx, "other-value", sr.SoftDelete); err != nil || len(vs) != 1 {
 		t.Fatalf("DeleteSubject = %v, %v", vs, err)
 	}
 
@@ -106,20 +113,59 @@ func TestHambaClientEndpoints(t *testing.T) {
 		code       int
 		msgContain string
 	}{
-		{"unknown schema id", func() error { _, err := c.GetSchema(ctx, 999); return err }, 404, CodeSchemaNotFound, "Schema 999 not found"},
-		{"unknown subject", func() error { _, err := c.GetVersions(ctx, "nope"); return err }, 404, CodeSubjectNotFound, "Subject 'nope' not found."},
-		{"unknown version", func() error { _, err := c.GetSchemaInfo(ctx, "events-value", 9); return err }, 404, CodeVersionNotFound, "Version 9 not found."},
-		{"schema not registered", func() error { _, _, err := c.IsRegistered(ctx, "events-value", `"string"`); return err }, 404, CodeSchemaNotFound, "Schema not found"},
-		{"invalid schema", func() error { _, _, err := c.CreateSchema(ctx, "events-value", `{not json`); return err }, 422, CodeInvalidSchema, "Invalid schema"},
-		{"deleted subject", func() error { _, err := c.GetLatestSchema(ctx, "other-value"); return err }, 404, CodeSubjectNotFound, "not found"},
+		{"unknown schema id", func() error { _, err := c.SchemaByID(ctx, 999); return err }, 404, CodeSchemaNotFound, "Schema 999 not found"},
+		{"unknown subject", func() error { _, err := c.SubjectVersions(ctx, "nope"); return err }, 404, CodeSubjectNotFound, "Subject 'nope' not found."},
+		{"unknown version", func() error { _, err := c.SchemaByVersion(ctx, "events-value", 9); return err }, 404, CodeVersionNotFound, "Version 9 not found."},
+		{"schema not registered", func() error {
+			_, err := c.LookupSchema(ctx, "events-value", sr.Schema{Schema: `"string"`})
+			return err
+		}, 404, CodeSchemaNotFound, "Schema not found"},
+		{"invalid schema", func() error {
+			_, err := c.RegisterSchema(ctx, "events-value", sr.Schema{Schema: `{not json`}, -1, -1)
+			return err
+		}, 422, CodeInvalidSchema, "Invalid schema"},
+		{"deleted subject", func() error { _, err := c.SchemaByVersion(ctx, "other-value", -1); return err }, 404, CodeSubjectNotFound, "not found"},
 	}
 	for _, tc := range errorCases {
 		t.Run(tc.name, func(t *testing.T) {
 			re := registryErr(t, tc.call())
-			if re.StatusCode != tc.status || re.Code != tc.code || !strings.Contains(re.Message, tc.msgContain) {
-				t.Fatalf("got %d/%d %q, want %d/%d containing %q", re.StatusCode, re.Code, re.Message, tc.status, tc.code, tc.msgContain)
+			if re.StatusCode != tc.status || re.ErrorCode != tc.code || !strings.Contains(re.Message, tc.msgContain) {
+				t.Fatalf("got %d/%d %q, want %d/%d containing %q", re.StatusCode, re.ErrorCode, re.Message, tc.status, tc.code, tc.msgContain)
 			}
 		})
+	}
+}
+
+// TestReferences: a schema registered with references answers them by id and by subject version, and the same
+// text with other references is another schema.
+func TestReferences(t *testing.T) {
+	s := New(t)
+	c := client(t, s)
+	ctx := context.Background()
+	if _, err := c.RegisterSchema(ctx, "product", sr.Schema{Schema: schemaProduct}, -1, -1); err != nil {
+		t.Fatal(err)
+	}
+	refs := []sr.SchemaReference{{Name: "t.Product", Subject: "product", Version: 1}}
+	id, err := c.RegisterSchema(ctx, "orders-value", sr.Schema{Schema: schemaRef, References: refs}, -1, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.SchemaByID(ctx, id)
+	if err != nil || got.Schema != schemaRef || !slices.Equal(got.References, refs) {
+		t.Fatalf("SchemaByID = %+v, %v", got, err)
+	}
+	ss, err := c.SchemaByVersion(ctx, "orders-value", 1)
+	if err != nil || ss.ID != id || !slices.Equal(ss.References, refs) {
+		t.Fatalf("SchemaByVersion = %+v, %v", ss, err)
+	}
+	other, err := c.RegisterSchema(ctx, "orders-value", sr.Schema{Schema: schemaRef,
+		References: []sr.SchemaReference{{Name: "t.Product", Subject: "product", Version: 2}}}, -1, -1)
+	if err != nil || other == id {
+		t.Fatalf("same text, other references: id %d (first %d), %v", other, id, err)
+	}
+	s.AddToSubject("direct", 77, schemaRef, Reference{Name: "t.Product", Subject: "product", Version: 1})
+	if got, err := c.SchemaByID(ctx, 77); err != nil || !slices.Equal(got.References, refs) {
+		t.Fatalf("AddToSubject with references: %+v, %v", got, err)
 	}
 }
 
@@ -127,17 +173,17 @@ func TestBasicAuth(t *testing.T) {
 	s := New(t, WithBasicAuth("svc", "s3cret"))
 	s.Add(3, schemaV1)
 	ctx := context.Background()
-	if _, err := client(t, s, registry.WithBasicAuth("svc", "s3cret")).GetSchema(ctx, 3); err != nil {
+	if _, err := client(t, s, sr.BasicAuth("svc", "s3cret")).SchemaByID(ctx, 3); err != nil {
 		t.Fatalf("right credentials: %v", err)
 	}
-	for name, c := range map[string]*registry.Client{
-		"wrong password": client(t, s, registry.WithBasicAuth("svc", "nope")),
+	for name, c := range map[string]*sr.Client{
+		"wrong password": client(t, s, sr.BasicAuth("svc", "nope")),
 		"no credentials": client(t, s),
 	} {
 		t.Run(name, func(t *testing.T) {
-			re := registryErr(t, func() error { _, err := c.GetSchema(ctx, 3); return err }())
-			if re.StatusCode != http.StatusUnauthorized || re.Code != CodeUnauthorized {
-				t.Fatalf("got %d/%d, want 401/401", re.StatusCode, re.Code)
+			re := registryErr(t, func() error { _, err := c.SchemaByID(ctx, 3); return err }())
+			if re.StatusCode != http.StatusUnauthorized || re.ErrorCode != CodeUnauthorized {
+				t.Fatalf("got %d/%d, want 401/401", re.StatusCode, re.ErrorCode)
 			}
 		})
 	}
@@ -214,10 +260,10 @@ func TestTLS(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.Certificate())
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	if _, err := client(t, s, registry.WithHTTPClient(hc)).GetSchema(context.Background(), 1); err != nil {
+	if _, err := client(t, s, sr.HTTPClient(hc)).SchemaByID(context.Background(), 1); err != nil {
 		t.Fatalf("trusted certificate: %v", err)
 	}
-	if _, err := client(t, s).GetSchema(context.Background(), 1); err == nil {
+	if _, err := client(t, s).SchemaByID(context.Background(), 1); err == nil {
 		t.Fatal("untrusted certificate accepted")
 	}
 	if New(t).Certificate() != nil {
