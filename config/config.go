@@ -45,6 +45,8 @@ type Config struct {
 	// ignoredEnv lists single-destination variables that were set while the file defined several destinations; they
 	// applied to none, which Validate reports. Set by Load only.
 	ignoredEnv []string
+	// src tells where values came from (Read only), so that Check's problems name the line or variable.
+	src *sources
 }
 
 // Kafka configures the source consumer, the DLQ producer and the input decoding.

@@ -171,11 +171,11 @@ func DestinationEnvPrefix(name string) string {
 }
 
 // applyEnv layers the environment over c. It returns every problem found, one LoadError each.
-func applyEnv(c *Config, env func(string) (string, bool)) []error {
+func applyEnv(c *Config, env func(string) (string, bool), src *sources) []error {
 	var errs []error
 	root := reflect.ValueOf(c).Elem()
 
-	set, e := applyBindings(root, "", globalBindings(), func(b binding) string { return b.env }, env)
+	set, e := applyBindings(root, "", globalBindings(), func(b binding) string { return b.env }, env, src)
 	errs = append(errs, e...)
 	errs = append(errs, resolvePairs(root, "", globalSecretPairs(), set)...)
 
@@ -201,7 +201,7 @@ func applyEnv(c *Config, env func(string) (string, bool)) []error {
 				d.Name = strings.TrimSpace(name)
 			}
 			dv := reflect.ValueOf(d).Elem()
-			set, e := applyBindings(dv, "destinations[0].", destBindings(), single, env)
+			set, e := applyBindings(dv, "destinations[0].", destBindings(), single, env, src)
 			errs = append(errs, e...)
 			errs = append(errs, resolvePairs(dv, "destinations[0].", destSecretPairs(), set)...)
 		default:
@@ -215,17 +215,17 @@ func applyEnv(c *Config, env func(string) (string, bool)) []error {
 		prefix := DestinationEnvPrefix(c.Destinations[i].Name)
 		dv := reflect.ValueOf(&c.Destinations[i]).Elem()
 		keyPrefix := fmt.Sprintf("destinations[%d].", i)
-		set, e := applyBindings(dv, keyPrefix, destBindings(), func(b binding) string { return prefix + b.env }, env)
+		set, e := applyBindings(dv, keyPrefix, destBindings(), func(b binding) string { return prefix + b.env }, env, src)
 		errs = append(errs, e...)
 		errs = append(errs, resolvePairs(dv, keyPrefix, destSecretPairs(), set)...)
 	}
 	return errs
 }
 
-// applyBindings sets each bound key whose variable is present. It returns the keys set to a non-empty value, mapped
-// to their variable names (for secret-pair resolution).
+// applyBindings sets each bound key whose variable is present, recording the variable in src. It returns the keys
+// set to a non-empty value, mapped to their variable names (for secret-pair resolution).
 func applyBindings(target reflect.Value, keyPrefix string, list []binding, envName func(binding) string,
-	env func(string) (string, bool)) (map[string]string, []error) {
+	env func(string) (string, bool), src *sources) (map[string]string, []error) {
 	set := map[string]string{}
 	var errs []error
 	for _, b := range list {
@@ -238,6 +238,7 @@ func applyBindings(target reflect.Value, keyPrefix string, list []binding, envNa
 		if err != nil { // a table bug, caught by tests
 			panic(err)
 		}
+		src.env[keyPrefix+b.key] = name
 		if err := setFromString(f, raw); err != nil {
 			errs = append(errs, &LoadError{Key: keyPrefix + b.key, Env: name, Err: err, Fix: fixFor(f.Type())})
 			continue
@@ -286,7 +287,7 @@ func setFromString(f reflect.Value, raw string) error {
 		}
 		f.SetInt(int64(d))
 	case f.Type() == reflect.TypeFor[Secret]():
-		f.SetString(strings.TrimRight(raw, "\r\n"))
+		f.SetString(trimOneLineBreak(raw))
 	case f.Kind() == reflect.String:
 		f.SetString(s)
 	case f.Kind() == reflect.Bool:

@@ -65,13 +65,40 @@ type Problem struct {
 	Key     string // key path (destinations[0].batch.max_events) or, for stray variables, the env variable name
 	Message string // what is wrong, without secret values
 	Fix     string // what to change
+	// Where the value came from, when known (Read and Inspect fill them in): the variable that set it, or the file
+	// and the line of the key.
+	Env  string
+	File string
+	Line int
 }
 
+// String prints "VAR (key): message (fix: …)" for a value from the environment, "file:line: key: message (fix: …)"
+// for one from the file, else "key: message (fix: …)".
 func (p Problem) String() string {
-	if p.Fix == "" {
-		return p.Key + ": " + p.Message
+	var b strings.Builder
+	switch {
+	case p.Env != "":
+		b.WriteString(p.Env)
+		if p.Key != "" && p.Key != p.Env {
+			fmt.Fprintf(&b, " (%s)", p.Key)
+		}
+	case p.File != "":
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		if p.Key != "" {
+			fmt.Fprintf(&b, ": %s", p.Key)
+		}
+	default:
+		b.WriteString(p.Key)
 	}
-	return p.Key + ": " + p.Message + " (fix: " + p.Fix + ")"
+	b.WriteString(": ")
+	b.WriteString(p.Message)
+	if p.Fix != "" {
+		fmt.Fprintf(&b, " (fix: %s)", p.Fix)
+	}
+	return b.String()
 }
 
 // ValidationError carries every problem Validate found, and the warnings found along the way.

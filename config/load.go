@@ -28,34 +28,45 @@ const maxSecretFileSize = 64 << 10
 // compose); merge keys (<<: *anchor) work; a key with no value sets the zero value (`metrics_addr:` disables the
 // server), except for a section, which keeps its defaults; a list key also accepts one comma-separated string.
 func Load(path string, env func(string) (string, bool)) (Config, error) {
-	if env == nil {
-		env = func(string) (string, bool) { return "", false }
-	}
-	c := Default()
-	var errs []error
-	if path != "" {
-		errs = append(errs, decodeFile(path, &c)...)
-	}
-	errs = append(errs, applyEnv(&c, env)...)
-	errs = append(errs, readSecretFiles(&c)...)
+	c, _, errs := load(path, env)
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
 }
 
-// decodeFile layers the YAML file over c.
-func decodeFile(path string, c *Config) []error {
+// load is Load keeping going: it returns whatever could be read (a value that could not be parsed keeps the value
+// of the layer below), where each value came from, and every error met.
+func load(path string, env func(string) (string, bool)) (Config, *sources, []error) {
+	if env == nil {
+		env = func(string) (string, bool) { return "", false }
+	}
+	c := Default()
+	src := &sources{file: path, lines: map[string]int{}, env: map[string]string{}}
+	var errs []error
+	if path != "" {
+		errs = append(errs, decodeFile(path, &c, src)...)
+	}
+	errs = append(errs, applyEnv(&c, env, src)...)
+	errs = append(errs, readSecretFiles(&c)...)
+	return c, src, errs
+}
+
+// decodeFile layers the YAML file over c, recording the line of every key in src.
+func decodeFile(path string, c *Config, src *sources) []error {
 	data, err := os.ReadFile(path)
 	if err != nil {
+		src.unreadable = true
 		return []error{&LoadError{File: path, Err: err, Fix: "check the configuration file path"}}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return []error{&LoadError{File: path, Err: fmt.Errorf("%w: %w", ErrSyntax, err),
-			Fix: "check indentation and quoting at the line shown"}}
+		src.unreadable = true
+		line, msg := syntaxErrorLine(err)
+		return []error{&LoadError{File: path, Line: line, Err: fmt.Errorf("%w: %s", ErrSyntax, msg),
+			Fix: "check the indentation and quoting on this line and the lines just before it"}}
 	}
-	d := decoder{file: path, lines: map[string]int{}}
+	d := decoder{file: path, lines: src.lines}
 	d.decode(&root, reflect.ValueOf(c).Elem(), "")
 	// Within the file, a secret and its file are exclusive.
 	check := func(v reflect.Value, prefix string, pairs [][2]string) {
@@ -123,6 +134,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		s := reflect.MakeSlice(t, 0, len(n.Content))
 		for i, item := range n.Content {
+			d.lines[fmt.Sprintf("%s[%d]", path, i)] = item.Line
 			e := reflect.New(t.Elem())
 			if df, ok := e.Interface().(interface{ setDefaults() }); ok {
 				df.setDefaults()
@@ -366,8 +378,8 @@ func readSecretFiles(c *Config) []error {
 	return errs
 }
 
-// readSecretFile returns the file's content without trailing line breaks (files written by echo or editors end with
-// one; credentials never do).
+// readSecretFile returns the file's content without its trailing line break (files written by echo or editors end
+// with one; credentials never do).
 func readSecretFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -381,5 +393,15 @@ func readSecretFile(path string) (string, error) {
 	if len(b) > maxSecretFileSize {
 		return "", fmt.Errorf("%s is larger than %d bytes; not a credential file", path, maxSecretFileSize)
 	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	return trimOneLineBreak(string(b)), nil
+}
+
+// trimOneLineBreak removes one trailing line break ("\n" or "\r\n"): the one echo and editors end a file with.
+// Any other whitespace is kept, for Validate to report in tokens (a copy-paste accident Graph would refuse with 190).
+func trimOneLineBreak(s string) string {
+	s, ok := strings.CutSuffix(s, "\n")
+	if ok {
+		s = strings.TrimSuffix(s, "\r")
+	}
+	return s
 }

@@ -185,7 +185,7 @@ func TestLoadYAMLErrors(t *testing.T) {
 			"destinations[0].access_token", 2, "access_token_file"},
 		{"sasl password and its file", "kafka:\n  sasl:\n    password: x\n    password_file: /f\n", ErrConflict,
 			"kafka.sasl.password", 3, "password_file"},
-		{"syntax", "kafka:\n  brokers: [a\n", ErrSyntax, "", 0, ""},
+		{"syntax", "kafka:\n  brokers: [a\n", ErrSyntax, "", 2, "indentation"},
 		{"input formats as a list", "kafka:\n  input_formats: [app]\n", ErrInvalidValue, "kafka.input_formats", 2, "mapping"},
 		{"input formats entry without value", "kafka:\n  input_formats:\n    app:\n", ErrInvalidValue, "kafka.input_formats.app", 3, "key=value"},
 		{"input formats entry nested", "kafka:\n  input_formats:\n    app: {format: json}\n", ErrInvalidValue, "kafka.input_formats.app", 3, "mapping"},

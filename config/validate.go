@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/rs/zerolog"
@@ -47,6 +49,15 @@ func (c *Config) Check() (problems, warnings []Problem) {
 	v.graph(&c.Graph)
 	v.destinations(c)
 	v.top(c)
+	if c.src != nil {
+		v.warnings = append(v.warnings, c.src.unknownEnv...)
+		for i := range v.problems {
+			v.problems[i] = c.src.locate(v.problems[i])
+		}
+		for i := range v.warnings {
+			v.warnings[i] = c.src.locate(v.warnings[i])
+		}
+	}
 	return v.problems, v.warnings
 }
 
@@ -294,6 +305,8 @@ func (v *validation) destination(key string, d *Destination, single bool) {
 		}
 		v.fail(key+".access_token", "set "+env("ACCESS_TOKEN")+" or "+env("ACCESS_TOKEN_FILE"), "%s", msg)
 	}
+	v.token(key+".access_token", d.AccessToken, env("ACCESS_TOKEN"))
+	v.token(key+".app_secret", d.AppSecret, env("APP_SECRET"))
 	if r := d.DefaultPhoneRegion; r != "" {
 		switch {
 		case phonenumbers.GetSupportedRegions()[r]:
@@ -371,6 +384,27 @@ func (v *validation) destination(key string, d *Destination, single bool) {
 		v.fail(key+".breaker.consecutive_failures", "use 1 or more, e.g. 5", "must be ≥ 1, got %d", d.Breaker.ConsecutiveFailures)
 	}
 	v.positive(key+".breaker.open_timeout", d.Breaker.OpenTimeout, "30s")
+}
+
+// token rejects whitespace in a Graph credential: tokens and app secrets never contain any, and one pasted with a
+// space or a line break would fail every call with code 190 at run time. The message says where, never what.
+func (v *validation) token(key string, s Secret, envName string) {
+	raw := s.Reveal()
+	i := strings.IndexFunc(raw, unicode.IsSpace)
+	if i < 0 {
+		return
+	}
+	what := "whitespace"
+	switch raw[i] {
+	case ' ':
+		what = "a space"
+	case '\n', '\r':
+		what = "a line break"
+	case '\t':
+		what = "a tab"
+	}
+	v.fail(key, "copy it again without spaces or line breaks (in "+envName+" or "+envName+"_FILE; a file may end with one line break)",
+		"contains %s at character %d of %d: Graph would refuse it (code 190)", what, utf8.RuneCountInString(raw[:i])+1, utf8.RuneCountInString(raw))
 }
 
 func (v *validation) positive(key string, d time.Duration, example string) {

@@ -4,27 +4,61 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/capi-connector/capi-connector/config"
 )
 
-// cmdCheckConfig validates a configuration offline: every problem is printed with its key and the fix, and the
-// exit status is non-zero when there is any. run refuses to start on the same problems.
+// cmdCheckConfig validates a configuration offline: every problem of the file, the environment and the values is
+// printed in one pass, with its line or variable and the fix, and the exit status is 3 when there is any. run
+// refuses to start on the same problems. --print shows the effective configuration.
 func cmdCheckConfig(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check-config", stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
+	print := fs.Bool("print", false, "print the effective configuration (defaults, then the file, then the environment; secrets redacted) with where each value came from")
 	if stop, err := parseFlags(fs, args); stop {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (the file goes after --config)", fs.Arg(0))
 	}
-	if err := validate(cfg, stdout); err != nil {
+	cfg, problems, warnings := config.Inspect(*cfgPath, os.Environ())
+	if *print {
+		out, err := cfg.EffectiveYAML()
+		if err != nil {
+			return err
+		}
+		if _, err := stdout.Write(out); err != nil {
+			return err
+		}
+	}
+	if err := report(cfg, problems, warnings, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "configuration OK")
+	return nil
+}
+
+// loadChecked reads the configuration and checks it the way run does before starting: every problem at once, the
+// warnings printed to w.
+func loadChecked(path string, w io.Writer) (config.Config, error) {
+	cfg, problems, warnings := config.Inspect(path, os.Environ())
+	return cfg, report(cfg, problems, warnings, w)
+}
+
+// report prints the warnings and returns the problems as a *configError; when there are none it also builds the
+// pipeline once, which checks what only building can (the Avro schema file parses, the decoders can be made).
+func report(cfg config.Config, problems, warnings []config.Problem, w io.Writer) error {
+	for _, p := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", p)
+	}
+	if len(problems) > 0 {
+		return &configError{&config.ValidationError{Problems: problems, Warnings: warnings}}
+	}
+	if _, err := buildPipeline(cfg); err != nil {
+		return err
+	}
 	return nil
 }
 

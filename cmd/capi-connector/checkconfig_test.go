@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/capi-connector/capi-connector/config"
 )
@@ -99,7 +100,7 @@ destinations:
 	if !strings.Contains(out.String(), "configuration OK") {
 		t.Errorf("stdout lacks 'configuration OK':\n%s", out.String())
 	}
-	if !strings.Contains(out.String(), "warning: destinations[0].test_event_code") {
+	if !strings.Contains(out.String(), "warning: "+path+":7: destinations[0].test_event_code") {
 		t.Errorf("the test_event_code warning is not shown for a valid configuration:\n%s", out.String())
 	}
 	if strings.Contains(out.String()+errOut.String(), "EAAB-token-from-env") {
@@ -118,4 +119,98 @@ func TestCheckConfigUnknownKey(t *testing.T) {
 		t.Errorf("the unknown key is not reported with its file and line:\n%s", errOut.String())
 	}
 	_ = os.Remove(path)
+}
+
+// clearCAPIEnv unsets every CAPI_* variable of the calling shell for the test, so that it sees only its own.
+func clearCAPIEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "CAPI_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+}
+
+// The mistakes of the issue, against the command line: a misspelt variable is an error (with the right name) in
+// check-config and at run start — before any connection — and CAPI_ALLOW_UNKNOWN_ENV=true lets it through.
+func TestUnknownEnvRefused(t *testing.T) {
+	clearCAPIEnv(t)
+	t.Setenv("CAPI_KAFKA_BROKERS", closedPort(t))
+	t.Setenv("CAPI_PIXEL_ID", "1234567890")
+	t.Setenv("CAPI_ACCESS_TOKEN", "EAAB-token")
+	t.Setenv("CAPI_CONSENT_CATEGRY", "2")
+	for _, cmd := range []string{"check-config", "run"} {
+		start := time.Now()
+		code, out, errOut := runMain(t, cmd)
+		if code != exitConfig {
+			t.Errorf("%s: exit %d, want %d\n%s%s", cmd, code, exitConfig, out, errOut)
+		}
+		if !strings.Contains(errOut, "CAPI_CONSENT_CATEGRY: unknown variable") || !strings.Contains(errOut, "did you mean CAPI_CONSENT_CATEGORY?") {
+			t.Errorf("%s does not name the variable and the fix:\n%s", cmd, errOut)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s took %s: it should refuse before reaching Kafka", cmd, d)
+		}
+	}
+	t.Setenv("CAPI_ALLOW_UNKNOWN_ENV", "true")
+	code, out, errOut := runMain(t, "check-config")
+	if code != exitOK || !strings.Contains(out, "warning: CAPI_CONSENT_CATEGRY") {
+		t.Errorf("with CAPI_ALLOW_UNKNOWN_ENV=true: exit %d, want 0 and a warning\n%s%s", code, out, errOut)
+	}
+}
+
+// One pass: a bad duration, range errors of the same file and an environment mistake, each on its own line with its
+// line number or variable; a token with a space is caught offline.
+func TestCheckConfigOnePass(t *testing.T) {
+	clearCAPIEnv(t)
+	path := writeYAML(t, `kafka:
+  brokers: [localhost:9092]
+destinations:
+  - name: shop
+    pixel_id: "123"
+    retry: {initial_backoff: 10x}
+    batch: {max_events: 5000, max_in_flight: 0}
+`)
+	t.Setenv("CAPI_DEST_SHOP_ACCESS_TOKEN", "EAAB tokenpart")
+	t.Setenv("CAPI_KAFKA_GROPU", "g")
+	code, out, errOut := runMain(t, "check-config", "--config", path)
+	if code != exitConfig {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitConfig, out, errOut)
+	}
+	for _, want := range []string{
+		"5 problems in the configuration",
+		path + ":6: destinations[0].retry.initial_backoff: invalid value",
+		path + ":7: destinations[0].batch.max_events: 5000 is out of range",
+		path + ":7: destinations[0].batch.max_in_flight: must be ≥ 1",
+		"CAPI_DEST_SHOP_ACCESS_TOKEN (destinations[0].access_token): contains a space at character 5",
+		"CAPI_KAFKA_GROPU: unknown variable",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("output lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(out+errOut, "tokenpart") {
+		t.Error("the output contains the token")
+	}
+}
+
+func TestCheckConfigPrint(t *testing.T) {
+	clearCAPIEnv(t)
+	path := writeYAML(t, "destinations:\n  - name: shop\n    pixel_id: \"123\"\n")
+	t.Setenv("CAPI_DEST_SHOP_ACCESS_TOKEN", "EAAB-token-value")
+	t.Setenv("CAPI_KAFKA_GROUP", "my-group")
+	code, out, errOut := runMain(t, "check-config", "--print", "--config", path)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"group: my-group # from CAPI_KAFKA_GROUP", `pixel_id: "123" # from ` + path + ":3",
+		"access_token: '[redacted]' # from CAPI_DEST_SHOP_ACCESS_TOKEN", "max_events: 1000\n", "configuration OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--print output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errOut, "EAAB-token-value") {
+		t.Error("--print shows the token")
+	}
 }

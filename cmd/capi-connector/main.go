@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/capi-connector/capi-connector/config"
 )
 
 // exit codes
@@ -107,7 +109,15 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "capi-connector %s: %v\n", args[0], err)
+	var ve *config.ValidationError
+	if errors.As(err, &ve) && len(ve.Problems) > 1 {
+		fmt.Fprintf(stderr, "capi-connector %s: %d problems in the configuration:\n", args[0], len(ve.Problems))
+		for _, p := range ve.Problems {
+			fmt.Fprintf(stderr, "  %s\n", p)
+		}
+	} else {
+		fmt.Fprintf(stderr, "capi-connector %s: %v\n", args[0], err)
+	}
 	var ue *usageError
 	var ce *configError
 	switch {

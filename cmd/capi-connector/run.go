@@ -29,11 +29,11 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if stop, err := parseFlags(fs, args); stop {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (the file goes after --config)", fs.Arg(0))
 	}
-	if err := validate(cfg, stderr); err != nil {
+	cfg, err := loadChecked(*cfgPath, stderr)
+	if err != nil {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)

@@ -29,9 +29,9 @@ import (
 
 // loadConfig loads path (may be "") plus the CAPI_* environment.
 func loadConfig(path string) (config.Config, error) {
-	cfg, err := config.Load(path, os.LookupEnv)
-	if err != nil {
-		return cfg, &configError{err}
+	cfg, problems := config.Read(path, os.Environ())
+	if len(problems) > 0 {
+		return cfg, &configError{&config.ValidationError{Problems: problems}}
 	}
 	return cfg, nil
 }
