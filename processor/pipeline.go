@@ -76,6 +76,8 @@ type Outcome struct {
 	ActionSource string
 	// MatchKeys has a bit per match key the delivered event carries (KeyEm…KeyFBC), for coverage metrics.
 	MatchKeys MatchKeys
+	// DroppedCustomParams counts custom parameters left out beyond mapping.MaxCustomParams.
+	DroppedCustomParams int
 }
 
 // MatchKeys is a set of the match keys Meta weighs most for Event Match Quality.
@@ -284,6 +286,7 @@ func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome 
 	o.JSON = js
 	o.EventID, o.EventName, o.EventTime, o.ActionSource = fb.EventID, fb.EventName, fb.EventTime, fb.ActionSource
 	o.MatchKeys = matchKeys(&fb.UserData)
+	o.DroppedCustomParams = fb.CustomData.DroppedParams
 	return o
 }
 

@@ -73,6 +73,9 @@ type CustomData struct {
 	// Extra are custom parameters (keys that are not one of the above), raw JSON values, encoded after the
 	// typed fields in order. Keys are unique and never one of the typed keys.
 	Extra []Param
+	// DroppedParams counts the distinct custom parameter keys the mapping left out beyond its cap
+	// (mapping.MaxCustomParams). Not encoded: it feeds capi_custom_params_dropped_total.
+	DroppedParams int
 }
 
 // Content is one element of custom_data.contents.

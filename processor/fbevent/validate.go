@@ -311,8 +311,12 @@ func validateCustomData(eventName string, c *CustomData) error {
 			return invalid(fmt.Sprintf("custom_data.contents[%d].item_price", i), "must be a finite number")
 		}
 	}
+	var seen map[string]struct{} // for long parameter lists only: a short one is scanned, a long one indexed
+	if len(c.Extra) > 16 {
+		seen = make(map[string]struct{}, len(c.Extra))
+	}
 	for i := range c.Extra {
-		if problem := extraProblem(c.Extra, i); problem != "" {
+		if problem := extraProblem(c.Extra, i, seen); problem != "" {
 			// Formatted only here: the name of every parameter of every valid event would cost an allocation.
 			return invalid(fmt.Sprintf("custom_data.extra[%d]", i), problem)
 		}
@@ -320,8 +324,9 @@ func validateCustomData(eventName string, c *CustomData) error {
 	return nil
 }
 
-// extraProblem returns what is wrong with the custom parameter extra[i], or "".
-func extraProblem(extra []Param, i int) string {
+// extraProblem returns what is wrong with the custom parameter extra[i], or "". seen, when not nil, holds the
+// keys of extra[:i] and receives extra[i]'s: duplicates are then found in constant time instead of a scan.
+func extraProblem(extra []Param, i int, seen map[string]struct{}) string {
 	p := &extra[i]
 	if p.Key == "" {
 		return "key must not be empty"
@@ -331,9 +336,16 @@ func extraProblem(extra []Param, i int) string {
 			return "key repeats a standard custom_data parameter"
 		}
 	}
-	for j := range i {
-		if extra[j].Key == p.Key {
+	if seen != nil {
+		if _, dup := seen[p.Key]; dup {
 			return "key appears twice"
+		}
+		seen[p.Key] = struct{}{}
+	} else {
+		for j := range i {
+			if extra[j].Key == p.Key {
+				return "key appears twice"
+			}
 		}
 	}
 	if !json.Valid(p.Value) {

@@ -76,11 +76,20 @@ func overrideUserData(fields []schema.RawField, ud *fbevent.UserData) *reject.Re
 	return nil
 }
 
+// MaxCustomParams caps the custom parameters of one event (keys of integrations.facebook.custom_data that are not
+// typed, then the passthrough root scalars). Meta documents no higher useful number (its App Events take 25
+// parameters per event; Events Manager shows a few dozen per event), and an event with 100 000 unknown keys would
+// otherwise cost a large request body and the CPU to build it for nothing. The first MaxCustomParams distinct keys
+// in input order are sent; the others are dropped and counted (fbevent.CustomData.DroppedParams, exported as
+// capi_custom_params_dropped_total).
+const MaxCustomParams = 100
+
 // overrideCustomData applies integrations.facebook.custom_data: the typed keys parse into their fields, the
-// others become custom parameters in input order; then, when enabled, the passthrough root scalars.
+// others become custom parameters in input order; then, when enabled, the passthrough root scalars. Its cost is
+// linear in the number of keys: repeated keys are found through an index, built once the parameters outgrow a
+// short scan.
 func overrideCustomData(fields []schema.RawField, extra []schema.RawField, opt Options, cd *fbevent.CustomData) *reject.Rejection {
-	var params []fbevent.Param
-	size := 0
+	var ps paramSet
 	for _, f := range fields {
 		if r := overrideTyped(f, cd); r != nil {
 			return r
@@ -88,43 +97,80 @@ func overrideCustomData(fields []schema.RawField, extra []schema.RawField, opt O
 		if isTypedKey(f.Key) {
 			continue
 		}
-		if i := paramIndex(params, f.Key); i >= 0 {
-			params[i].Value = f.Value // a repeated key: the last value wins, at the first position
+		if i := ps.index(f.Key); i >= 0 {
+			ps.list[i].Value = f.Value // a repeated key: the last value wins, at the first position
 			continue
 		}
-		params = append(params, fbevent.Param{Key: f.Key, Value: f.Value})
-		size += len(f.Value)
+		ps.add(f.Key, f.Value)
 	}
 	if opt.CustomDataPassthrough {
 		for _, f := range extra {
-			if !isScalar(f.Value) || isTypedKey(f.Key) || paramIndex(params, f.Key) >= 0 {
+			if !isScalar(f.Value) || isTypedKey(f.Key) || ps.index(f.Key) >= 0 {
 				continue
 			}
-			params = append(params, fbevent.Param{Key: f.Key, Value: f.Value})
-			size += len(f.Value)
+			ps.add(f.Key, f.Value)
 		}
 	}
-	if len(params) == 0 {
+	cd.DroppedParams = len(ps.dropped)
+	if len(ps.list) == 0 {
 		return nil
 	}
 	// One copy for all values: the output owns its bytes and never aliases the event shared by destinations.
-	buf := make([]byte, 0, size)
-	for i := range params {
+	buf := make([]byte, 0, ps.size)
+	for i := range ps.list {
 		off := len(buf)
-		buf = append(buf, params[i].Value...)
-		params[i].Value = buf[off:len(buf):len(buf)]
+		buf = append(buf, ps.list[i].Value...)
+		ps.list[i].Value = buf[off:len(buf):len(buf)]
 	}
-	cd.Extra = params
+	cd.Extra = ps.list
 	return nil
 }
 
-func paramIndex(params []fbevent.Param, key string) int {
-	for i := range params {
-		if params[i].Key == key {
+// paramSet collects the custom parameters of one event, at most MaxCustomParams distinct keys.
+type paramSet struct {
+	list    []fbevent.Param
+	byKey   map[string]int      // built once list outgrows a linear scan
+	dropped map[string]struct{} // distinct keys beyond MaxCustomParams
+	size    int
+}
+
+// paramScan is the number of parameters below which a linear scan beats a map lookup.
+const paramScan = 16
+
+func (p *paramSet) index(key string) int {
+	if p.byKey != nil {
+		if i, ok := p.byKey[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range p.list {
+		if p.list[i].Key == key {
 			return i
 		}
 	}
 	return -1
+}
+
+func (p *paramSet) add(key string, value []byte) {
+	if len(p.list) >= MaxCustomParams {
+		if p.dropped == nil {
+			p.dropped = map[string]struct{}{}
+		}
+		p.dropped[key] = struct{}{}
+		return
+	}
+	p.list = append(p.list, fbevent.Param{Key: key, Value: value})
+	p.size += len(value)
+	switch {
+	case p.byKey != nil:
+		p.byKey[key] = len(p.list) - 1
+	case len(p.list) > paramScan:
+		p.byKey = make(map[string]int, 2*paramScan)
+		for i := range p.list {
+			p.byKey[p.list[i].Key] = i
+		}
+	}
 }
 
 // isTypedKey reports whether key is one of fbevent.CustomData's typed fields, which custom parameters must

@@ -88,6 +88,7 @@ var (
 	descEnd       = prometheus.NewDesc("capi_end_offset", "End offset (high watermark) of the partition.", []string{"topic", "partition"}, nil)
 	descLag       = prometheus.NewDesc("capi_consumer_lag", "End offset minus committed offset of the group.", []string{"topic", "partition"}, nil)
 	descCoverage  = prometheus.NewDesc("capi_match_key_events_total", "Delivered events carrying each match key (em, ph, external_id, fbp, fbc); divide by capi_events_delivered_total for coverage, the proxy for Event Match Quality.", []string{"destination", "key"}, nil)
+	descDropped   = prometheus.NewDesc("capi_custom_params_dropped_total", "Custom parameters left out of delivered events beyond the cap per event (mapping.MaxCustomParams), by destination.", []string{"destination"}, nil)
 	descDLQErrors = prometheus.NewDesc("capi_dlq_produce_errors_total", "Failed dead-letter produce attempts (each is retried; the source offset waits).", nil, nil)
 )
 
@@ -99,7 +100,7 @@ type runnerCollector struct {
 
 func (c *runnerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConsumed, descDelivered, descRejected, descInFlight, descBreaker, descMisconf,
-		descPaused, descCommitted, descEnd, descLag, descCoverage, descDLQErrors} {
+		descPaused, descCommitted, descEnd, descLag, descCoverage, descDLQErrors, descDropped} {
 		ch <- d
 	}
 }
@@ -113,6 +114,9 @@ func (c *runnerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, n := range s.Rejected() {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), k.Destination, string(k.Reason))
+	}
+	for d, n := range s.DroppedCustomParams() {
+		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(n), d)
 	}
 	for k, n := range s.MatchKeys() {
 		ch <- prometheus.MustNewConstMetric(descCoverage, prometheus.CounterValue, float64(n), k.Destination, k.Key)

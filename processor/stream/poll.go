@@ -153,6 +153,9 @@ func (r *Runner) dispatch(rec *kgo.Record, outs []processor.Outcome) {
 			r.stats.rejected(d.name, o.Rejection.Reason)
 			r.dlq.write(dlq.Record(r.opts.DLQTopic, rec, dlq.Failure{Rejection: o.Rejection, Destination: d.name, FailedAt: r.opts.Now()}), e.ack)
 		default:
+			if o.DroppedCustomParams > 0 {
+				r.stats.droppedParams(d.name, o.DroppedCustomParams)
+			}
 			d.in <- item{Item: capi.Item{JSON: o.JSON, EventID: o.EventID, EventTime: o.EventTime, ActionSource: o.ActionSource}, rec: rec, entry: e, keys: o.MatchKeys}
 		}
 	}

@@ -26,6 +26,7 @@ type Stats struct {
 	rejects   map[RejectKey]int64
 	committed map[TopicPartition]int64
 	keys      map[MatchKey]int64
+	dropped   map[string]int64 // custom parameters dropped beyond the cap, by destination
 }
 
 // MatchKey counts delivered events carrying one match key, by destination.
@@ -47,7 +48,7 @@ type TopicPartition struct {
 }
 
 func newStats() *Stats {
-	return &Stats{deliv: map[string]int64{}, rejects: map[RejectKey]int64{}, committed: map[TopicPartition]int64{}, keys: map[MatchKey]int64{}}
+	return &Stats{deliv: map[string]int64{}, rejects: map[RejectKey]int64{}, committed: map[TopicPartition]int64{}, keys: map[MatchKey]int64{}, dropped: map[string]int64{}}
 }
 
 func (s *Stats) delivered(dest string, n int64, keys processor.MatchKeys) {
@@ -66,6 +67,19 @@ func (s *Stats) MatchKeys() map[MatchKey]int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.keys)
+}
+
+func (s *Stats) droppedParams(dest string, n int) {
+	s.mu.Lock()
+	s.dropped[dest] += int64(n)
+	s.mu.Unlock()
+}
+
+// DroppedCustomParams returns the custom parameters dropped beyond mapping.MaxCustomParams, by destination.
+func (s *Stats) DroppedCustomParams() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.dropped)
 }
 
 func (s *Stats) rejected(dest string, reason reject.Reason) {
