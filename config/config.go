@@ -67,10 +67,18 @@ type Kafka struct {
 	// events older than the window go to the DLQ as event_too_old) or latest (only new events — history is skipped).
 	// It has no effect once the group has committed offsets.
 	StartOffset string `yaml:"start_offset" json:"start_offset"`
-	// DLQTopic receives every event that cannot be delivered, with the reason in headers. It must exist (or broker
-	// auto-creation must be on) and must not be a source topic, which would loop rejections forever. If producing to
-	// it fails, the source offset is not committed and consumption stalls rather than losing the event.
+	// DLQTopic receives every event that cannot be delivered, with the reason in headers. It must not be a source
+	// topic, which would loop rejections forever. If producing to it fails, the source offset is not committed and
+	// the partition waits rather than losing the event; /readyz says so (dlq_writable).
 	DLQTopic string `yaml:"dlq_topic" json:"dlq_topic"`
+	// DLQCreate creates the dead-letter topic when it is missing, as Kafka Connect does (needs the CREATE ACL on the
+	// topic or the cluster). Off, or without the ACL, a missing DLQ topic makes /readyz 503 naming the topic and the
+	// fix, and records to dead-letter wait (nothing is lost). Source topics are never created.
+	DLQCreate bool `yaml:"dlq_create" json:"dlq_create"`
+	// DLQPartitions of a created DLQ topic; 0 takes the source topics' partition count.
+	DLQPartitions int `yaml:"dlq_partitions" json:"dlq_partitions"`
+	// DLQReplicationFactor of a created DLQ topic; 0 takes the cluster's default.replication.factor.
+	DLQReplicationFactor int `yaml:"dlq_replication_factor" json:"dlq_replication_factor"`
 	// ClientID names the connection in broker logs and quotas; brokers can throttle per client id.
 	ClientID string `yaml:"client_id" json:"client_id"`
 	// SessionTimeout is how long the group coordinator waits without a heartbeat before evicting the member and
@@ -325,6 +333,7 @@ func Default() Config {
 			Group:              "capi-connector",
 			StartOffset:        StartEarliest,
 			DLQTopic:           "events.dlq",
+			DLQCreate:          true,
 			ClientID:           "capi-connector",
 			SessionTimeout:     45 * time.Second,
 			MaxInFlightRecords: 20000,

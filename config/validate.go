@@ -100,6 +100,12 @@ func (v *validation) kafka(k *Kafka) {
 		v.fail("kafka.dlq_topic", "use a topic that is not a source topic, e.g. "+k.DLQTopic+".dlq",
 			"%q is also a source topic: rejected events would be consumed again forever", k.DLQTopic)
 	}
+	if k.DLQPartitions < 0 || k.DLQPartitions > 1<<20 {
+		v.fail("kafka.dlq_partitions", "set a partition count, or 0 for the source topics' count", "%d is out of range", k.DLQPartitions)
+	}
+	if k.DLQReplicationFactor < 0 || k.DLQReplicationFactor > 32767 {
+		v.fail("kafka.dlq_replication_factor", "set a replica count, or 0 for the cluster default", "%d is out of range", k.DLQReplicationFactor)
+	}
 	if k.StartOffset != StartEarliest && k.StartOffset != StartLatest {
 		v.fail("kafka.start_offset", "use earliest or latest", "unknown value %q", k.StartOffset)
 	}

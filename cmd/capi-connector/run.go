@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor/health"
 	"github.com/capi-connector/capi-connector/processor/metrics"
 	"github.com/capi-connector/capi-connector/processor/stream"
 )
@@ -52,11 +54,24 @@ func runServiceWith(ctx context.Context, cfg config.Config, log zerolog.Logger, 
 	}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
+	checks := health.New()
+	m.WatchHealth(checks)
 	opts, err := streamOptions(cfg, p, log, m)
 	if err != nil {
 		return err
 	}
-	if err := checkKafka(ctx, opts.Kafka, cfg.Kafka, log); err != nil {
+	opts.Health = checks
+	// The ops endpoints listen as soon as the configuration is valid, before Kafka answers: a liveness probe must
+	// not restart the pod in a loop during a Kafka outage, and /readyz says why the service is not ready.
+	if cfg.MetricsAddr != "" {
+		stop, addr, err := serveOps(cfg.MetricsAddr, reg, checks)
+		if err != nil {
+			return fmt.Errorf("metrics_addr: %w", err)
+		}
+		defer stop()
+		log.Info().Str("addr", addr).Msg("serving /metrics, /healthz, /readyz")
+	}
+	if err := checkKafka(ctx, opts.Kafka, cfg.Kafka, log, checks); err != nil {
 		return err
 	}
 	opts.ConsumerOpts = append(opts.ConsumerOpts, m.KafkaHooks()...)
@@ -65,14 +80,6 @@ func runServiceWith(ctx context.Context, cfg config.Config, log zerolog.Logger, 
 		return err
 	}
 	m.Watch(r, cfg.Kafka.Topics, cfg.Kafka.Group)
-	if cfg.MetricsAddr != "" {
-		stop, addr, err := serveOps(cfg.MetricsAddr, reg, r)
-		if err != nil {
-			return fmt.Errorf("metrics_addr: %w", err)
-		}
-		defer stop()
-		log.Info().Str("addr", addr).Msg("serving /metrics, /healthz, /readyz")
-	}
 	log.Info().Strs("topics", cfg.Kafka.Topics).Str("group", cfg.Kafka.Group).Int("destinations", len(cfg.Destinations)).Msg("starting")
 	if started != nil {
 		started(r)
@@ -83,20 +90,14 @@ func runServiceWith(ctx context.Context, cfg config.Config, log zerolog.Logger, 
 }
 
 // serveOps serves the operations endpoints. /healthz answers 200 while the process runs; /readyz answers 200 only
-// when the consumer joined its group and no destination is misconfigured.
-func serveOps(addr string, reg *prometheus.Registry, r *stream.Runner) (func(), string, error) {
+// when every readiness check passes, 503 otherwise, with the checks as JSON either way.
+func serveOps(addr string, reg *prometheus.Registry, checks *health.Registry) (func(), string, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !r.Ready() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
+	mux.Handle("/readyz", checks)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", err
@@ -121,7 +122,7 @@ var errKafkaRefused = errors.New("kafka refused the connection settings")
 //
 // A broker that closes the connection right after it opens, three times in a row, is treated as a refusal: that is
 // how brokers (and kfake) answer a failed SASL login on old protocol versions or a plaintext client on a TLS port.
-func checkKafka(ctx context.Context, kopts []kgo.Opt, k config.Kafka, log zerolog.Logger) error {
+func checkKafka(ctx context.Context, kopts []kgo.Opt, k config.Kafka, log zerolog.Logger, checks *health.Registry) error {
 	cl, err := kgo.NewClient(kopts...)
 	if err != nil {
 		return &configError{fmt.Errorf("kafka: %w", err)}
@@ -133,6 +134,9 @@ func checkKafka(ctx context.Context, kopts []kgo.Opt, k config.Kafka, log zerolo
 		err := cl.Ping(pctx)
 		cancel()
 		if err == nil || ctx.Err() != nil {
+			if err == nil && checks != nil {
+				checks.Set(health.BrokersReachable, true, "")
+			}
 			return nil
 		}
 		hint := kafkaRefusal(err)
@@ -146,6 +150,9 @@ func checkKafka(ctx context.Context, kopts []kgo.Opt, k config.Kafka, log zerolo
 		}
 		if hint != "" {
 			return &configError{fmt.Errorf("%w: brokers %v: %s: %w", errKafkaRefused, k.Brokers, hint, err)}
+		}
+		if checks != nil {
+			checks.Set(health.BrokersReachable, false, fmt.Sprintf("brokers unreachable: %s: %v", strings.Join(k.Brokers, ","), err))
 		}
 		log.Warn().Err(err).Strs("brokers", k.Brokers).Dur("retry_in", wait).Msg("kafka brokers unreachable; waiting for them")
 		select {

@@ -180,7 +180,7 @@ func TestKafkaUnreachableIsWaitedFor(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
 	defer cancel()
-	if err := checkKafka(ctx, kopts, k, log); err != nil {
+	if err := checkKafka(ctx, kopts, k, log, nil); err != nil {
 		t.Fatalf("checkKafka = %v, want to wait until the context ends", err)
 	}
 	if !strings.Contains(logs.String(), "kafka brokers unreachable") {

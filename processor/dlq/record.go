@@ -30,8 +30,62 @@ const (
 	// HeaderFacebookCode and HeaderFacebookSubcode are set when Facebook rejected the event.
 	HeaderFacebookCode    = "capi-facebook-code"
 	HeaderFacebookSubcode = "capi-facebook-subcode"
-	headerPrefix          = "capi-"
+	// HeaderValueOmitted is "true" on a reference record: the source record was too large for the DLQ topic, so
+	// the DLQ holds its headers only; the original stays in the source topic at capi-source-partition /
+	// capi-source-offset (until the source topic's retention removes it).
+	HeaderValueOmitted = "capi-value-omitted"
+	// HeaderSourceSize is the size in bytes of the source record (key + value + headers) on a reference record.
+	HeaderSourceSize = "capi-source-size"
+	headerPrefix     = "capi-"
 )
+
+// maxReferenceKey is the largest source key a reference record keeps; a longer key is omitted with the value.
+const maxReferenceKey = 1024
+
+// Size is the number of bytes of r that count against a topic's max.message.bytes, before the batch overhead: key,
+// value and headers.
+func Size(r *kgo.Record) int {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
+// Reference turns the DLQ record r (built by Record) into a reference: the capi-* headers only, plus
+// capi-value-omitted and capi-source-size, with why appended to capi-error. The source key is kept when it is short.
+// A record too large for the DLQ topic cannot be dead-lettered whole, and holding its partition for ever would
+// stall it; the reference says where the original is.
+func Reference(r *kgo.Record, why string) *kgo.Record {
+	hs := make([]kgo.RecordHeader, 0, 16)
+	for _, h := range r.Headers {
+		if !strings.HasPrefix(h.Key, headerPrefix) || h.Key == HeaderValueOmitted || h.Key == HeaderSourceSize {
+			continue
+		}
+		if h.Key == HeaderError {
+			v := string(h.Value)
+			if v != "" {
+				v += "; "
+			}
+			h.Value = []byte(v + why)
+		}
+		hs = append(hs, h)
+	}
+	hs = append(hs,
+		kgo.RecordHeader{Key: HeaderValueOmitted, Value: []byte("true")},
+		kgo.RecordHeader{Key: HeaderSourceSize, Value: strconv.AppendInt(nil, int64(Size(r)), 10)})
+	ref := &kgo.Record{Topic: r.Topic, Headers: hs}
+	if len(r.Key) <= maxReferenceKey {
+		ref.Key = r.Key
+	}
+	return ref
+}
+
+// IsReference reports whether the DLQ record headers hs mark a reference (value omitted).
+func IsReference(hs []kgo.RecordHeader) bool {
+	v, ok := Header(hs, HeaderValueOmitted)
+	return ok && v == "true"
+}
 
 // Failure describes why a record goes to the DLQ.
 type Failure struct {

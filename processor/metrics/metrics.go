@@ -6,6 +6,7 @@ package metrics
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/plugin/kprom"
 
+	"github.com/capi-connector/capi-connector/processor/health"
 	"github.com/capi-connector/capi-connector/processor/stream"
 )
 
@@ -73,7 +75,29 @@ func (m *Metrics) Retry(dest, class string) { m.retries.WithLabelValues(dest, cl
 
 // Watch registers the collector that reads the runner's live state at scrape time.
 func (m *Metrics) Watch(r *stream.Runner, groupTopics []string, group string) {
-	m.reg.MustRegister(&runnerCollector{r: r, group: group, topics: groupTopics})
+	m.reg.MustRegister(&runnerCollector{r: r, group: group, topics: groupTopics, lastLag: map[lagKey]lagValue{}})
+}
+
+// WatchHealth registers capi_ready{check}: 1 while the readiness check passes, 0 while it fails, so an alert can
+// name the failing check. It can be registered before anything talks to Kafka.
+func (m *Metrics) WatchHealth(h *health.Registry) {
+	m.reg.MustRegister(healthCollector{h})
+}
+
+var descReady = prometheus.NewDesc("capi_ready", "1 while the readiness check passes, 0 while it fails (the reason is in /readyz).", []string{"check"}, nil)
+
+type healthCollector struct{ h *health.Registry }
+
+func (c healthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descReady }
+
+func (c healthCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, chk := range c.h.Status().Checks {
+		v := 0.0
+		if chk.OK {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, v, chk.Name)
+	}
 }
 
 var (
@@ -89,6 +113,7 @@ var (
 	descLag       = prometheus.NewDesc("capi_consumer_lag", "End offset minus committed offset of the group.", []string{"topic", "partition"}, nil)
 	descCoverage  = prometheus.NewDesc("capi_match_key_events_total", "Delivered events carrying each match key (em, ph, external_id, fbp, fbc); divide by capi_events_delivered_total for coverage, the proxy for Event Match Quality.", []string{"destination", "key"}, nil)
 	descDropped   = prometheus.NewDesc("capi_custom_params_dropped_total", "Custom parameters left out of delivered events beyond the cap per event (mapping.MaxCustomParams), by destination.", []string{"destination"}, nil)
+	descDLQRefs   = prometheus.NewDesc("capi_dlq_reference_records_total", "Records too large for the dead-letter topic, dead-lettered as references (headers only, value omitted).", nil, nil)
 	descDLQErrors = prometheus.NewDesc("capi_dlq_produce_errors_total", "Failed dead-letter produce attempts (each is retried; the source offset waits).", nil, nil)
 )
 
@@ -96,11 +121,23 @@ type runnerCollector struct {
 	r      *stream.Runner
 	group  string
 	topics []string
+
+	// The last end offset and lag seen per partition: while the brokers cannot answer (an outage), the series keep
+	// their last value instead of vanishing, so dashboards and lag alerts do not go blank when they matter most.
+	mu      sync.Mutex
+	lastLag map[lagKey]lagValue
 }
+
+type lagKey struct {
+	topic     string
+	partition int32
+}
+
+type lagValue struct{ end, lag int64 }
 
 func (c *runnerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConsumed, descDelivered, descRejected, descInFlight, descBreaker, descMisconf,
-		descPaused, descCommitted, descEnd, descLag, descCoverage, descDLQErrors, descDropped} {
+		descPaused, descCommitted, descEnd, descLag, descCoverage, descDLQErrors, descDropped, descDLQRefs} {
 		ch <- d
 	}
 }
@@ -109,6 +146,7 @@ func (c *runnerCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.r.Stats()
 	ch <- prometheus.MustNewConstMetric(descConsumed, prometheus.CounterValue, float64(s.Consumed.Load()))
 	ch <- prometheus.MustNewConstMetric(descDLQErrors, prometheus.CounterValue, float64(s.DLQErrors.Load()))
+	ch <- prometheus.MustNewConstMetric(descDLQRefs, prometheus.CounterValue, float64(s.DLQReferences.Load()))
 	for d, n := range s.Delivered() {
 		ch <- prometheus.MustNewConstMetric(descDelivered, prometheus.CounterValue, float64(n), d)
 	}
@@ -140,24 +178,28 @@ func (c *runnerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descCommitted, prometheus.GaugeValue, float64(off), tp.Topic, strconv.Itoa(int(tp.Partition)))
 	}
 	// Lag from the broker's view (group commits of every member, not only ours), bounded so a slow broker
-	// cannot stall a scrape.
+	// cannot stall a scrape. Partitions the broker did not answer for keep their last value.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	adm := kadm.NewClient(c.r.Client())
 	lags, err := adm.Lag(ctx, c.group)
-	if err != nil {
-		return
-	}
-	lags.Each(func(l kadm.DescribedGroupLag) {
-		for _, ps := range l.Lag {
-			for _, gl := range ps {
-				if gl.Err != nil {
-					continue
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		lags.Each(func(l kadm.DescribedGroupLag) {
+			for _, ps := range l.Lag {
+				for _, gl := range ps {
+					if gl.Err != nil {
+						continue
+					}
+					c.lastLag[lagKey{gl.Topic, gl.Partition}] = lagValue{end: gl.End.Offset, lag: gl.Lag}
 				}
-				p := strconv.Itoa(int(gl.Partition))
-				ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(gl.End.Offset), gl.Topic, p)
-				ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(gl.Lag), gl.Topic, p)
 			}
-		}
-	})
+		})
+	}
+	for k, v := range c.lastLag {
+		p := strconv.Itoa(int(k.partition))
+		ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(v.end), k.topic, p)
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(v.lag), k.topic, p)
+	}
 }

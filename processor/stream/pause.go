@@ -1,7 +1,11 @@
 package stream
 
 import (
+	"strings"
+
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/capi-connector/capi-connector/processor/health"
 )
 
 // Pausing and health: fetching stops while a breaker is open or a destination is misconfigured.
@@ -15,33 +19,53 @@ func (r *Runner) anyMisconfigured() bool {
 	return false
 }
 
-// Ready reports whether the member joined its group and no destination is misconfigured (/readyz).
-func (r *Runner) Ready() bool {
-	if !r.joined.Load() || r.shuttingDown.Load() {
-		return false
-	}
-	bad := false
-	r.misconf.Range(func(_, v any) bool {
-		bad = v.(bool)
-		return !bad
-	})
-	return !bad
-}
+// Ready reports whether every readiness check passes (/readyz): the member joined its group, brokers answer,
+// the topics are there, DLQ writes go through and no destination is stopped.
+func (r *Runner) Ready() bool { return r.opts.Health.Ready() }
 
-// onBreaker pauses fetching while any destination's breaker is open and resumes when all are closed again.
-func (r *Runner) onBreaker(dest string, from, to gobreaker.State) {
-	r.log.Warn().Str("destination", dest).Str("from", from.String()).Str("to", to.String()).Msg("circuit breaker state change")
+// onBreaker pauses fetching while any destination's breaker is open and resumes when all are closed again. The
+// transition itself is logged once, by processor/capi.
+func (r *Runner) onBreaker(dest string, _, to gobreaker.State) {
 	switch to {
 	case gobreaker.StateOpen:
 		r.setPaused("breaker:"+dest, true)
+		r.setDestination(dest, "breaker:", "breaker open: the Graph API keeps failing (transient or throttled); fetching paused, a probe is sent after breaker.open_timeout")
 	case gobreaker.StateClosed:
 		r.setPaused("breaker:"+dest, false)
+		r.setDestination(dest, "breaker:", "")
 	}
 }
 
 func (r *Runner) onMisconfigured(dest string, bad bool) {
 	r.misconf.Store(dest, bad)
 	r.setPaused("misconfigured:"+dest, bad)
+	reason := ""
+	if bad {
+		reason = "misconfigured: the Graph API refuses the configuration (token, pixel id or permissions); fetching paused, retried every " + r.opts.MisconfiguredRetry.String()
+	}
+	r.setDestination(dest, "misconfigured:", reason)
+}
+
+// setDestination sets one cause (breaker or misconfiguration) of destination:<dest> and recomputes the check from
+// both causes: the misconfiguration is reported first, it needs an operator.
+func (r *Runner) setDestination(dest, cause, reason string) {
+	r.pauseMu.Lock()
+	if r.destProblems == nil {
+		r.destProblems = map[string]string{}
+	}
+	if reason == "" {
+		delete(r.destProblems, cause+dest)
+	} else {
+		r.destProblems[cause+dest] = reason
+	}
+	var reasons []string
+	for _, c := range []string{"misconfigured:", "breaker:"} {
+		if p := r.destProblems[c+dest]; p != "" {
+			reasons = append(reasons, p)
+		}
+	}
+	r.pauseMu.Unlock()
+	r.opts.Health.Set(health.Destination(dest), len(reasons) == 0, strings.Join(reasons, "; "))
 }
 
 func (r *Runner) setPaused(reason string, on bool) {

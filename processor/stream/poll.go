@@ -41,9 +41,13 @@ func (r *Runner) poll(ctx context.Context) {
 			return
 		}
 		fs.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
-				r.log.Warn().Err(err).Str("topic", t).Int32("partition", p).Msg("fetch error")
+			if errors.Is(err, context.Canceled) {
+				return
 			}
+			r.readRefused(t, err)
+			r.logs.do("fetch:"+t+":"+err.Error(), func(suppressed int) {
+				r.log.Warn().Err(err).Str("topic", t).Int32("partition", p).Int("similar_suppressed", suppressed).Msg("fetch error")
+			})
 		})
 		recs = recs[:0]
 		fs.EachRecord(func(rec *kgo.Record) { recs = append(recs, rec) })

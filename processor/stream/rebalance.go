@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/processor/health"
 )
 
 // Group callbacks: partitions assigned, revoked (drain and commit first) and lost (commit nothing).
@@ -18,6 +20,7 @@ func (r *Runner) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 	}
 	r.partsMu.Unlock()
 	r.joined.Store(true)
+	r.opts.Health.Set(health.GroupJoined, true, "")
 	r.log.Info().Interface("partitions", assigned).Msg("partitions assigned")
 }
 

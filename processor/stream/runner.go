@@ -27,6 +27,7 @@ import (
 
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/capi"
+	"github.com/capi-connector/capi-connector/processor/health"
 )
 
 // Destination is one pixel's delivery settings, in the same order as the pipeline's destinations.
@@ -57,6 +58,27 @@ type Options struct {
 	SessionTimeout time.Duration
 	// DLQTopic receives rejected records.
 	DLQTopic string
+	// DLQCreate creates the DLQ topic when it is missing (as Kafka Connect does for its DLQ), with DLQPartitions
+	// partitions (default: the source topics' largest partition count) and DLQReplicationFactor replicas (default:
+	// the cluster's default.replication.factor). Without it, or without the CREATE ACL, a missing DLQ topic makes
+	// dlq_writable fail with the reason and holds the records to dead-letter (nothing is lost, nothing passes).
+	DLQCreate            bool
+	DLQPartitions        int32
+	DLQReplicationFactor int16
+	// DLQStallTimeout is how long DLQ writes may keep failing with a retryable error before dlq_writable fails
+	// (refusals — authorization, a missing topic — fail it at once). Default 30s.
+	DLQStallTimeout time.Duration
+	// Health receives the readiness checks (group_joined, brokers_reachable, source_topics, dlq_writable,
+	// destination:<name>). Default: a registry of the runner's own (see Runner.Health).
+	Health *health.Registry
+	// Brokers are the seed brokers, for messages only (the connection uses Kafka).
+	Brokers []string
+	// HealthInterval is how often brokers and topics are checked. Brokers unreachable for two checks in a row
+	// fail brokers_reachable. Default 5s.
+	HealthInterval time.Duration
+	// LogInterval spaces repeated log lines about one persisting problem (DLQ writes failing, a missing topic,
+	// brokers unreachable): one line per interval, with the number held back. Default 30s.
+	LogInterval time.Duration
 	// MaxInFlightRecords caps records fetched and not yet committable. It bounds memory; too low a value starves
 	// batching (keep it ≥ batch size × in-flight requests × destinations). Default 20000.
 	MaxInFlightRecords int
@@ -129,6 +151,18 @@ func (o *Options) defaults() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.DLQStallTimeout <= 0 {
+		o.DLQStallTimeout = 30 * time.Second
+	}
+	if o.Health == nil {
+		o.Health = health.New()
+	}
+	if o.HealthInterval <= 0 {
+		o.HealthInterval = 5 * time.Second
+	}
+	if o.LogInterval <= 0 {
+		o.LogInterval = 30 * time.Second
+	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -141,19 +175,24 @@ type Runner struct {
 	log   zerolog.Logger
 	stats *Stats
 
-	cl       *kgo.Client
-	producer *kgo.Client
-	dlq      *dlqWriter
-	dests    []*destination
-	inflight *inflight
+	cl   *kgo.Client
+	dlq  *dlqWriter
+	logs *logLimiter
+
+	readMu          sync.Mutex
+	readProblemText string // the last refusal to read a source topic, and when
+	readProblemAt   time.Time
+	dests           []*destination
+	inflight        *inflight
 
 	partsMu sync.Mutex
 	parts   map[TopicPartition]*partition
 
 	commitMu sync.Mutex
 
-	pauseMu sync.Mutex
-	paused  map[string]bool // destination → reason to pause fetching
+	pauseMu      sync.Mutex
+	paused       map[string]bool   // destination → reason to pause fetching
+	destProblems map[string]string // cause:destination → reason, for the destination:<name> checks
 
 	joined       atomic.Bool
 	shuttingDown atomic.Bool
@@ -208,20 +247,31 @@ func New(opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream: consumer: %w", err)
 	}
-	producerOpts := append(append([]kgo.Opt{}, opts.Kafka...),
-		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent producer (franz-go's default) requires acks=all
-		kgo.ProducerLinger(5*time.Millisecond),
-		kgo.MaxBufferedRecords(opts.MaxInFlightRecords*len(opts.Destinations)+1000),
-		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
-	)
-	producer, err := kgo.NewClient(producerOpts...)
+	r.cl = cl
+	r.logs = newLogLimiter(opts.LogInterval)
+	r.dlq = &dlqWriter{topic: opts.DLQTopic, log: r.log, logs: r.logs, ctx: r.hardCtx, backoff: opts.DLQRetryBackoff,
+		stallAfter: opts.DLQStallTimeout, health: opts.Health, topicCheck: make(chan struct{}, 1),
+		onError: func() { r.stats.DLQErrors.Add(1) }, onRef: func() { r.stats.DLQReferences.Add(1) },
+		newClient: func(maxBytes int32) (*kgo.Client, error) {
+			producerOpts := append(append([]kgo.Opt{}, opts.Kafka...),
+				kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent producer (franz-go's default) requires acks=all
+				kgo.ProducerLinger(5*time.Millisecond),
+				kgo.MaxBufferedRecords(opts.MaxInFlightRecords*len(opts.Destinations)+1000),
+				kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+			)
+			if maxBytes > 0 {
+				// Sized from the DLQ topic's max.message.bytes: a batch (or one record) up to the topic's own limit
+				// goes through; franz-go's ~1 MB default would refuse big records the topic accepts.
+				producerOpts = append(producerOpts, kgo.ProducerBatchMaxBytes(maxBytes))
+			}
+			return kgo.NewClient(producerOpts...)
+		}}
+	producer, err := r.dlq.newClient(0)
 	if err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("stream: DLQ producer: %w", err)
 	}
-	r.cl, r.producer = cl, producer
-	r.dlq = &dlqWriter{cl: producer, topic: opts.DLQTopic, log: r.log, ctx: r.hardCtx, backoff: opts.DLQRetryBackoff,
-		onError: func() { r.stats.DLQErrors.Add(1) }}
+	r.dlq.cl = producer
 
 	for _, d := range opts.Destinations {
 		co := d.Client
@@ -244,9 +294,13 @@ func New(opts Options) (*Runner, error) {
 			misconfiguredRetry: opts.MisconfiguredRetry, onMisconfigured: r.onMisconfigured,
 		})
 		r.stats.delivered(name, 0, 0)
+		opts.Health.Set(health.Destination(name), true, "")
 	}
 	return r, nil
 }
+
+// Health returns the readiness checks the runner keeps (Options.Health when given).
+func (r *Runner) Health() *health.Registry { return r.opts.Health }
 
 // Stats returns the live counters.
 func (r *Runner) Stats() *Stats { return r.stats }
@@ -264,6 +318,19 @@ func (r *Runner) Run(ctx context.Context) error {
 	for _, d := range r.dests {
 		d.start(r.hardCtx)
 	}
+	// The first round of checks runs before fetching, so the DLQ producer is sized (and the DLQ topic created)
+	// before the first record may need it; it is bounded by two health intervals.
+	monitorCtx, stopMonitor := context.WithCancel(context.Background())
+	monitorDone := make(chan struct{})
+	failures := r.checkOnce(ctx, 0)
+	go func() {
+		defer close(monitorDone)
+		r.monitorFrom(monitorCtx, failures)
+	}()
+	defer func() {
+		stopMonitor()
+		<-monitorDone
+	}()
 	commitCtx, stopCommits := context.WithCancel(context.Background())
 	commitsDone := make(chan struct{})
 	go func() {
@@ -282,8 +349,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		stopCommits()
 		<-commitsDone
 		r.shuttingDown.Store(true)
+		r.opts.Health.Stopping()
 		r.cl.CloseAllowingRebalance()
-		r.producer.Close()
+		r.dlq.close(nil)
 		for _, d := range r.dests {
 			d.stop()
 			d.wait()
@@ -310,9 +378,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.commitMu.Unlock()
 	cancel()
 	r.shuttingDown.Store(true)
+	r.opts.Health.Stopping()
+	// Counted before closing: closing the consumer revokes the partitions, which releases their records.
+	abandoned := r.inflight.count()
 	r.close()
 	if !drained {
-		return fmt.Errorf("%w: %d records abandoned", ErrDrainTimeout, r.inflight.count())
+		return fmt.Errorf("%w: %d records abandoned (not committed; they will be consumed again)", ErrDrainTimeout, abandoned)
 	}
 	return nil
 }
@@ -336,9 +407,8 @@ var ErrDrainTimeout = errors.New("stream: drain deadline passed")
 func (r *Runner) close() {
 	r.cl.CloseAllowingRebalance()
 	fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	_ = r.producer.Flush(fctx)
+	r.dlq.close(fctx)
 	cancel()
-	r.producer.Close()
 }
 
 // waitIdle waits until no record is in flight, the deadline passes, or a destination is misconfigured: such a

@@ -14,12 +14,13 @@ import (
 // Stats are the runtime's counters: the demo prints them and the metrics endpoint exports them. All methods are
 // safe for concurrent use.
 type Stats struct {
-	Consumed  atomic.Int64 // records fetched and dispatched
-	Batches   atomic.Int64 // Graph requests started by the batchers (bisection requests are counted by capi)
-	Commits   atomic.Int64 // successful offset commits
-	DLQErrors atomic.Int64 // failed DLQ produce attempts (each is retried)
-	Retries   atomic.Int64 // waits before resending to the Graph API (transient, throttled, breaker open)
-	Requests  atomic.Int64 // Graph API HTTP requests, bisection and retries included
+	Consumed      atomic.Int64 // records fetched and dispatched
+	Batches       atomic.Int64 // Graph requests started by the batchers (bisection requests are counted by capi)
+	Commits       atomic.Int64 // successful offset commits
+	DLQErrors     atomic.Int64 // failed DLQ produce attempts (each is retried)
+	DLQReferences atomic.Int64 // records too large for the DLQ topic, dead-lettered as references (value omitted)
+	Retries       atomic.Int64 // waits before resending to the Graph API (transient, throttled, breaker open)
+	Requests      atomic.Int64 // Graph API HTTP requests, bisection and retries included
 
 	mu        sync.Mutex
 	deliv     map[string]int64
