@@ -8,7 +8,14 @@ PKGS := ./...
 # build info, "(devel)" for a checkout; the VCS revision and time are always read from the build info).
 VERSION ?=
 
-.PHONY: demo test test-unit test-kafka lint build bench
+.PHONY: demo test test-unit test-kafka test-deploy deploy-tools lint build bench
+
+# Tools the deployment tests run (deploy/): prometheus + promtool from Debian's package (.ci/ensure-prometheus.sh,
+# installed when missing, service not started) and kustomize from the Go module proxy, built once into TOOLS_BIN.
+# kustomize v5.8.3 and later need Go 1.27.
+TOOLS_BIN ?= $(HOME)/.cache/capi-connector/bin
+KUSTOMIZE_VERSION := v5.8.2
+export PATH := $(TOOLS_BIN):$(PATH)
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o capi-connector ./cmd/capi-connector
@@ -20,9 +27,22 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-# On kfake, whatever CAPI_TEST_BROKERS the calling shell has.
-test-unit:
-	env -u CAPI_TEST_BROKERS $(GO) test -race -count=1 -timeout 20m $(PKGS)
+deploy-tools:
+	@.ci/ensure-prometheus.sh
+	@if ! { [ -x "$(TOOLS_BIN)/kustomize" ] && "$(TOOLS_BIN)/kustomize" version 2>/dev/null | grep -qx '$(KUSTOMIZE_VERSION)'; }; then \
+		echo "deploy-tools: go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION) into $(TOOLS_BIN)"; \
+		GOBIN="$(TOOLS_BIN)" $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION); \
+	fi
+
+# The deployment checks alone: manifests through kustomize and the config loader, promtool rule tests, the
+# real-Prometheus end-to-end test, dashboard and rule metric names against a running connector.
+test-deploy: deploy-tools
+	DEPLOY_TOOLS_REQUIRED=1 $(GO) test -count=1 -v -timeout 10m ./deploy/...
+
+# On kfake, whatever CAPI_TEST_BROKERS the calling shell has. DEPLOY_TOOLS_REQUIRED: a missing tool fails the
+# deployment tests instead of skipping them.
+test-unit: deploy-tools
+	env -u CAPI_TEST_BROKERS DEPLOY_TOOLS_REQUIRED=1 $(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 # The end-to-end suite (./test/...) again, on a real Apache Kafka broker: test/kafka/start.sh fetches Kafka from
 # Maven Central once (cached outside the repo), starts a single-node KRaft broker on loopback and prints its

@@ -1,0 +1,584 @@
+package deploy
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/capi-connector/capi-connector/config"
+)
+
+// k8sObject is the subset of the Kubernetes objects the checks read.
+type k8sObject struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Metadata   struct {
+		Name        string            `yaml:"name"`
+		Namespace   string            `yaml:"namespace"`
+		Labels      map[string]string `yaml:"labels"`
+		Annotations map[string]string `yaml:"annotations"`
+	} `yaml:"metadata"`
+	Data map[string]string `yaml:"data"`
+	Spec yaml.Node         `yaml:"spec"`
+}
+
+type statefulSetSpec struct {
+	Replicas    int    `yaml:"replicas"`
+	ServiceName string `yaml:"serviceName"`
+	Selector    struct {
+		MatchLabels map[string]string `yaml:"matchLabels"`
+	} `yaml:"selector"`
+	Template struct {
+		Metadata struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+		Spec podSpec `yaml:"spec"`
+	} `yaml:"template"`
+}
+
+type podSpec struct {
+	TerminationGracePeriodSeconds *int `yaml:"terminationGracePeriodSeconds"`
+	AutomountServiceAccountToken  *bool `yaml:"automountServiceAccountToken"`
+	SecurityContext               struct {
+		RunAsNonRoot *bool `yaml:"runAsNonRoot"`
+		RunAsUser    *int  `yaml:"runAsUser"`
+	} `yaml:"securityContext"`
+	Containers []container `yaml:"containers"`
+	Volumes    []struct {
+		Name      string `yaml:"name"`
+		ConfigMap *struct {
+			Name string `yaml:"name"`
+		} `yaml:"configMap"`
+		Secret *struct {
+			SecretName string `yaml:"secretName"`
+		} `yaml:"secret"`
+	} `yaml:"volumes"`
+}
+
+type container struct {
+	Name  string   `yaml:"name"`
+	Image string   `yaml:"image"`
+	Args  []string `yaml:"args"`
+	Env   []struct {
+		Name      string `yaml:"name"`
+		Value     string `yaml:"value"`
+		ValueFrom *struct {
+			FieldRef *struct {
+				FieldPath string `yaml:"fieldPath"`
+			} `yaml:"fieldRef"`
+		} `yaml:"valueFrom"`
+	} `yaml:"env"`
+	Ports []struct {
+		Name          string `yaml:"name"`
+		ContainerPort int    `yaml:"containerPort"`
+	} `yaml:"ports"`
+	LivenessProbe  *probe `yaml:"livenessProbe"`
+	ReadinessProbe *probe `yaml:"readinessProbe"`
+	StartupProbe   *probe `yaml:"startupProbe"`
+	Resources      struct {
+		Requests map[string]string `yaml:"requests"`
+		Limits   map[string]string `yaml:"limits"`
+	} `yaml:"resources"`
+	SecurityContext struct {
+		AllowPrivilegeEscalation *bool `yaml:"allowPrivilegeEscalation"`
+		ReadOnlyRootFilesystem   *bool `yaml:"readOnlyRootFilesystem"`
+		Capabilities             struct {
+			Drop []string `yaml:"drop"`
+		} `yaml:"capabilities"`
+	} `yaml:"securityContext"`
+	VolumeMounts []struct {
+		Name      string `yaml:"name"`
+		MountPath string `yaml:"mountPath"`
+	} `yaml:"volumeMounts"`
+}
+
+type probe struct {
+	HTTPGet *struct {
+		Path string    `yaml:"path"`
+		Port yaml.Node `yaml:"port"`
+	} `yaml:"httpGet"`
+}
+
+type serviceSpec struct {
+	ClusterIP                string            `yaml:"clusterIP"`
+	PublishNotReadyAddresses bool              `yaml:"publishNotReadyAddresses"`
+	Selector                 map[string]string `yaml:"selector"`
+	Ports                    []struct {
+		Name       string    `yaml:"name"`
+		Port       int       `yaml:"port"`
+		TargetPort yaml.Node `yaml:"targetPort"`
+	} `yaml:"ports"`
+}
+
+type pdbSpec struct {
+	MaxUnavailable yaml.Node `yaml:"maxUnavailable"`
+	MinAvailable   yaml.Node `yaml:"minAvailable"`
+	Selector       struct {
+		MatchLabels map[string]string `yaml:"matchLabels"`
+	} `yaml:"selector"`
+}
+
+type serviceMonitorSpec struct {
+	Selector struct {
+		MatchLabels map[string]string `yaml:"matchLabels"`
+	} `yaml:"selector"`
+	Endpoints []struct {
+		Port string `yaml:"port"`
+		Path string `yaml:"path"`
+	} `yaml:"endpoints"`
+}
+
+type scaledObjectSpec struct {
+	ScaleTargetRef struct {
+		Kind string `yaml:"kind"`
+		Name string `yaml:"name"`
+	} `yaml:"scaleTargetRef"`
+	MinReplicaCount *int `yaml:"minReplicaCount"`
+	MaxReplicaCount int  `yaml:"maxReplicaCount"`
+	Triggers        []struct {
+		Type     string            `yaml:"type"`
+		Metadata map[string]string `yaml:"metadata"`
+	} `yaml:"triggers"`
+}
+
+func decodeSpec[T any](t *testing.T, o k8sObject) T {
+	t.Helper()
+	var s T
+	if err := o.Spec.Decode(&s); err != nil {
+		t.Fatalf("%s %s: spec: %v", o.Kind, o.Metadata.Name, err)
+	}
+	return s
+}
+
+// kustomizeBuild renders a kustomization with the real kustomize and splits the output into objects.
+func kustomizeBuild(t *testing.T, dir string) []k8sObject {
+	t.Helper()
+	bin := tool(t, "kustomize", installKustomize)
+	cmd := exec.Command(bin, "build", dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v\n%s", dir, err, stderr.String())
+	}
+	var objs []k8sObject
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	for {
+		var o k8sObject
+		err := dec.Decode(&o)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("kustomize build %s: output: %v", dir, err)
+		}
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+func only(t *testing.T, objs []k8sObject, kind string) k8sObject {
+	t.Helper()
+	var found []k8sObject
+	for _, o := range objs {
+		if o.Kind == kind {
+			found = append(found, o)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want exactly one %s, got %d", kind, len(found))
+	}
+	return found[0]
+}
+
+func byKindName(objs []k8sObject, kind, name string) (k8sObject, bool) {
+	for _, o := range objs {
+		if o.Kind == kind && o.Metadata.Name == name {
+			return o, true
+		}
+	}
+	return k8sObject{}, false
+}
+
+// subset reports whether every label of sel is in labels (a matchLabels selector matching).
+func subset(sel, labels map[string]string) bool {
+	if len(sel) == 0 {
+		return false
+	}
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// overlays are the kustomizations users apply; each must render a complete, consistent installation.
+func overlays(t *testing.T) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("kubernetes", "overlays", "*", "kustomization.yaml"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no overlays under kubernetes/overlays: %v", err)
+	}
+	for i, d := range dirs {
+		dirs[i] = filepath.Dir(d)
+	}
+	return dirs
+}
+
+// The rendered installation runs: the ConfigMap's file and the container's environment, with the downward API and
+// the Secret resolved the way the kubelet does, pass the connector's own configuration loader and validation, and
+// the pieces that must agree (probes, ports, service, monitor, PDB, autoscaler, shutdown timing) agree.
+func TestKubernetesManifests(t *testing.T) {
+	for _, dir := range overlays(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			objs := kustomizeBuild(t, dir)
+			sts := only(t, objs, "StatefulSet")
+			spec := decodeSpec[statefulSetSpec](t, sts)
+			pod := spec.Template.Spec
+			if len(pod.Containers) != 1 {
+				t.Fatalf("want one container, got %d", len(pod.Containers))
+			}
+			c := pod.Containers[0]
+			podLabels := spec.Template.Metadata.Labels
+			if !subset(spec.Selector.MatchLabels, podLabels) {
+				t.Errorf("StatefulSet selector %v does not match its pod labels %v", spec.Selector.MatchLabels, podLabels)
+			}
+
+			cfg, podName := loadPodConfig(t, objs, sts, pod, c)
+
+			// Static membership: the member id is the pod name, from the downward API.
+			if cfg.Kafka.GroupInstanceID != podName {
+				t.Errorf("kafka.group_instance_id = %q, want the pod name %q (CAPI_KAFKA_GROUP_INSTANCE_ID from metadata.name)",
+					cfg.Kafka.GroupInstanceID, podName)
+			}
+			// The token came from the Secret file, not from the ConfigMap or a literal.
+			for _, d := range cfg.Destinations {
+				if d.AccessToken != secretToken {
+					t.Errorf("destination %s: access token not read from the mounted Secret", d.Name)
+				}
+			}
+
+			// Shutdown: the kubelet's SIGKILL comes after the drain.
+			if pod.TerminationGracePeriodSeconds == nil {
+				t.Fatal("no terminationGracePeriodSeconds: the default 30 s is not longer than shutdown_timeout")
+			}
+			grace := time.Duration(*pod.TerminationGracePeriodSeconds) * time.Second
+			if grace <= cfg.ShutdownTimeout+5*time.Second {
+				t.Errorf("terminationGracePeriodSeconds %s must exceed shutdown_timeout %s (plus time for the final commit)", grace, cfg.ShutdownTimeout)
+			}
+
+			// Probes on the metrics port, which is the port the connector listens on.
+			_, metricsPort, err := net.SplitHostPort(cfg.MetricsAddr)
+			if err != nil {
+				t.Fatalf("metrics_addr %q: %v", cfg.MetricsAddr, err)
+			}
+			portName := ""
+			for _, p := range c.Ports {
+				if strconv.Itoa(p.ContainerPort) == metricsPort {
+					portName = p.Name
+				}
+			}
+			if portName == "" {
+				t.Fatalf("no container port %s (metrics_addr %q) in %+v", metricsPort, cfg.MetricsAddr, c.Ports)
+			}
+			for _, pc := range []struct {
+				name string
+				p    *probe
+				path string
+			}{{"liveness", c.LivenessProbe, "/healthz"}, {"readiness", c.ReadinessProbe, "/readyz"}, {"startup", c.StartupProbe, "/healthz"}} {
+				if pc.p == nil || pc.p.HTTPGet == nil {
+					t.Errorf("%s probe: want httpGet %s", pc.name, pc.path)
+					continue
+				}
+				if pc.p.HTTPGet.Path != pc.path {
+					t.Errorf("%s probe path %q, want %s", pc.name, pc.p.HTTPGet.Path, pc.path)
+				}
+				if v := pc.p.HTTPGet.Port.Value; v != portName && v != metricsPort {
+					t.Errorf("%s probe port %q, want %s (%s)", pc.name, v, portName, metricsPort)
+				}
+			}
+
+			// Hardening.
+			if pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot ||
+				pod.SecurityContext.RunAsUser == nil || *pod.SecurityContext.RunAsUser == 0 {
+				t.Error("pod must run as a non-root user (runAsNonRoot, runAsUser ≠ 0)")
+			}
+			sc := c.SecurityContext
+			if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+				t.Error("container root filesystem must be read-only")
+			}
+			if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+				t.Error("allowPrivilegeEscalation must be false")
+			}
+			if !slices.Contains(sc.Capabilities.Drop, "ALL") {
+				t.Error("capabilities must drop ALL")
+			}
+			if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+				t.Error("the connector calls no Kubernetes API: automountServiceAccountToken must be false")
+			}
+
+			// Memory sized from the measured backlog peak (212–224 MiB RSS at max_in_flight_records 20000), with
+			// GOMEMLIMIT below the limit.
+			req, lim := quantity(t, c.Resources.Requests["memory"]), quantity(t, c.Resources.Limits["memory"])
+			const measuredPeak = 224 << 20
+			if cfg.Kafka.MaxInFlightRecords > 20000 {
+				t.Errorf("max_in_flight_records %d is above the measured 20000: re-measure the memory", cfg.Kafka.MaxInFlightRecords)
+			}
+			if req < measuredPeak || lim <= req {
+				t.Errorf("memory request %d / limit %d: want request ≥ the measured peak %d and limit above it", req, lim, measuredPeak)
+			}
+			if c.Resources.Requests["cpu"] == "" {
+				t.Error("no cpu request")
+			}
+			if gml := envValue(c, "GOMEMLIMIT"); gml == "" || quantity(t, strings.TrimSuffix(gml, "B")) >= lim {
+				t.Errorf("GOMEMLIMIT %q must be set below the memory limit %d", gml, lim)
+			}
+
+			// Service: headless governing service of the StatefulSet, keeps not-ready pods scrapeable, targets the
+			// metrics port.
+			svcObj, ok := byKindName(objs, "Service", spec.ServiceName)
+			if !ok {
+				t.Fatalf("serviceName %q: no such Service", spec.ServiceName)
+			}
+			svc := decodeSpec[serviceSpec](t, svcObj)
+			if svc.ClusterIP != "None" || !svc.PublishNotReadyAddresses {
+				t.Errorf("Service %s: want headless (clusterIP None) with publishNotReadyAddresses (not-ready pods must stay scrapeable)", svcObj.Metadata.Name)
+			}
+			if !subset(svc.Selector, podLabels) {
+				t.Errorf("Service selector %v does not match the pod labels %v", svc.Selector, podLabels)
+			}
+			svcPort := ""
+			for _, p := range svc.Ports {
+				if tp := p.TargetPort.Value; tp == portName || tp == metricsPort {
+					svcPort = p.Name
+				}
+			}
+			if svcPort == "" {
+				t.Errorf("Service %s has no port targeting %s", svcObj.Metadata.Name, portName)
+			}
+
+			pdbObj := only(t, objs, "PodDisruptionBudget")
+			pdb := decodeSpec[pdbSpec](t, pdbObj)
+			if !subset(pdb.Selector.MatchLabels, podLabels) {
+				t.Errorf("PodDisruptionBudget selector %v does not match the pod labels", pdb.Selector.MatchLabels)
+			}
+			if pdb.MaxUnavailable.Value == "" && pdb.MinAvailable.Value == "" {
+				t.Error("PodDisruptionBudget sets neither maxUnavailable nor minAvailable")
+			}
+
+			for _, o := range objs {
+				switch o.Kind {
+				case "ServiceMonitor":
+					sm := decodeSpec[serviceMonitorSpec](t, o)
+					if !subset(sm.Selector.MatchLabels, svcObj.Metadata.Labels) {
+						t.Errorf("ServiceMonitor selector %v does not select Service labels %v", sm.Selector.MatchLabels, svcObj.Metadata.Labels)
+					}
+					if len(sm.Endpoints) == 0 || sm.Endpoints[0].Port != svcPort || sm.Endpoints[0].Path != "/metrics" {
+						t.Errorf("ServiceMonitor endpoints %+v: want port %q path /metrics", sm.Endpoints, svcPort)
+					}
+				case "ScaledObject":
+					checkScaledObject(t, o, sts, cfg)
+				}
+			}
+		})
+	}
+}
+
+func checkScaledObject(t *testing.T, o k8sObject, sts k8sObject, cfg config.Config) {
+	t.Helper()
+	so := decodeSpec[scaledObjectSpec](t, o)
+	if so.ScaleTargetRef.Kind != "StatefulSet" || so.ScaleTargetRef.Name != sts.Metadata.Name {
+		t.Errorf("ScaledObject targets %s %q, want StatefulSet %q", so.ScaleTargetRef.Kind, so.ScaleTargetRef.Name, sts.Metadata.Name)
+	}
+	parts, err := strconv.Atoi(o.Metadata.Annotations["capi-connector/source-partitions"])
+	if err != nil {
+		t.Fatalf("ScaledObject needs the capi-connector/source-partitions annotation (the source partition count): %v", err)
+	}
+	if so.MaxReplicaCount < 1 || so.MaxReplicaCount > parts {
+		t.Errorf("maxReplicaCount %d: want 1..%d (the source partitions; more replicas consume nothing)", so.MaxReplicaCount, parts)
+	}
+	if so.MinReplicaCount == nil || *so.MinReplicaCount < 1 {
+		t.Error("minReplicaCount must be ≥ 1: with no pod nothing exports the lag and readiness the alerts read")
+	}
+	if len(so.Triggers) != 1 || so.Triggers[0].Type != "kafka" {
+		t.Fatalf("want one kafka trigger, got %+v", so.Triggers)
+	}
+	md := so.Triggers[0].Metadata
+	if md["consumerGroup"] != cfg.Kafka.Group {
+		t.Errorf("trigger consumerGroup %q, the connector's group is %q", md["consumerGroup"], cfg.Kafka.Group)
+	}
+	if !slices.Contains(cfg.Kafka.Topics, md["topic"]) {
+		t.Errorf("trigger topic %q is not a source topic %q", md["topic"], cfg.Kafka.Topics)
+	}
+	if got := strings.Split(md["bootstrapServers"], ","); !slices.Equal(got, cfg.Kafka.Brokers) {
+		t.Errorf("trigger bootstrapServers %q, the connector's brokers are %q", got, cfg.Kafka.Brokers)
+	}
+	if md["allowIdleConsumers"] == "true" {
+		t.Error("allowIdleConsumers lets KEDA scale past the partition count")
+	}
+	if n, err := strconv.Atoi(md["lagThreshold"]); err != nil || n <= 0 {
+		t.Errorf("lagThreshold %q: want a positive number", md["lagThreshold"])
+	}
+}
+
+// secretToken stands for the content of the Secret: the test writes it where the pod would read it.
+const secretToken = "EAAB-test-token-from-secret"
+
+// loadPodConfig resolves the container's configuration as the kubelet and the binary would: the ConfigMap mounted
+// at its mount path, the Secret's key as a file, CAPI_* variables with the downward API's pod name. It returns the
+// loaded, validated configuration and the pod name used.
+func loadPodConfig(t *testing.T, objs []k8sObject, sts k8sObject, pod podSpec, c container) (config.Config, string) {
+	t.Helper()
+	podName := sts.Metadata.Name + "-0"
+	root := t.TempDir()
+	// Mounts → files under root.
+	mountDir := map[string]string{} // mount path → local dir
+	for _, m := range c.VolumeMounts {
+		local := filepath.Join(root, strings.ReplaceAll(strings.Trim(m.MountPath, "/"), "/", "_"))
+		if err := os.MkdirAll(local, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		mountDir[m.MountPath] = local
+		for _, v := range pod.Volumes {
+			if v.Name != m.Name {
+				continue
+			}
+			switch {
+			case v.ConfigMap != nil:
+				cm, ok := byKindName(objs, "ConfigMap", v.ConfigMap.Name)
+				if !ok {
+					t.Fatalf("volume %s: ConfigMap %q is not in the build", v.Name, v.ConfigMap.Name)
+				}
+				for k, data := range cm.Data {
+					writeFile(t, filepath.Join(local, k), data)
+				}
+			case v.Secret != nil:
+				if v.Secret.SecretName == "" {
+					t.Fatalf("volume %s: no secretName", v.Name)
+				}
+				// The Secret is created out of band; its key is the file the token variable names (checked below).
+				writeFile(t, filepath.Join(local, "access-token"), secretToken+"\n")
+			}
+		}
+	}
+	// Paths inside the container → local paths.
+	localPath := func(p string) string {
+		for mp, local := range mountDir {
+			if rest, ok := strings.CutPrefix(p, mp+"/"); ok {
+				return filepath.Join(local, filepath.FromSlash(rest))
+			}
+		}
+		t.Errorf("%s is not under any volume mount of the container", p)
+		return p
+	}
+	// Arguments: run --config FILE.
+	if len(c.Args) == 0 || c.Args[0] != "run" {
+		t.Fatalf("container args %q: want run --config FILE", c.Args)
+	}
+	cfgPath := ""
+	for i, a := range c.Args {
+		if a == "--config" && i+1 < len(c.Args) {
+			cfgPath = c.Args[i+1]
+		}
+	}
+	if cfgPath == "" {
+		t.Fatalf("container args %q: no --config", c.Args)
+	}
+	localCfg := localPath(cfgPath)
+	if _, err := os.Stat(localCfg); err != nil {
+		t.Fatalf("--config %s: the ConfigMap mounted there has no such key: %v", cfgPath, err)
+	}
+	// Environment.
+	env := map[string]string{}
+	for _, e := range c.Env {
+		if !strings.HasPrefix(e.Name, config.EnvPrefix) {
+			continue
+		}
+		if !config.IsKnownEnv(e.Name) {
+			t.Errorf("env %s is not a variable the connector reads", e.Name)
+		}
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil:
+			if e.ValueFrom.FieldRef.FieldPath != "metadata.name" {
+				t.Errorf("env %s from %s: only metadata.name is resolved by this test", e.Name, e.ValueFrom.FieldRef.FieldPath)
+			}
+			env[e.Name] = podName
+		case e.ValueFrom != nil:
+			t.Errorf("env %s: valueFrom other than fieldRef (secrets belong in files)", e.Name)
+		case strings.HasSuffix(e.Name, "_FILE"):
+			if path.Base(e.Value) != "access-token" && strings.Contains(e.Name, "ACCESS_TOKEN") {
+				t.Errorf("env %s = %q: the Secret key is access-token", e.Name, e.Value)
+			}
+			env[e.Name] = localPath(e.Value)
+		default:
+			env[e.Name] = e.Value
+		}
+	}
+	for _, must := range []string{"CAPI_KAFKA_GROUP_INSTANCE_ID", "CAPI_ACCESS_TOKEN_FILE"} {
+		if _, ok := env[must]; !ok {
+			t.Errorf("the container does not set %s", must)
+		}
+	}
+	if v, ok := env["CAPI_ACCESS_TOKEN"]; ok {
+		t.Errorf("CAPI_ACCESS_TOKEN = %q in the manifest: the token belongs in a Secret file", v)
+	}
+	cfg, err := config.Load(localCfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("the connector's loader rejects the pod's configuration: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("the connector's validation rejects the pod's configuration: %v", err)
+	}
+	return cfg, podName
+}
+
+func writeFile(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func envValue(c container, name string) string {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
+}
+
+// quantity parses the binary-suffixed Kubernetes quantities used here (Ki, Mi, Gi) and plain bytes.
+func quantity(t *testing.T, s string) int64 {
+	t.Helper()
+	for _, u := range []struct {
+		suffix string
+		mul    int64
+	}{{"Gi", 1 << 30}, {"Mi", 1 << 20}, {"Ki", 1 << 10}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			if err != nil {
+				t.Fatalf("quantity %q: %v", s, err)
+			}
+			return v * u.mul
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("quantity %q: want a number of bytes or Ki/Mi/Gi: %v", s, err)
+	}
+	return v
+}
