@@ -49,7 +49,7 @@ type statefulSetSpec struct {
 }
 
 type podSpec struct {
-	TerminationGracePeriodSeconds *int `yaml:"terminationGracePeriodSeconds"`
+	TerminationGracePeriodSeconds *int  `yaml:"terminationGracePeriodSeconds"`
 	AutomountServiceAccountToken  *bool `yaml:"automountServiceAccountToken"`
 	SecurityContext               struct {
 		RunAsNonRoot *bool `yaml:"runAsNonRoot"`
