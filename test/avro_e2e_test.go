@@ -9,9 +9,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/dlq"
-	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
 	"github.com/capi-connector/capi-connector/schema/sample"
@@ -36,13 +36,12 @@ func newAvroRegistry(t testing.TB) *registrytest.Server {
 // wires it), leaving JSON the default for every other topic.
 func withAvroTopic(t testing.TB, topic string, reg *registrytest.Server) tweak {
 	t.Helper()
-	dec, err := schema.NewAvroConfluent(schema.RegistryConfig{
-		URL: reg.URL(), Username: avroRegistryUser, Password: avroRegistryPass, Timeout: 2 * time.Second,
-	}, schema.Limits{})
-	if err != nil {
-		t.Fatal(err)
+	return func(c *config.Config) {
+		c.Kafka.InputFormats = map[string]string{topic: config.FormatAvroConfluent}
+		c.Kafka.SchemaRegistry.URL = reg.URL()
+		c.Kafka.SchemaRegistry.Username = avroRegistryUser
+		c.Kafka.SchemaRegistry.Password = avroRegistryPass
 	}
-	return func(o *stream.Options) { o.Pipeline.SetTopicDecoder(topic, dec) }
 }
 
 // toAvro re-encodes JSON sample events as Confluent-framed Avro written with writer schema id (text writerSchema,
@@ -175,12 +174,12 @@ func TestAvroEveryEventDeliveredOrDeadLettered(t *testing.T) {
 	p := e.produce(all, -1)
 	pj := ej.produce(jsonEvents, -1)
 
-	run := e.start(e.options(withAvroTopic(t, e.topic, reg), func(o *stream.Options) {
-		o.Topics = []string{e.topic, ej.topic}
+	run := e.start(e.config(withAvroTopic(t, e.topic, reg), func(c *config.Config) {
+		c.Kafka.Topics = []string{e.topic, ej.topic}
 	}))
 	e.waitCommitted(p.end, 60*time.Second, nil)
 	ej.waitCommitted(pj.end, 60*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 
@@ -214,7 +213,7 @@ func TestAvroRegistryDown(t *testing.T) {
 	first := toAvro(t, events[:60], v1, "", nil)
 	second := toAvro(t, events[60:], v2, evolved, map[string]any{"campaign": "spring"})
 
-	run := e.start(e.options(withAvroTopic(t, e.topic, reg)))
+	run := e.start(e.config(withAvroTopic(t, e.topic, reg)))
 	p1 := e.produce(first, 0)
 	e.waitCommitted(p1.end, 30*time.Second, nil)
 
@@ -256,7 +255,7 @@ func TestAvroRegistryDown(t *testing.T) {
 		all.where[id] = w
 	}
 	e.waitCommitted(p2.end, 60*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	e.verify(all, true)

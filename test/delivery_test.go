@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/stream"
@@ -32,9 +33,9 @@ func TestEveryEventDeliveredOrDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.produce(events, -1)
-	run := e.start(e.options())
+	run := e.start(e.config())
 	e.waitCommitted(p.end, 60*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	e.verify(p, true)
@@ -66,21 +67,21 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	}
 	p := e.produce(only(1200, sample.Deliverable), -1)
 	var opened atomic.Int32
-	run := e.start(e.options(func(o *stream.Options) {
-		o.Destinations[0].Batch.MaxEvents = 100
-		o.MaxInFlightRecords = 600
+	run := e.start(e.config(func(c *config.Config) {
+		c.Destinations[0].Batch.MaxEvents = 100
+		c.Kafka.MaxInFlightRecords = 600
 	}))
 	guard := newWatermarkGuard(e, p)
 	if err := eventually(20*time.Second, func() bool {
 		guard.check(e.committed())
-		if run.r.Paused() {
+		if run.Runner().Paused() {
 			opened.Store(1)
 		}
 		return opened.Load() == 1
 	}); err != nil {
 		t.Fatal("fetching never paused while Graph answered 503")
 	}
-	if n := run.r.InFlight(); n > 600 {
+	if n := run.Runner().InFlight(); n > 600 {
 		t.Errorf("in-flight records %d exceed the cap 600", n)
 	}
 	if got := len(e.sim.EventIDs()); got != 0 {
@@ -92,10 +93,10 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitCommitted(p.end, 60*time.Second, guard.check)
-	if run.r.Paused() {
+	if run.Runner().Paused() {
 		t.Error("fetching still paused after recovery")
 	}
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	e.verify(p, false)
@@ -113,12 +114,12 @@ func TestPoisonedEventIsolatedByBisection(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.produce(events, 0)
-	run := e.start(e.options(func(o *stream.Options) {
-		o.Destinations[0].Batch.MaxEvents = 500
-		o.Destinations[0].Batch.Linger = 2 * time.Second // the 500 events travel in one batch
+	run := e.start(e.config(func(c *config.Config) {
+		c.Destinations[0].Batch.MaxEvents = 500
+		c.Destinations[0].Batch.Linger = 2 * time.Second // the 500 events travel in one batch
 	}))
 	e.waitCommitted(p.end, 60*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	ids := e.sim.EventIDs()
@@ -158,11 +159,11 @@ func TestTokenExpiryStopsDestination(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.produce(only(300, sample.Deliverable), -1)
-	run := e.start(e.options())
-	if err := eventually(20*time.Second, func() bool { return run.r.Paused() && e.sim.Stats().Requests > 0 }); err != nil {
+	run := e.start(e.config())
+	if err := eventually(20*time.Second, func() bool { return run.Runner().Paused() && e.sim.Stats().Requests > 0 }); err != nil {
 		t.Fatal("fetching did not pause on an expired token")
 	}
-	if run.r.Ready() {
+	if run.Runner().Ready() {
 		t.Error("ready while the destination is misconfigured")
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -174,7 +175,7 @@ func TestTokenExpiryStopsDestination(t *testing.T) {
 		}
 	}
 	stopStart := time.Now()
-	if err := run.stop(t); !errors.Is(err, stream.ErrDrainTimeout) {
+	if err := run.Stop(t); !errors.Is(err, stream.ErrDrainTimeout) {
 		t.Errorf("stop with a misconfigured destination = %v, want ErrDrainTimeout (work abandoned)", err)
 	}
 	// The drain does not wait for a destination that cannot acknowledge anything (ShutdownTimeout is 10s).
@@ -191,12 +192,12 @@ func TestTokenExpiryStopsDestination(t *testing.T) {
 	if err := e.sim.SetFaults(capitest.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	run2 := e.start(e.options())
-	if err := eventually(20*time.Second, run2.r.Ready); err != nil {
+	run2 := e.start(e.config())
+	if err := eventually(20*time.Second, run2.Ready); err != nil {
 		t.Error("never ready with a good token")
 	}
 	e.waitCommitted(p.end, 60*time.Second, nil)
-	if err := run2.stop(t); err != nil {
+	if err := run2.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	e.verify(p, true)
@@ -211,12 +212,12 @@ func TestKilledConsumerLosesNothing(t *testing.T) {
 	}
 	p := e.produce(mix(3000, 0, 0, 0), -1)
 	guard := newWatermarkGuard(e, p)
-	run := e.start(e.options(func(o *stream.Options) { o.Destinations[0].Batch.MaxEvents = 50 }))
+	run := e.start(e.config(func(c *config.Config) { c.Destinations[0].Batch.MaxEvents = 50 }))
 	if err := eventually(30*time.Second, func() bool { return len(e.sim.EventIDs()) > 300 }); err != nil {
 		t.Fatal("no progress before the kill")
 	}
-	run.r.Abort()
-	if err := run.stop(t); err != stream.ErrAborted {
+	run.Runner().Abort()
+	if err := run.Stop(t); err != stream.ErrAborted {
 		t.Fatalf("Run after Abort = %v, want ErrAborted", err)
 	}
 	guard.check(e.committed())
@@ -224,9 +225,9 @@ func TestKilledConsumerLosesNothing(t *testing.T) {
 	if before >= 3000 {
 		t.Skip("everything was delivered before the kill; nothing to prove")
 	}
-	run2 := e.start(e.options())
+	run2 := e.start(e.config())
 	e.waitCommitted(p.end, 60*time.Second, guard.check)
-	if err := run2.stop(t); err != nil {
+	if err := run2.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	e.verify(p, false)
@@ -242,24 +243,24 @@ func TestMemberJoinsAndLeaves(t *testing.T) {
 	}
 	p := e.produce(mix(4000, 0, 0, 0), -1)
 	guard := newWatermarkGuard(e, p)
-	small := func(o *stream.Options) {
-		o.Destinations[0].Batch.MaxEvents = 50
-		o.Destinations[0].Batch.MaxInFlight = 1
-		o.MaxInFlightRecords = 400
+	small := func(c *config.Config) {
+		c.Destinations[0].Batch.MaxEvents = 50
+		c.Destinations[0].Batch.MaxInFlight = 1
+		c.Kafka.MaxInFlightRecords = 400
 	}
-	a := e.start(e.options(small))
+	a := e.start(e.config(small))
 	if err := eventually(30*time.Second, func() bool { guard.check(e.committed()); return len(e.sim.EventIDs()) > 100 }); err != nil {
 		t.Fatal("no progress")
 	}
-	b := e.start(e.options(small))
-	if err := eventually(30*time.Second, func() bool { guard.check(e.committed()); return b.r.Stats().Consumed.Load() > 100 }); err != nil {
+	b := e.start(e.config(small))
+	if err := eventually(30*time.Second, func() bool { guard.check(e.committed()); return b.Runner().Stats().Consumed.Load() > 100 }); err != nil {
 		t.Fatal("second member never consumed")
 	}
-	if err := b.stop(t); err != nil {
+	if err := b.Stop(t); err != nil {
 		t.Fatalf("second member: %v", err)
 	}
 	e.waitCommitted(p.end, 90*time.Second, guard.check)
-	if err := a.stop(t); err != nil {
+	if err := a.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	e.verify(p, false)
@@ -304,7 +305,7 @@ func TestDLQProduceFailureHoldsOffset(t *testing.T) {
 	all := only(30, sample.Deliverable)
 	events := append(append(all[:20:20], only(1, sample.NoConsent)...), all[20:]...)
 	p := e.produce(events, 0)
-	run := e.start(e.options())
+	run := e.start(e.config())
 	// Everything deliverable is delivered, but the offset stays at the rejected record (offset 20).
 	if err := eventually(30*time.Second, func() bool { return len(e.sim.EventIDs()) == 30 && refused.Load() > 2 }); err != nil {
 		t.Fatalf("delivered %d, DLQ produce refused %d times", len(e.sim.EventIDs()), refused.Load())
@@ -315,7 +316,7 @@ func TestDLQProduceFailureHoldsOffset(t *testing.T) {
 	}
 	failing.Store(false)
 	e.waitCommitted(p.end, 30*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	e.verify(p, false)

@@ -23,14 +23,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/capi"
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/dlq"
-	"github.com/capi-connector/capi-connector/processor/eligibility"
-	"github.com/capi-connector/capi-connector/processor/mapping"
-	"github.com/capi-connector/capi-connector/processor/stream"
-	"github.com/capi-connector/capi-connector/schema"
+	"github.com/capi-connector/capi-connector/processor/service"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -169,93 +166,56 @@ func (e *env) produce(events []sample.Event, partition int32) produced {
 	return p
 }
 
-type tweak func(*stream.Options)
+// tweak adjusts a test's configuration (the keys an operator would set).
+type tweak func(*config.Config)
 
-func (e *env) options(tweaks ...tweak) stream.Options {
-	e.t.Helper()
-	rules := eligibility.DefaultRules()
-	pl, err := processor.New(jsonDecoder{schema.NewJSONDecoder()}, []processor.Destination{{
-		Name: "shop", ConsentCategory: sample.ConsentCategory, DefaultRegion: "FR",
-		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: rules,
-	}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	o := stream.Options{
-		Kafka:              []kgo.Opt{kgo.SeedBrokers(e.brokers...), kgo.FetchMaxWait(200 * time.Millisecond)},
-		Topics:             []string{e.topic},
-		Group:              e.group,
-		DLQTopic:           e.dlqTopic,
-		SessionTimeout:     10 * time.Second,
-		CommitInterval:     100 * time.Millisecond,
-		RevokeTimeout:      10 * time.Second,
-		ShutdownTimeout:    10 * time.Second,
-		MisconfiguredRetry: time.Hour,
-		DLQRetryBackoff:    20 * time.Millisecond,
-		Pipeline:           pl,
-		Logger:             testLogger(e.t),
-		Destinations: []stream.Destination{{
-			Graph: capi.Destination{Name: "shop", PixelID: pixelID, AccessToken: token, BaseURL: e.simURL},
-			Client: capi.Options{
-				InitialBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-				ThrottleBackoff: 50 * time.Millisecond, MaxThrottleBackoff: 200 * time.Millisecond,
-				Breaker: capi.BreakerSettings{ConsecutiveFailures: 3, OpenTimeout: 300 * time.Millisecond},
-				TooOld:  rules.TooOld,
-			},
-			Batch: stream.BatchOptions{MaxEvents: 500, Linger: 20 * time.Millisecond, MaxInFlight: 4},
-		}},
-	}
+// config is the configuration of the connector under test: config.Default with one destination "shop" on the
+// simulator, tuned for short tests, then the tweaks. The connector is built from it by processor/service, as
+// `capi-connector run` builds it.
+func (e *env) config(tweaks ...tweak) config.Config {
+	cfg := config.Default()
+	cfg.Kafka.Brokers = e.brokers
+	cfg.Kafka.Topics = []string{e.topic}
+	cfg.Kafka.Group = e.group
+	cfg.Kafka.DLQTopic = e.dlqTopic
+	cfg.Kafka.SessionTimeout = 10 * time.Second
+	cfg.Graph.URL = e.simURL
+	cfg.MetricsAddr = ""
+	cfg.ShutdownTimeout = 10 * time.Second
+	d := config.DefaultDestination()
+	d.Name, d.PixelID, d.AccessToken = "shop", pixelID, token
+	d.ConsentCategory, d.DefaultPhoneRegion = sample.ConsentCategory, "FR"
+	d.Retry = config.Retry{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, ThrottleBackoff: 50 * time.Millisecond}
+	d.Breaker = config.Breaker{ConsecutiveFailures: 3, OpenTimeout: 300 * time.Millisecond}
+	d.Batch.MaxEvents, d.Batch.Linger, d.Batch.MaxInFlight = 500, 20*time.Millisecond, 4
+	cfg.Destinations = []config.Destination{d}
 	for _, tw := range tweaks {
-		tw(&o)
+		tw(&cfg)
 	}
-	return o
+	return cfg
 }
 
-type jsonDecoder struct{ d *schema.JSONDecoder }
+// running is a connector started by start.
+type running = servicetest.Running
 
-func (j jsonDecoder) Decode(_ context.Context, b []byte, ev *schema.Event) error {
-	return j.d.Decode(b, ev)
+// start runs the connector for cfg through processor/service until the test ends. Only timings no configuration
+// key covers are shortened (commit interval, revoke and misconfiguration retry, fetch wait), so that rebalances
+// and outages play out in seconds; extra adds service options (a second simulator for a destination).
+func (e *env) start(cfg config.Config, extra ...service.Option) *running {
+	e.t.Helper()
+	opts := append([]service.Option{
+		service.WithKafkaOpts(kgo.FetchMaxWait(200 * time.Millisecond)),
+		service.WithTuning(service.Tuning{
+			CommitInterval: 100 * time.Millisecond, RevokeTimeout: 10 * time.Second, MisconfiguredRetry: time.Hour,
+			DLQRetryBackoff: 20 * time.Millisecond, MaxThrottleBackoff: 200 * time.Millisecond,
+		}),
+	}, extra...)
+	return servicetest.Start(e.t, cfg, testLogger(e.t), opts...)
 }
 
 // testLogger sends the runtime's logs to the test log (shown on failure or with -v).
 func testLogger(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-}
-
-// running is a Runner started in the background.
-type running struct {
-	r      *stream.Runner
-	cancel context.CancelFunc
-	done   chan error
-}
-
-func (e *env) start(o stream.Options) *running {
-	e.t.Helper()
-	r, err := stream.New(o)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	run := &running{r: r, cancel: cancel, done: make(chan error, 1)}
-	go func() { run.done <- r.Run(ctx) }()
-	e.t.Cleanup(func() { run.stop(e.t) })
-	return run
-}
-
-// stop drains and waits; calling it twice is fine.
-func (run *running) stop(t testing.TB) error {
-	run.cancel()
-	select {
-	case err, ok := <-run.done:
-		if ok {
-			close(run.done)
-			return err
-		}
-		return nil
-	case <-time.After(60 * time.Second):
-		t.Fatal("runner did not stop within 60s")
-	}
-	return nil
 }
 
 // committed returns the group's committed offsets as the broker sees them.

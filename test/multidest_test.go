@@ -4,11 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/capi"
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
-	"github.com/capi-connector/capi-connector/processor/stream"
-	"github.com/capi-connector/capi-connector/schema"
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -17,22 +15,15 @@ const (
 	adsToken = "e2e-ads-token"
 )
 
-// withAds adds a second destination "ads" (its own pixel, simulator, batcher and breaker) to the same consumer.
-func withAds(e *env, url string) tweak {
-	return func(o *stream.Options) {
-		first := o.Pipeline.Destinations()[0]
-		second := first
-		second.Name = "ads"
-		pl, err := processor.New(jsonDecoder{schema.NewJSONDecoder()}, []processor.Destination{first, second})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		o.Pipeline = pl
-		d := o.Destinations[0]
-		d.Graph = capi.Destination{Name: "ads", PixelID: adsPixel, AccessToken: adsToken, BaseURL: url}
-		o.Destinations = append(o.Destinations, d)
-	}
+// withAds adds a second destination "ads" (its own pixel, batcher and breaker) to the same consumer; adsURL
+// sends its requests to a simulator of its own.
+func withAds(c *config.Config) {
+	d := c.Destinations[0]
+	d.Name, d.PixelID, d.AccessToken = "ads", adsPixel, adsToken
+	c.Destinations = append(c.Destinations, d)
 }
+
+func adsURL(url string) service.Option { return service.WithGraphURL("ads", url) }
 
 // multiGuard checks, on every observation, that no committed offset passes a record that one of the destinations
 // has not acknowledged yet: a record's offset is committed only when every destination's outcome is durable.
@@ -81,11 +72,11 @@ func (g *multiGuard) check(committed map[int32]int64) {
 // over) every event reaches both destinations and the commits reach the end.
 func TestOneStoppedDestinationDoesNotStallTheOthers(t *testing.T) {
 	const total, capRecords = 900, 300
-	small := func(o *stream.Options) {
-		o.MaxInFlightRecords = capRecords
-		o.ShutdownTimeout = 500 * time.Millisecond // the stopped destination's records are abandoned, not waited for
-		for i := range o.Destinations {
-			o.Destinations[i].Batch.MaxEvents = 50
+	small := func(c *config.Config) {
+		c.Kafka.MaxInFlightRecords = capRecords
+		c.ShutdownTimeout = 500 * time.Millisecond // the stopped destination's records are abandoned, not waited for
+		for i := range c.Destinations {
+			c.Destinations[i].Batch.MaxEvents = 50
 		}
 	}
 
@@ -97,17 +88,17 @@ func TestOneStoppedDestinationDoesNotStallTheOthers(t *testing.T) {
 		}
 		p := e.produce(only(total, sample.Deliverable), -1)
 		guard := newMultiGuard(e, p, map[string]*capitest.Server{"shop": e.sim, "ads": ads})
-		run := e.start(e.options(withAds(e, adsSrv.URL), small))
+		run := e.start(e.config(withAds, small), adsURL(adsSrv.URL))
 
 		// The window fetched before the pause is delivered to shop in full, while ads delivers nothing.
 		stalled(t, e, run, guard, capRecords, "ads")
 		if n := len(ads.EventIDs()); n != 0 {
 			t.Fatalf("ads accepted %d events with an expired token", n)
 		}
-		if run.r.Ready() {
+		if run.Runner().Ready() {
 			t.Error("ready while ads is misconfigured")
 		}
-		if err := run.stop(t); err == nil {
+		if err := run.Stop(t); err == nil {
 			t.Log("stopped") // ErrDrainTimeout is expected: ads' records were abandoned, to be consumed again
 		}
 		guard.check(e.committed())
@@ -120,9 +111,9 @@ func TestOneStoppedDestinationDoesNotStallTheOthers(t *testing.T) {
 		if err := ads.SetFaults(capitest.Faults{}); err != nil {
 			t.Fatal(err)
 		}
-		run2 := e.start(e.options(withAds(e, adsSrv.URL), small))
+		run2 := e.start(e.config(withAds, small), adsURL(adsSrv.URL))
 		e.waitCommitted(p.end, 60*time.Second, guard.check)
-		if err := run2.stop(t); err != nil {
+		if err := run2.Stop(t); err != nil {
 			t.Fatal(err)
 		}
 		everywhere(t, p, map[string]*capitest.Server{"shop": e.sim, "ads": ads})
@@ -140,13 +131,13 @@ func TestOneStoppedDestinationDoesNotStallTheOthers(t *testing.T) {
 		}
 		p := e.produce(only(total, sample.Deliverable), -1)
 		guard := newMultiGuard(e, p, map[string]*capitest.Server{"shop": e.sim, "ads": ads})
-		run := e.start(e.options(withAds(e, adsSrv.URL), small))
+		run := e.start(e.config(withAds, small), adsURL(adsSrv.URL))
 		stalled(t, e, run, guard, capRecords, "ads")
 		if err := ads.SetFaults(capitest.Faults{}); err != nil {
 			t.Fatal(err)
 		}
 		e.waitCommitted(p.end, 60*time.Second, guard.check)
-		if err := run.stop(t); err != nil {
+		if err := run.Stop(t); err != nil {
 			t.Fatal(err)
 		}
 		everywhere(t, p, map[string]*capitest.Server{"shop": e.sim, "ads": ads})
@@ -160,7 +151,7 @@ func TestOneStoppedDestinationDoesNotStallTheOthers(t *testing.T) {
 // consumption at the cap, then watches that state for a while.
 func stalled(t *testing.T, e *env, run *running, guard *multiGuard, capRecords int64, stopped string) {
 	t.Helper()
-	consumed := func() int64 { return run.r.Stats().Consumed.Load() }
+	consumed := func() int64 { return run.Runner().Stats().Consumed.Load() }
 	if err := eventually(20*time.Second, func() bool {
 		guard.check(e.committed())
 		return consumed() == capRecords && int64(len(e.sim.EventIDs())) == capRecords
@@ -173,11 +164,11 @@ func stalled(t *testing.T, e *env, run *running, guard *multiGuard, capRecords i
 		if n := consumed(); n > capRecords {
 			t.Fatalf("consumed %d records past the in-flight cap %d while %s was stopped", n, capRecords, stopped)
 		}
-		if n := run.r.InFlight(); n > capRecords {
+		if n := run.Runner().InFlight(); n > capRecords {
 			t.Fatalf("in-flight records %d exceed the cap %d", n, capRecords)
 		}
 	}
-	if !run.r.Paused() {
+	if !run.Runner().Paused() {
 		t.Errorf("fetching not paused while %s is stopped", stopped)
 	}
 	for part, off := range e.committed() {

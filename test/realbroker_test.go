@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
-	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -90,9 +90,9 @@ func TestBrokerKilledAndRestarted(t *testing.T) {
 	}
 	p1 := e.produce(before, -1)
 	g1 := newWatermarkGuard(e, p1)
-	run := e.start(e.options(func(o *stream.Options) {
-		o.Destinations[0].Batch.MaxEvents = 20
-		o.Destinations[0].Batch.MaxInFlight = 2
+	run := e.start(e.config(func(c *config.Config) {
+		c.Destinations[0].Batch.MaxEvents = 20
+		c.Destinations[0].Batch.MaxInFlight = 2
 	}))
 	// Registered after start, so it runs before the runner's cleanup: whatever happens, later tests get the
 	// broker back (restart.sh only prints the address when it already runs).
@@ -106,11 +106,8 @@ func TestBrokerKilledAndRestarted(t *testing.T) {
 	killed := time.Now()
 	atKill := len(e.sim.EventIDs())
 	time.Sleep(4 * time.Second) // the connector sees dead connections, failing commits and DLQ produces
-	select {
-	case err := <-run.done:
-		run.done <- err // for the cleanup's stop
+	if exited, err := run.Exited(); exited {
 		t.Fatalf("the runner stopped while the broker was down: %v", err)
-	default:
 	}
 	duringOutage := len(e.sim.EventIDs()) - atKill
 	addr := kafkaScript(t, "restart.sh")
@@ -123,7 +120,7 @@ func TestBrokerKilledAndRestarted(t *testing.T) {
 	g2 := newWatermarkGuard(e, p2)
 	e.waitCommitted(mergeEnds(p1.end, p2.end), 120*time.Second, func(c map[int32]int64) { g1.check(c); g2.check(c) })
 	caughtUp := time.Now()
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	e.verify(p1, false)

@@ -35,9 +35,9 @@ func TestReplayAfterSimulatorFixed(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.produce(events, -1)
-	run := e.start(e.options())
+	run := e.start(e.config())
 	e.waitCommitted(p.end, 60*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	e.verify(p, true)
@@ -66,9 +66,9 @@ func TestReplayAfterSimulatorFixed(t *testing.T) {
 	if s.Replayed != int64(len(poisoned)) || s.ReplayedTo[e.topic] != int64(len(poisoned)) || s.Scanned != int64(dlqBefore) {
 		t.Fatalf("replay summary %+v, want %d replayed to %s of %d scanned", s, len(poisoned), e.topic, dlqBefore)
 	}
-	run = e.start(e.options())
+	run = e.start(e.config())
 	e.waitCommitted(e.endOffsets(e.topic), 60*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	ids := e.sim.EventIDs()
@@ -100,9 +100,9 @@ func TestReplayAfterSimulatorFixed(t *testing.T) {
 	nc := opts
 	nc.Group, nc.Filter = e.group+"-replay-nc", dlq.Filter{Reasons: []reject.Reason{reject.NoConsent}}
 	ncs := e.replay(nc)
-	run = e.start(e.options())
+	run = e.start(e.config())
 	e.waitCommitted(e.endOffsets(e.topic), 60*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	ids = e.sim.EventIDs()

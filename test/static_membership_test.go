@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
@@ -52,33 +53,33 @@ func TestStaticMemberRestartTakesItsPartitionsBack(t *testing.T) {
 	const session = 30 * time.Second // a dynamic member's partitions would wait this long after a kill
 	e := newEnv(t, 4)
 	member := func(id string) tweak {
-		return func(o *stream.Options) {
-			o.InstanceID = id
-			o.SessionTimeout = session
+		return func(c *config.Config) {
+			c.Kafka.GroupInstanceID = id
+			c.Kafka.SessionTimeout = session
 		}
 	}
 	p1 := e.produce(only(400, sample.Deliverable), -1)
-	a := e.start(e.options(member("pod-a")))
-	b := e.start(e.options(member("pod-b")))
+	a := e.start(e.config(member("pod-a")))
+	b := e.start(e.config(member("pod-b")))
 	var before map[string][]int32
 	if err := eventually(20*time.Second, func() bool {
 		var n int
 		before, n = e.staticAssignments()
-		return n == 2 && len(before["pod-a"]) > 0 && len(before["pod-b"]) > 0 && a.r.Ready() && b.r.Ready()
+		return n == 2 && len(before["pod-a"]) > 0 && len(before["pod-b"]) > 0 && a.Runner().Ready() && b.Runner().Ready()
 	}); err != nil {
 		t.Fatalf("both static members never got partitions: %v", before)
 	}
 	e.waitCommitted(p1.end, 30*time.Second, nil)
 
 	// kill -9: no drain, no commit, no leave.
-	a.r.Abort()
-	if err := a.stop(t); err != stream.ErrAborted {
+	a.Runner().Abort()
+	if err := a.Stop(t); err != stream.ErrAborted {
 		t.Fatalf("Run after Abort = %v", err)
 	}
-	bConsumed := b.r.Stats().Consumed.Load()
+	bConsumed := b.Runner().Stats().Consumed.Load()
 	restart := time.Now()
-	a2 := e.start(e.options(member("pod-a")))
-	if err := eventually(session/3, a2.r.Ready); err != nil {
+	a2 := e.start(e.config(member("pod-a")))
+	if err := eventually(session/3, a2.Ready); err != nil {
 		t.Fatalf("the restarted static member did not get its partitions within %s (session timeout %s)", session/3, session)
 	}
 	took := time.Since(restart)
@@ -90,14 +91,14 @@ func TestStaticMemberRestartTakesItsPartitionsBack(t *testing.T) {
 	// New events on every partition are consumed by both members, the restarted one included.
 	p2 := e.produce(only(400, sample.Deliverable), -1)
 	e.waitCommitted(p2.end, 20*time.Second, nil)
-	if a2.r.Stats().Consumed.Load() == 0 {
+	if a2.Runner().Stats().Consumed.Load() == 0 {
 		t.Error("the restarted member consumed nothing")
 	}
-	if b.r.Stats().Consumed.Load() == bConsumed {
+	if b.Runner().Stats().Consumed.Load() == bConsumed {
 		t.Error("pod-b consumed nothing after the restart")
 	}
 	for _, r := range []*running{a2, b} {
-		if err := r.stop(t); err != nil {
+		if err := r.Stop(t); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/benchmark"
-	"github.com/capi-connector/capi-connector/processor/stream"
+	"github.com/capi-connector/capi-connector/processor/service"
 )
 
 // cmdBench measures the connector against ceilings measured in the same run (issue 7; processor/benchmark holds the
@@ -116,21 +116,12 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 	log := zerolog.Nop()
 	if *verbose {
-		log = newLogger(stderr, "warn", config.LogJSON)
+		log = service.NewLogger(stderr, "warn", config.LogJSON)
 	}
 	r := &benchmark.Runner{Env: env, Sizes: sizes, Broker: label, ExternalBroker: *brokers != "", Progress: stderr,
-		Wire: func(cfg config.Config) (stream.Options, error) {
-			p, err := buildPipeline(cfg)
-			if err != nil {
-				return stream.Options{}, err
-			}
-			return streamOptions(cfg, p, log, nil)
-		}}
+		Logger: log, Workers: *workers}
 	r.Parts = partList
 	r.Trace = *trace
-	if *workers > 0 {
-		r.Tweak = func(o *stream.Options) { o.Workers = *workers }
-	}
 	if *heapProfile != "" {
 		f, err := os.Create(*heapProfile)
 		if err != nil {

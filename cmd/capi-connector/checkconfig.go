@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor/service"
 )
 
 // cmdCheckConfig validates a configuration offline: every problem of the file, the environment and the values is
@@ -54,9 +55,9 @@ func report(cfg config.Config, problems, warnings []config.Problem, w io.Writer)
 		fmt.Fprintf(w, "warning: %s\n", p)
 	}
 	if len(problems) > 0 {
-		return &configError{&config.ValidationError{Problems: problems, Warnings: warnings}}
+		return &configError{Err: &config.ValidationError{Problems: problems, Warnings: warnings}}
 	}
-	if _, err := buildPipeline(cfg); err != nil {
+	if _, err := service.BuildPipeline(cfg); err != nil {
 		return err
 	}
 	return nil
@@ -73,9 +74,9 @@ func validate(cfg config.Config, w io.Writer) error {
 		fmt.Fprintf(w, "warning: %s\n", p)
 	}
 	if len(problems) > 0 {
-		return &configError{&config.ValidationError{Problems: problems, Warnings: warnings}}
+		return &configError{Err: &config.ValidationError{Problems: problems, Warnings: warnings}}
 	}
-	if _, err := buildPipeline(cfg); err != nil {
+	if _, err := service.BuildPipeline(cfg); err != nil {
 		return err
 	}
 	return nil
@@ -95,7 +96,7 @@ func checkKeys(cfg config.Config, prefixes ...string) error {
 		}
 	}
 	if len(kept) > 0 {
-		return &configError{&config.ValidationError{Problems: kept}}
+		return &configError{Err: &config.ValidationError{Problems: kept}}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
 // invalidYAML has one problem per area (destination, kafka TLS, SASL, graph) and a secret that must never be printed.
@@ -29,7 +30,7 @@ destinations:
 // check-config prints every problem with its key and its fix and exits non-zero; run refuses to start on the same
 // configuration with the same lines; neither prints a secret.
 func TestCheckConfigAndRunReportEveryProblem(t *testing.T) {
-	path := writeYAML(t, invalidYAML)
+	path := servicetest.WriteYAML(t, invalidYAML)
 	cfg, err := config.Load(path, func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatalf("load: %v", err)
@@ -84,7 +85,7 @@ func TestCheckConfigAndRunReportEveryProblem(t *testing.T) {
 
 // A valid configuration passes check-config with exit 0, and its warnings are still shown.
 func TestCheckConfigValidPrintsWarnings(t *testing.T) {
-	path := writeYAML(t, `kafka:
+	path := servicetest.WriteYAML(t, `kafka:
   brokers: [localhost:9092]
   topics: [events]
   dlq_topic: events.dlq
@@ -110,7 +111,7 @@ destinations:
 
 // A YAML key that does not exist (a typo) is reported by check-config with its line, not silently ignored.
 func TestCheckConfigUnknownKey(t *testing.T) {
-	path := writeYAML(t, "kafka:\n  brokers: [localhost:9092]\n  dlq_topik: x\n")
+	path := servicetest.WriteYAML(t, "kafka:\n  brokers: [localhost:9092]\n  dlq_topik: x\n")
 	var out, errOut bytes.Buffer
 	if code := realMain([]string{"check-config", "--config", path}, nil, &out, &errOut); code != exitConfig {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitConfig, out.String(), errOut.String())
@@ -164,7 +165,7 @@ func TestUnknownEnvRefused(t *testing.T) {
 // line number or variable; a token with a space is caught offline.
 func TestCheckConfigOnePass(t *testing.T) {
 	clearCAPIEnv(t)
-	path := writeYAML(t, `kafka:
+	path := servicetest.WriteYAML(t, `kafka:
   brokers: [localhost:9092]
 destinations:
   - name: shop
@@ -197,7 +198,7 @@ destinations:
 
 func TestCheckConfigPrint(t *testing.T) {
 	clearCAPIEnv(t)
-	path := writeYAML(t, "destinations:\n  - name: shop\n    pixel_id: \"123\"\n")
+	path := servicetest.WriteYAML(t, "destinations:\n  - name: shop\n    pixel_id: \"123\"\n")
 	t.Setenv("CAPI_DEST_SHOP_ACCESS_TOKEN", "EAAB-token-value")
 	t.Setenv("CAPI_KAFKA_GROUP", "my-group")
 	code, out, errOut := runMain(t, "check-config", "--print", "--config", path)

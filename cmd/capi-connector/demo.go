@@ -17,6 +17,7 @@ import (
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
@@ -66,47 +67,20 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	fmt.Fprintf(stdout, "capi-connector demo: embedded Kafka %s, Graph API simulator %s\n", strings.Join(cluster.ListenAddrs(), ","), simURL)
 
 	// Produce the sample events.
-	gen := sample.New(*seed, time.Now())
-	half := *events / 2
-	gen.PoisonEvery, gen.TooOldEvery, gen.InvalidEvery = half+1, half+2, half+3
-	kinds := map[sample.Kind]int{}
-	var poisoned []string
-	prod, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
+	prod, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
 	if err != nil {
 		return err
 	}
-	end := map[int32]int64{}
-	var batch []*kgo.Record
-	flush := func() error {
-		res := prod.ProduceSync(ctx, batch...)
-		for _, r := range res {
-			if r.Err != nil {
-				return fmt.Errorf("producing samples: %w", r.Err)
-			}
-			end[r.Record.Partition] = max(end[r.Record.Partition], r.Record.Offset+1)
-		}
-		batch = batch[:0]
-		return nil
-	}
-	for range *events {
-		e := gen.Next()
-		kinds[e.Kind]++
-		if e.Kind == sample.Poisoned {
-			poisoned = append(poisoned, e.EventID)
-		}
-		batch = append(batch, &kgo.Record{Key: e.Key, Value: e.Value})
-		if len(batch) == 1000 {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := flush(); err != nil {
+	half := *events / 2
+	produced, err := service.ProduceSamples(ctx, prod, service.ProduceOptions{Topic: topic, Events: *events, Seed: *seed,
+		PoisonEvery: half + 1, TooOldEvery: half + 2, InvalidEvery: half + 3}, nil)
+	prod.Close()
+	if err != nil {
 		return err
 	}
-	prod.Close()
+	end, kinds := produced.End, produced.Kinds
 	f := sim.Faults()
-	f.PoisonedEventIDs = poisoned
+	f.PoisonedEventIDs = produced.Poisoned
 	if err := sim.SetFaults(f); err != nil {
 		return err
 	}
@@ -135,59 +109,26 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 
 	log := zerolog.Nop()
 	if *verbose {
-		log = newLogger(stderr, "info", config.LogJSON)
+		log = service.NewLogger(stderr, "info", config.LogJSON)
 	}
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	runnerc := make(chan *stream.Runner, 1)
-	errc := make(chan error, 1)
-	start := time.Now()
-	go func() {
-		errc <- runServiceWith(runCtx, cfg, log, func(r *stream.Runner) { runnerc <- r })
-	}()
-	var r *stream.Runner
-	select {
-	case r = <-runnerc:
-	case err := <-errc:
+	svc, err := service.New(cfg, log)
+	if err != nil {
 		return err
 	}
-
-	done := func() bool {
-		c := r.Stats().Committed()
-		for p, off := range end {
-			if c[stream.TopicPartition{Topic: topic, Partition: p}] != off {
-				return false
-			}
-		}
-		return true
-	}
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	var runErr error
-	finished := false
-loop:
-	for {
-		select {
-		case <-tick.C:
-			progress(stderr, r, *events)
-			if done() {
-				finished = true
-				stopRun()
-				runErr = <-errc
-				break loop
-			}
-		case runErr = <-errc:
-			break loop
-		}
+	start := time.Now()
+	runErr := svc.RunUntilCommitted(ctx, topic, end, 500*time.Millisecond, func() { progress(stderr, svc.Runner(), *events) })
+	r := svc.Runner()
+	if r == nil { // stopped before consuming
+		return runErr
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintln(stderr)
 	printSummary(stdout, r, sim, end, topic, elapsed)
+	if errors.Is(runErr, service.ErrStoppedEarly) {
+		return errors.New("stopped before every event was delivered or dead-lettered")
+	}
 	if runErr != nil {
 		return runErr
-	}
-	if !finished {
-		return errors.New("stopped before every event was delivered or dead-lettered")
 	}
 	if dup := sim.Stats().DuplicateEvents; dup > 0 {
 		return fmt.Errorf("the simulator received %d events twice in a clean run", dup)

@@ -53,7 +53,7 @@ func cmdHealthcheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 		case *cfgPath != "":
 			cfg, err := config.Load(*cfgPath, os.LookupEnv)
 			if err != nil {
-				return &configError{err}
+				return &configError{Err: err}
 			}
 			v, source = cfg.MetricsAddr, "metrics_addr"
 		default:

@@ -1,7 +1,8 @@
 // Command capi-connector consumes Commanders Act events from Kafka and delivers them to the Meta Conversions API.
 //
-// Data flow from here: config (config.Load) → pipeline stages (processor.New, wire.go) → sink (stream.Runner:
-// processor/capi for Graph, the DLQ topic for rejections).
+// Data flow from here: config (config.Load) → processor/service (the pipeline of stages and the Kafka runtime,
+// wired from the configuration) → sink (stream.Runner: processor/capi for Graph, the DLQ topic for rejections).
+// This package keeps flags, printing and exit codes.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"sort"
 
 	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor/service"
 )
 
 // exit codes
@@ -31,11 +33,17 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-// configError marks errors caused by the configuration.
-type configError struct{ err error }
+// configError marks errors caused by the configuration (exit status 3); the service returns the same type.
+type configError = service.ConfigError
 
-func (e *configError) Error() string { return e.err.Error() }
-func (e *configError) Unwrap() error { return e.err }
+// loadConfig loads path (may be "") plus the CAPI_* environment.
+func loadConfig(path string) (config.Config, error) {
+	cfg, problems := config.Read(path, os.Environ())
+	if len(problems) > 0 {
+		return cfg, &configError{Err: &config.ValidationError{Problems: problems}}
+	}
+	return cfg, nil
+}
 
 // newFlagSet returns the flag set of a command: errors and -h print to stderr, and parsing never exits.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

@@ -12,6 +12,7 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/fbevent"
+	"github.com/capi-connector/capi-connector/processor/service"
 )
 
 // cmdPreview prints, for every input line, the exact server event the service would send, or why it would not.
@@ -64,7 +65,7 @@ func cmdPreview(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		cfg.Destinations = keep
 	}
-	p, err := buildPipeline(cfg)
+	p, err := service.BuildPipeline(cfg)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/processor/service"
 )
 
 // cmdReplay re-produces dead-lettered records (PRODUCT.md §3). Brokers, topics, group and security come from the
@@ -82,14 +83,14 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err := checkReplayConfig(cfg); err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	log := service.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if log.GetLevel() < zerolog.WarnLevel && cfg.LogLevel != "debug" && cfg.LogLevel != "trace" {
 		// franz-go's info messages (connections, producer ids) would drown the progress line.
 		log = log.Level(zerolog.WarnLevel)
 	}
-	kopts, err := kafkaOpts(cfg.Kafka, log)
+	kopts, err := service.KafkaOpts(cfg.Kafka, log)
 	if err != nil {
-		return &configError{err}
+		return &configError{Err: err}
 	}
 	o := dlq.Options{
 		Kafka:        kopts,

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -181,7 +182,7 @@ func TestProduceSamplesInterruptedCountIsAnError(t *testing.T) {
 	defer cancel()
 	args := []string{"--brokers", brokers, "--topic", "events", "--events", "1000", "--rate", "50"}
 	err := cmdProduceSamples(ctx, args, nil, &bytes.Buffer{}, &bytes.Buffer{})
-	if !errors.Is(err, errProduceInterrupted) || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, service.ErrProduceInterrupted) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want an interruption", err)
 	}
 }
@@ -194,7 +195,7 @@ func TestProduceSamplesFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	res, err := produceSamples(context.Background(), cl, produceOptions{Topic: "missing", Events: 50, Seed: 1}, nil)
+	res, err := service.ProduceSamples(context.Background(), cl, service.ProduceOptions{Topic: "missing", Events: 50, Seed: 1}, nil)
 	if !errors.Is(err, kerr.UnknownTopicOrPartition) {
 		t.Fatalf("err = %v, want UnknownTopicOrPartition", err)
 	}
@@ -252,8 +253,8 @@ func TestProduceSamplesProgress(t *testing.T) {
 	}
 	defer cl.Close()
 	var progress bytes.Buffer
-	o := produceOptions{Topic: "events", Events: 30, Rate: 300, Seed: 1, ProgressEvery: 20 * time.Millisecond}
-	res, err := produceSamples(context.Background(), cl, o, &progress)
+	o := service.ProduceOptions{Topic: "events", Events: 30, Rate: 300, Seed: 1, ProgressEvery: 20 * time.Millisecond}
+	res, err := service.ProduceSamples(context.Background(), cl, o, &progress)
 	if err != nil || res.Acked != 30 {
 		t.Fatalf("acked %d, err %v", res.Acked, err)
 	}

@@ -13,13 +13,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
 // proc is the connector binary running as a subprocess.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *servicetest.SyncBuffer
 	done   chan struct{}
 	err    error
 }
@@ -32,7 +33,7 @@ func startBinary(t *testing.T, bin string, env map[string]string) *proc {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &proc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: cmd, stderr: &servicetest.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -83,20 +84,20 @@ func TestSignals(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	setup := func(t *testing.T, n int) (opsNames, []kgo.Opt, *capitest.Server, map[string]string, map[int32]map[int64]string) {
-		names := newOpsNames(t)
-		c := newOpsCluster(t, names, 3)
+	setup := func(t *testing.T, n int) (servicetest.Names, []kgo.Opt, *capitest.Server, map[string]string, map[int32]map[int64]string) {
+		names := servicetest.NewNames(t)
+		c := servicetest.NewCluster(t, names, 3)
 		kopts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
-		sim, simURL := newOpsSim(t)
-		events := deliverable(21, n)
+		sim, simURL := servicetest.NewSim(t)
+		events := servicetest.Deliverable(21, n)
 		ids := map[string]string{}
 		for _, ev := range events {
 			ids[string(ev.Value)] = ev.EventID
 		}
 		env := map[string]string{
-			"CAPI_KAFKA_BROKERS": strings.Join(c.ListenAddrs(), ","), "CAPI_KAFKA_TOPIC": names.topic,
-			"CAPI_KAFKA_GROUP": names.group, "CAPI_DLQ_TOPIC": names.dlq, "CAPI_KAFKA_SESSION_TIMEOUT": "10s",
-			"CAPI_GRAPH_URL": simURL, "CAPI_PIXEL_ID": opsPixel, "CAPI_ACCESS_TOKEN": opsToken,
+			"CAPI_KAFKA_BROKERS": strings.Join(c.ListenAddrs(), ","), "CAPI_KAFKA_TOPIC": names.Topic,
+			"CAPI_KAFKA_GROUP": names.Group, "CAPI_DLQ_TOPIC": names.DLQ, "CAPI_KAFKA_SESSION_TIMEOUT": "10s",
+			"CAPI_GRAPH_URL": simURL, "CAPI_PIXEL_ID": servicetest.Pixel, "CAPI_ACCESS_TOKEN": servicetest.Token,
 			"CAPI_CONSENT_CATEGORY": sample.ConsentCategory, "CAPI_DEFAULT_PHONE_REGION": "FR",
 			"CAPI_BATCH_MAX_EVENTS": "100", "CAPI_BATCH_LINGER": "20ms", "CAPI_METRICS_ADDR": "127.0.0.1:0",
 			"CAPI_LOG_LEVEL": "info", "CAPI_BATCH_MAX_IN_FLIGHT": "2", "CAPI_MAX_IN_FLIGHT_RECORDS": "1000",
@@ -107,7 +108,7 @@ func TestSignals(t *testing.T) {
 		}
 		// Where each event sits, to check commits against deliveries.
 		pos := map[int32]map[int64]string{}
-		cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.DefaultProduceTopic(names.topic))...)
+		cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.DefaultProduceTopic(names.Topic))...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +145,7 @@ func TestSignals(t *testing.T) {
 		names, kopts, sim, env, pos := setup(t, 6000)
 		env["CAPI_SHUTDOWN_TIMEOUT"] = "10s"
 		p := startBinary(t, bin, env)
-		waitFor(t, 20*time.Second, "deliveries at full speed", func() bool { return len(sim.EventIDs()) > 300 })
+		servicetest.WaitFor(t, 20*time.Second, "deliveries at full speed", func() bool { return len(sim.EventIDs()) > 300 })
 		sent := time.Now()
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
@@ -154,7 +155,7 @@ func TestSignals(t *testing.T) {
 		}
 		took := time.Since(sent)
 		accepted := sim.EventIDs()
-		committed := opsCommitted(t, kopts, names.group, names.topic)
+		committed := servicetest.Committed(t, kopts, names.Group, names.Topic)
 		noCommitPastUndelivered(t, committed, pos, accepted)
 		// A clean drain leaves nothing acknowledged-but-uncommitted: every accepted event is below the commit.
 		for part, offs := range pos {
@@ -174,8 +175,8 @@ func TestSignals(t *testing.T) {
 
 		// A restart resumes exactly at the commit: the rest is delivered, nothing twice.
 		p2 := startBinary(t, bin, env)
-		waitFor(t, 30*time.Second, "the rest to be delivered and committed", func() bool {
-			return len(sim.EventIDs()) == 6000 && reached(opsCommitted(t, kopts, names.group, names.topic), ends(pos))
+		servicetest.WaitFor(t, 30*time.Second, "the rest to be delivered and committed", func() bool {
+			return len(sim.EventIDs()) == 6000 && servicetest.Reached(servicetest.Committed(t, kopts, names.Group, names.Topic), ends(pos))
 		})
 		_ = p2.cmd.Process.Signal(syscall.SIGTERM)
 		if code := p2.wait(t, 15*time.Second); code != exitOK {
@@ -190,8 +191,8 @@ func TestSignals(t *testing.T) {
 		names, kopts, sim, env, pos := setup(t, 6000)
 		env["CAPI_SHUTDOWN_TIMEOUT"] = "30s"
 		p := startBinary(t, bin, env)
-		waitFor(t, 20*time.Second, "first deliveries and commits", func() bool {
-			return len(sim.EventIDs()) > 300 && len(opsCommitted(t, kopts, names.group, names.topic)) > 0
+		servicetest.WaitFor(t, 20*time.Second, "first deliveries and commits", func() bool {
+			return len(sim.EventIDs()) > 300 && len(servicetest.Committed(t, kopts, names.Group, names.Topic)) > 0
 		})
 		// Graph hangs: batches stay in flight, unacknowledged.
 		if err := sim.SetFaults(capitest.Faults{Latency: time.Minute}); err != nil {
@@ -199,7 +200,7 @@ func TestSignals(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		waitFor(t, 5*time.Second, "the drain to start", func() bool { return strings.Contains(p.stderr.String(), "draining") })
+		servicetest.WaitFor(t, 5*time.Second, "the drain to start", func() bool { return strings.Contains(p.stderr.String(), "draining") })
 		select {
 		case <-p.done:
 			t.Fatal("exited on the first signal although batches were stuck: the drain should wait")
@@ -213,7 +214,7 @@ func TestSignals(t *testing.T) {
 		if took := time.Since(sent); took > 2*time.Second {
 			t.Errorf("exited %s after the second signal, want at once", took)
 		}
-		noCommitPastUndelivered(t, opsCommitted(t, kopts, names.group, names.topic), pos, sim.EventIDs())
+		noCommitPastUndelivered(t, servicetest.Committed(t, kopts, names.Group, names.Topic), pos, sim.EventIDs())
 		if !strings.Contains(p.stderr.String(), "second signal") {
 			t.Error("the immediate exit is not announced")
 		}

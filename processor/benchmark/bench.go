@@ -26,11 +26,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
@@ -70,10 +72,6 @@ func Tiny() Sizes {
 		LatencyKs: []int{1, 4, 16}, LatencyBatch: 20, LatencyDelay: 40 * time.Millisecond, LatencyRounds: 2,
 		BacklogEvents: 4000, BacklogLatency: 10 * time.Millisecond}
 }
-
-// Wire builds the runtime options for a configuration exactly as the `run` command does (pipeline, Graph
-// clients, Kafka options), so the benchmark measures what ships.
-type Wire func(cfg config.Config) (stream.Options, error)
 
 // Result holds every figure. The JSON keys named in issue 7 are always present.
 type Result struct {
@@ -142,17 +140,18 @@ type LatencyResult struct {
 
 // Runner runs the parts against one Env.
 type Runner struct {
-	Env    Env
-	Wire   Wire
-	Sizes  Sizes
+	Env   Env
+	Sizes Sizes
+	// Logger receives the connector's logs (zerolog.Nop() for none).
+	Logger zerolog.Logger
 	Broker string // label for the report
 	// ExternalBroker says the brokers are not the environment's kfake (see Result.ExternalBroker).
 	ExternalBroker bool
 	Progress       io.Writer // one line per step; nil for none
 	// Parts selects parts by name ("e2e" covers 1 and 2, "transform", "latency", "backlog"); empty runs all.
 	Parts []string
-	// Tweak, when set, adjusts the runtime options of every connector the benchmark starts (A/B comparisons).
-	Tweak func(*stream.Options)
+	// Workers, when > 0, sets the runtime's transform workers (A/B comparisons; default GOMAXPROCS).
+	Workers int
 	// Trace logs the end-to-end progress every 100ms.
 	Trace bool
 	// HeapProfile, when set, receives a heap profile taken when half of the backlog is done.
@@ -273,7 +272,7 @@ func (b *Runner) consumeCeiling(ctx context.Context, topic string, cfg config.Co
 	return float64(n) / time.Since(ff.time()).Seconds(), nil
 }
 
-// connector is one Runner started in the background.
+// connector is one service started in the background.
 type connector struct {
 	r      *stream.Runner
 	ff     *firstFetch
@@ -281,26 +280,26 @@ type connector struct {
 	done   chan error
 }
 
-func (b *Runner) start(cfg config.Config, tweak func(*stream.Options)) (*connector, error) {
-	opts, err := b.Wire(cfg)
-	if err != nil {
-		return nil, err
-	}
+// start starts the connector for cfg as `run` wires it (processor/service), without the metrics and the Kafka
+// check, as the figures were always taken; extra adds service options (an observer of Graph requests).
+func (b *Runner) start(cfg config.Config, extra ...service.Option) (*connector, error) {
 	ff := &firstFetch{}
-	opts.ConsumerOpts = append(opts.ConsumerOpts, kgo.WithHooks(ff))
-	if b.Tweak != nil {
-		b.Tweak(&opts)
-	}
-	if tweak != nil {
-		tweak(&opts)
-	}
-	r, err := stream.New(opts)
+	opts := append([]service.Option{service.WithoutMetrics(), service.WithoutKafkaCheck(),
+		service.WithConsumerOpts(kgo.WithHooks(ff)), service.WithTuning(service.Tuning{Workers: b.Workers})}, extra...)
+	svc, err := service.New(cfg, b.Logger, opts...)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &connector{r: r, ff: ff, cancel: cancel, done: make(chan error, 1)}
-	go func() { c.done <- r.Run(ctx) }()
+	c := &connector{ff: ff, cancel: cancel, done: make(chan error, 1)}
+	go func() { c.done <- svc.Run(ctx) }()
+	select {
+	case <-svc.Started():
+		c.r = svc.Runner()
+	case err := <-c.done:
+		cancel()
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -422,7 +421,7 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 	}
 	runtime.GC()
 	cpu = startCPU(ctx, b.Env)
-	c, err := b.start(cfg, nil)
+	c, err := b.start(cfg)
 	if err != nil {
 		return err
 	}
@@ -479,11 +478,10 @@ func (b *Runner) setSim(ctx context.Context, latency time.Duration) error {
 
 // transform is part 3: the pipeline alone, on one goroutine.
 func (b *Runner) transform(_ context.Context, res *Result) error {
-	opts, err := b.Wire(b.config("transform"))
+	p, err := service.BuildPipeline(b.config("transform"))
 	if err != nil {
 		return err
 	}
-	p := opts.Pipeline
 	gen := sample.New(seed, time.Now())
 	recs := make([]processor.Record, b.Sizes.TransformEvents)
 	now := time.Now()
@@ -596,11 +594,7 @@ func (b *Runner) latencyBound(ctx context.Context, res *Result) error {
 		d := &cfg.Destinations[0]
 		d.Batch.MaxEvents, d.Batch.MaxInFlight, d.Batch.Linger = batch, k, 5*time.Millisecond
 		log := &requestLog{}
-		c, err := b.start(cfg, func(o *stream.Options) {
-			for i := range o.Destinations {
-				o.Destinations[i].Client.Observer = log
-			}
-		})
+		c, err := b.start(cfg, service.WithObserver(log))
 		if err != nil {
 			return err
 		}
@@ -655,7 +649,7 @@ func (b *Runner) backlog(ctx context.Context, res *Result) error {
 	debug.FreeOSMemory()
 	res.BacklogHWMReset = resetPeakRSS()
 	sampler := startMemSampler(50 * time.Millisecond)
-	c, err := b.start(cfg, nil)
+	c, err := b.start(cfg)
 	if err != nil {
 		sampler.finish()
 		return err

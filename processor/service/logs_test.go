@@ -1,8 +1,7 @@
-package main
+package service_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -27,6 +25,8 @@ import (
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/processor/service"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
@@ -42,11 +42,13 @@ var pii = struct {
 }
 
 const (
-	logsPixelA  = "1111111111111"
-	logsPixelB  = "2222222222222"
-	logsTokenA  = "EAAB-token-A-do-not-log"
-	logsTokenB  = "EAAB-token-B-do-not-log"
-	logsSecretA = "app-secret-A-do-not-log"
+	saslUser     = "capi"
+	saslPassword = "sasl-pa55word-do-not-log"
+	logsPixelA   = "1111111111111"
+	logsPixelB   = "2222222222222"
+	logsTokenA   = "EAAB-token-A-do-not-log"
+	logsTokenB   = "EAAB-token-B-do-not-log"
+	logsSecretA  = "app-secret-A-do-not-log"
 )
 
 // piiEvent is a Commanders Act event carrying every kind of personal data. mutate edits the JSON object before it
@@ -127,22 +129,22 @@ func writeGraphErr(w http.ResponseWriter, status int, e map[string]any) {
 // Events full of personal data go through every path — delivered, rejected at every stage, refused by Facebook with
 // an error echoing the payload and the token, transient errors and dropped connections echoing the same, a token
 // refused as misconfiguration, dead-letter produces failing — with the logger at debug level, franz-go's logs
-// included (kzerolog through kafkaOpts). No personal value, hash of one, access token, app secret or SASL password
+// included (kzerolog through KafkaOpts). No personal value, hash of one, access token, app secret or SASL password
 // may appear in the captured logs.
 func TestLogsCarryNoPersonalDataOrSecrets(t *testing.T) {
-	names := newOpsNames(t)
-	c := newOpsCluster(t, names, 2, kfake.EnableSASL(), kfake.Superuser(config.SASLPlain, saslUser, saslPassword))
+	names := servicetest.NewNames(t)
+	c := servicetest.NewCluster(t, names, 2, kfake.EnableSASL(), kfake.Superuser(config.SASLPlain, saslUser, saslPassword))
 	admin := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.SASL(plain.Auth{User: saslUser, Pass: saslPassword}.AsMechanism())}
 
 	// The first DLQ produces are refused: the writer's retry and its error log are exercised.
-	dlqID := topicID(t, admin, names.dlq)
+	dlqID := servicetest.TopicID(t, admin, names.DLQ)
 	var dlqRefusals atomic.Int32
 	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		pr := req.(*kmsg.ProduceRequest)
 		toDLQ := false
 		for _, tp := range pr.Topics {
-			toDLQ = toDLQ || tp.Topic == names.dlq || tp.TopicID == dlqID
+			toDLQ = toDLQ || tp.Topic == names.DLQ || tp.TopicID == dlqID
 		}
 		if !toDLQ || dlqRefusals.Load() >= 3 {
 			return nil, nil, false
@@ -179,17 +181,17 @@ func TestLogsCarryNoPersonalDataOrSecrets(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	cfg := opsConfig(c.ListenAddrs(), names, srv.URL)
+	cfg := servicetest.Config(c.ListenAddrs(), names, srv.URL)
 	cfg.Kafka.SASL = config.SASL{Mechanism: config.SASLPlain, Username: saslUser, Password: saslPassword}
 	cfg.ShutdownTimeout = time.Second // destination B never delivers: do not wait for it
 	a := cfg.Destinations[0]
 	a.Name, a.PixelID, a.AccessToken, a.AppSecret = "shop", logsPixelA, logsTokenA, logsSecretA
-	a.Batch.Linger = 200 * time.Millisecond // the deliverable events and the poisoned one share batches: bisection
+	a.Batch.Linger = 200 * time.Millisecond // the servicetest.Deliverable events and the poisoned one share batches: bisection
 	b := a
 	b.Name, b.PixelID, b.AccessToken, b.AppSecret = "ads", logsPixelB, logsTokenB, ""
 	cfg.Destinations = []config.Destination{a, b}
-	var logs syncBuffer
-	log := newLogger(&logs, "debug", config.LogJSON)
+	var logs servicetest.SyncBuffer
+	log := service.NewLogger(&logs, "debug", config.LogJSON)
 
 	now := time.Now()
 	var events [][]byte
@@ -223,23 +225,23 @@ func TestLogsCarryNoPersonalDataOrSecrets(t *testing.T) {
 	for i, v := range events {
 		recs[i] = sample.Event{Key: []byte(pii.userID), Value: v}
 	}
-	opsProduce(t, admin, names.topic, recs)
+	servicetest.Produce(t, admin, names.Topic, recs)
 
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(logs.String())
 		}
 	})
-	svc := startService(t, cfg, log)
-	waitFor(t, 20*time.Second, "delivery, the Facebook rejection, the misconfiguration and the DLQ retries", func() bool {
-		st := svc.r.Stats()
+	svc := servicetest.Start(t, cfg, log)
+	servicetest.WaitFor(t, 20*time.Second, "delivery, the Facebook rejection, the misconfiguration and the DLQ retries", func() bool {
+		st := svc.Runner().Stats()
 		rejected := st.Rejected()
 		return st.Delivered()["shop"] >= 20 && rejected[stream.RejectKey{Destination: "shop", Reason: reject.FacebookRejected}] == 1 &&
-			!svc.r.Ready() && dlqRefusals.Load() >= 3 && st.DLQErrors.Load() >= 1
+			!svc.Runner().Ready() && dlqRefusals.Load() >= 3 && st.DLQErrors.Load() >= 1
 	})
 	time.Sleep(300 * time.Millisecond) // DLQ retries land
 
-	_ = svc.stop(t)
+	_ = svc.Stop(t)
 	out := logs.String()
 
 	// The paths really ran and were logged (otherwise finding nothing proves nothing).
@@ -256,7 +258,7 @@ func TestLogsCarryNoPersonalDataOrSecrets(t *testing.T) {
 			t.Errorf("the logs lack %q: the path was not exercised or not logged", want)
 		}
 	}
-	if n := len(logLines(out)); n < 20 {
+	if n := len(servicetest.LogLines(out)); n < 20 {
 		t.Errorf("only %d log lines at debug level", n)
 	}
 
@@ -270,7 +272,7 @@ func TestLogsCarryNoPersonalDataOrSecrets(t *testing.T) {
 		"appsecret_proof": capi.AppSecretProof(logsSecretA, logsTokenA), "SASL password": saslPassword,
 	}
 	for what, v := range forbidden {
-		for _, l := range logLines(out) {
+		for _, l := range servicetest.LogLines(out) {
 			if strings.Contains(strings.ToLower(l), strings.ToLower(v)) {
 				t.Errorf("%s in clear in the logs: %s", what, l)
 				break
@@ -280,7 +282,7 @@ func TestLogsCarryNoPersonalDataOrSecrets(t *testing.T) {
 
 	// Rejection details written by our own stages (capi-error of the DLQ) carry no personal data either; Facebook's
 	// own message is kept verbatim there by design (it is Meta's diagnosis, next to the record's own bytes).
-	for _, r := range readAll(t, admin, names.dlq) {
+	for _, r := range servicetest.ReadAll(t, admin, names.DLQ) {
 		reason, _ := dlq.Header(r.Headers, dlq.HeaderReason)
 		detail, _ := dlq.Header(r.Headers, dlq.HeaderError)
 		if reason == "facebook_rejected" {
@@ -292,43 +294,4 @@ func TestLogsCarryNoPersonalDataOrSecrets(t *testing.T) {
 			}
 		}
 	}
-}
-
-// readAll reads every record of topic.
-func readAll(t testing.TB, kopts []kgo.Opt, topic string) []*kgo.Record {
-	t.Helper()
-	var want int64
-	for _, n := range endOffsets(t, kopts, topic) {
-		want += n
-	}
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for int64(len(out)) < want && ctx.Err() == nil {
-		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	return out
-}
-
-// topicID is the broker's id of topic (Produce v13+ names topics by id).
-func topicID(t testing.TB, kopts []kgo.Opt, topic string) [16]byte {
-	t.Helper()
-	cl, err := kgo.NewClient(kopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	td, err := kadm.NewClient(cl).ListTopics(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return td[topic].ID
 }

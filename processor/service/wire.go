@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -26,15 +26,6 @@ import (
 	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema"
 )
-
-// loadConfig loads path (may be "") plus the CAPI_* environment.
-func loadConfig(path string) (config.Config, error) {
-	cfg, problems := config.Read(path, os.Environ())
-	if len(problems) > 0 {
-		return cfg, &configError{&config.ValidationError{Problems: problems}}
-	}
-	return cfg, nil
-}
 
 // jsonDecoder adapts the JSON decoder (no I/O) to the pipeline's decoder interface.
 type jsonDecoder struct{ d *schema.JSONDecoder }
@@ -121,15 +112,15 @@ func pipelineDestinations(ds []config.Destination) []processor.Destination {
 	return out
 }
 
-// buildPipeline builds the transformation for cfg.
-func buildPipeline(cfg config.Config) (*processor.Pipeline, error) {
+// BuildPipeline builds the transformation for cfg (also used by preview and check-config).
+func BuildPipeline(cfg config.Config) (*processor.Pipeline, error) {
 	dec, byTopic, err := topicDecoders(cfg.Kafka)
 	if err != nil {
-		return nil, &configError{err}
+		return nil, &ConfigError{err}
 	}
 	p, err := processor.New(dec, pipelineDestinations(cfg.Destinations))
 	if err != nil {
-		return nil, &configError{err}
+		return nil, &ConfigError{err}
 	}
 	for topic, d := range byTopic {
 		p.SetTopicDecoder(topic, d)
@@ -137,9 +128,9 @@ func buildPipeline(cfg config.Config) (*processor.Pipeline, error) {
 	return p, nil
 }
 
-// kafkaOpts are the connection options shared by every Kafka client of the process (consumer, DLQ producer,
-// replay): brokers, client id, TLS, SASL, logging.
-func kafkaOpts(k config.Kafka, log zerolog.Logger) ([]kgo.Opt, error) {
+// KafkaOpts are the connection options shared by every Kafka client of the process (consumer, DLQ producer,
+// replay, produce-samples): brokers, client id, TLS, SASL, logging.
+func KafkaOpts(k config.Kafka, log zerolog.Logger) ([]kgo.Opt, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(k.Brokers...),
 		kgo.ClientID(k.ClientID),
@@ -194,9 +185,9 @@ func tlsConfig(t config.TLS) (*tls.Config, error) {
 
 // streamOptions maps the configuration to the runtime's options.
 func streamOptions(cfg config.Config, p *processor.Pipeline, log zerolog.Logger, obs capi.Observer) (stream.Options, error) {
-	kopts, err := kafkaOpts(cfg.Kafka, log)
+	kopts, err := KafkaOpts(cfg.Kafka, log)
 	if err != nil {
-		return stream.Options{}, &configError{err}
+		return stream.Options{}, &ConfigError{err}
 	}
 	httpClient := capi.NewHTTPClient(64)
 	o := stream.Options{
@@ -247,9 +238,9 @@ func streamOptions(cfg config.Config, p *processor.Pipeline, log zerolog.Logger,
 	return o, nil
 }
 
-// newLogger builds the process logger: zerolog JSON (or console) on w at the configured level. Log entries never
+// NewLogger builds the process logger: zerolog JSON (or console) on w at the configured level. Log entries never
 // carry event contents or secrets; see README "Logs".
-func newLogger(w io.Writer, level, format string) zerolog.Logger {
+func NewLogger(w io.Writer, level, format string) zerolog.Logger {
 	if format == config.LogConsole {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 	}

@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"bufio"
@@ -19,27 +19,28 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
 // The service started like `run` serves /healthz, /readyz and /metrics on the metrics address: readiness follows
 // the group join and the destinations' health, and every documented series exists and moves with the traffic.
 func TestServiceMetricsAndHealth(t *testing.T) {
-	names := newOpsNames(t)
-	c := newOpsCluster(t, names, 2)
+	names := servicetest.NewNames(t)
+	c := servicetest.NewCluster(t, names, 2)
 	kopts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
-	sim, simURL := newOpsSim(t)
+	sim, simURL := servicetest.NewSim(t)
 	if err := sim.SetFaults(capitest.Faults{FailNext: 2}); err != nil { // two 500s: retries
 		t.Fatal(err)
 	}
-	cfg := opsConfig(c.ListenAddrs(), names, simURL)
+	cfg := servicetest.Config(c.ListenAddrs(), names, simURL)
 	cfg.MetricsAddr = "127.0.0.1:0"
 	cfg.LogLevel = "info"
 	cfg.ShutdownTimeout = time.Second // the last records are undeliverable (expired token): do not wait for them
 
-	events := append(deliverable(11, 40), noConsent(10)...)
+	events := append(servicetest.Deliverable(11, 40), servicetest.NoConsent(10)...)
 	events = append(events, sample.Event{Key: []byte("k"), Value: []byte("{not json")})
-	end := opsProduce(t, kopts, names.topic, events)
+	end := servicetest.Produce(t, kopts, names.Topic, events)
 
 	// Joining the group is held until the endpoints were checked: readiness must wait for the join.
 	release := make(chan struct{})
@@ -52,8 +53,8 @@ func TestServiceMetricsAndHealth(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	var logs syncBuffer
-	svc := startService(t, cfg, zerolog.New(&logs))
+	var logs servicetest.SyncBuffer
+	svc := servicetest.Start(t, cfg, zerolog.New(&logs))
 	base := "http://" + opsAddr(t, logs.String())
 	for range 5 {
 		if code, _ := get(t, base+"/healthz"); code != http.StatusOK {
@@ -65,13 +66,13 @@ func TestServiceMetricsAndHealth(t *testing.T) {
 		time.Sleep(40 * time.Millisecond)
 	}
 	close(release)
-	waitFor(t, 20*time.Second, "commits to reach the end offsets", func() bool {
-		return reached(opsCommitted(t, kopts, names.group, names.topic), end)
+	servicetest.WaitFor(t, 20*time.Second, "commits to reach the end offsets", func() bool {
+		return servicetest.Reached(servicetest.Committed(t, kopts, names.Group, names.Topic), end)
 	})
 	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz after join = %d, want 200", code)
 	}
-	waitFor(t, 5*time.Second, "the lag to reach 0 in /metrics", func() bool {
+	servicetest.WaitFor(t, 5*time.Second, "the lag to reach 0 in /metrics", func() bool {
 		m := scrape(t, base)
 		return m.sum("capi_consumer_lag", nil) == 0 && len(m.series("capi_consumer_lag")) == len(end)
 	})
@@ -111,7 +112,7 @@ func TestServiceMetricsAndHealth(t *testing.T) {
 		}
 	}
 	for p, off := range end {
-		lbl := map[string]string{"topic": names.topic, "partition": strconv.Itoa(int(p))}
+		lbl := map[string]string{"topic": names.Topic, "partition": strconv.Itoa(int(p))}
 		if got := m.sum("capi_committed_offset", lbl); got != float64(off) {
 			t.Errorf("capi_committed_offset%v = %g, want %d", lbl, got, off)
 		}
@@ -133,8 +134,8 @@ func TestServiceMetricsAndHealth(t *testing.T) {
 	if err := sim.SetFaults(capitest.Faults{TokenExpired: true}); err != nil {
 		t.Fatal(err)
 	}
-	opsProduce(t, kopts, names.topic, deliverable(12, 10))
-	waitFor(t, 10*time.Second, "/readyz to turn 503 on an expired token", func() bool {
+	servicetest.Produce(t, kopts, names.Topic, servicetest.Deliverable(12, 10))
+	servicetest.WaitFor(t, 10*time.Second, "/readyz to turn 503 on an expired token", func() bool {
 		code, _ := get(t, base+"/readyz")
 		return code == http.StatusServiceUnavailable
 	})
@@ -151,10 +152,10 @@ func TestServiceMetricsAndHealth(t *testing.T) {
 	if got := m.sum("capi_in_flight_records", nil); got <= 0 {
 		t.Errorf("capi_in_flight_records = %g, want the undelivered records", got)
 	}
-	waitFor(t, 5*time.Second, "the lag to show the undelivered records", func() bool {
+	servicetest.WaitFor(t, 5*time.Second, "the lag to show the undelivered records", func() bool {
 		return scrape(t, base).sum("capi_consumer_lag", nil) == 10
 	})
-	if err := svc.stop(t); err == nil {
+	if err := svc.Stop(t); err == nil {
 		t.Log("stopped cleanly") // the drain gives up on the undeliverable records after ShutdownTimeout
 	}
 }
@@ -259,28 +260,3 @@ func (f families) sum(name string, want map[string]string) float64 {
 func eq(want float64) func(float64) bool { return func(v float64) bool { return v == want } }
 func gt(min float64) func(float64) bool  { return func(v float64) bool { return v > min } }
 func ge(min float64) func(float64) bool  { return func(v float64) bool { return v >= min } }
-
-// kafka.group_instance_id (CAPI_KAFKA_GROUP_INSTANCE_ID, e.g. the pod name) reaches the consumer as its static
-// member id; unset, the member is dynamic.
-func TestStaticMembershipWiring(t *testing.T) {
-	for _, id := range []string{"capi-connector-0", ""} {
-		t.Setenv("CAPI_KAFKA_GROUP_INSTANCE_ID", id)
-		t.Setenv("CAPI_PIXEL_ID", opsPixel)
-		t.Setenv("CAPI_ACCESS_TOKEN", opsToken)
-		cfg, err := loadConfig("")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := buildPipeline(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o, err := streamOptions(cfg, p, zerolog.Nop(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if o.InstanceID != id {
-			t.Errorf("stream InstanceID = %q, want %q", o.InstanceID, id)
-		}
-	}
-}

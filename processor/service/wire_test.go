@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
 	"github.com/capi-connector/capi-connector/schema/sample"
@@ -47,7 +48,7 @@ func TestBuildPipelineTopicFormats(t *testing.T) {
 	reg := registrytest.New(t, registrytest.WithBasicAuth("svc", "registry-pass"))
 	id := reg.Register("app-value", schema.EventAvroSchema())
 	cfg := decoderConfig(t, reg)
-	p, err := buildPipeline(cfg)
+	p, err := service.BuildPipeline(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,10 +131,10 @@ func TestBuildPipelineDecoderErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := decoderConfig(t, reg)
 			tc.mutate(&cfg)
-			_, err := buildPipeline(cfg)
-			var ce *configError
+			_, err := service.BuildPipeline(cfg)
+			var ce *service.ConfigError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want a configError naming %s", err, tc.want)
+				t.Fatalf("err = %v, want a ConfigError naming %s", err, tc.want)
 			}
 		})
 	}
