@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -80,39 +79,11 @@ func cmdBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *backlogEvents > 0 {
 		sizes.BacklogEvents = *backlogEvents
 	}
-	var env benchmark.Env
-	label := "kfake (separate process)"
-	if *inProcess {
-		label = "kfake (in process: its records count in the RSS)"
-		e, err := benchmark.InProcess(brokerList)
-		if err != nil {
-			return err
-		}
-		env = e
-	} else {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		childArgs := []string{"bench", "--serve-env"}
-		if *brokers != "" {
-			childArgs = append(childArgs, "--brokers", *brokers)
-		}
-		if *envCPUProfile != "" {
-			childArgs = append(childArgs, "--cpuprofile", *envCPUProfile)
-		}
-		cmd := exec.Command(exe, childArgs...)
-		cmd.Stderr = stderr
-		e, err := benchmark.Child(cmd)
-		if err != nil {
-			return err
-		}
-		env = e
+	env, label, err := benchmark.NewEnv(brokerList, *inProcess, *envCPUProfile, stderr)
+	if err != nil {
+		return err
 	}
 	defer env.Close()
-	if *brokers != "" {
-		label = *brokers
-	}
 
 	log := zerolog.Nop()
 	if *verbose {

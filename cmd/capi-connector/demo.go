@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
@@ -44,74 +40,21 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	const topic, dlqTopic = "events", "events.dlq"
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(*partitions), topic), kfake.SeedTopics(1, dlqTopic))
-	if err != nil {
-		return fmt.Errorf("embedded kafka: %w", err)
-	}
-	defer cluster.Close()
-
-	sim, err := capitest.New(capitest.Config{AcceptAnyPixel: true, Faults: capitest.Faults{Latency: *latency}, MaxRecordedEvents: -1})
+	demo, err := service.NewDemo(ctx, service.DemoOptions{Events: *events, Partitions: *partitions, Seed: *seed,
+		Latency: *latency, MetricsAddr: *metricsAddr})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	simURL := "http://" + ln.Addr().String()
-
-	fmt.Fprintf(stdout, "capi-connector demo: embedded Kafka %s, Graph API simulator %s\n", strings.Join(cluster.ListenAddrs(), ","), simURL)
-
-	// Produce the sample events.
-	prod, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
-	if err != nil {
-		return err
-	}
-	half := *events / 2
-	produced, err := service.ProduceSamples(ctx, prod, service.ProduceOptions{Topic: topic, Events: *events, Seed: *seed,
-		PoisonEvery: half + 1, TooOldEvery: half + 2, InvalidEvery: half + 3}, nil)
-	prod.Close()
-	if err != nil {
-		return err
-	}
-	end, kinds := produced.End, produced.Kinds
-	f := sim.Faults()
-	f.PoisonedEventIDs = produced.Poisoned
-	if err := sim.SetFaults(f); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "produced %d events to %q (%d partitions): %s\n", *events, topic, *partitions, kindSummary(kinds))
-
-	cfg := config.Default()
-	cfg.Kafka.Brokers = cluster.ListenAddrs()
-	cfg.Kafka.Topics = []string{topic}
-	cfg.Kafka.DLQTopic = dlqTopic
-	cfg.Kafka.Group = "capi-connector-demo"
-	cfg.Graph.URL = simURL
-	cfg.MetricsAddr = *metricsAddr
-	cfg.ShutdownTimeout = 15 * time.Second
-	d := config.DefaultDestination()
-	d.Name, d.PixelID, d.AccessToken = "demo", "1234567890123", "demo-access-token"
-	d.ConsentCategory, d.DefaultPhoneRegion = sample.ConsentCategory, "FR"
-	d.Batch.Linger = 50 * time.Millisecond
-	d.Retry.InitialBackoff, d.Retry.MaxBackoff = 50*time.Millisecond, time.Second
-	cfg.Destinations = []config.Destination{d}
-	if err := cfg.Validate(); err != nil {
-		var ve *config.ValidationError
-		if !errors.As(err, &ve) || len(ve.Problems) > 0 {
-			return fmt.Errorf("demo configuration: %w", err)
-		}
-	}
+	defer demo.Close()
+	topic, end, sim := demo.Topic, demo.Produced.End, demo.Sim
+	fmt.Fprintf(stdout, "capi-connector demo: embedded Kafka %s, Graph API simulator %s\n", strings.Join(demo.Brokers, ","), demo.SimURL)
+	fmt.Fprintf(stdout, "produced %d events to %q (%d partitions): %s\n", *events, topic, *partitions, kindSummary(demo.Produced.Kinds))
 
 	log := zerolog.Nop()
 	if *verbose {
 		log = service.NewLogger(stderr, "info", config.LogJSON)
 	}
-	svc, err := service.New(cfg, log)
+	svc, err := service.New(demo.Config, log)
 	if err != nil {
 		return err
 	}

@@ -117,20 +117,3 @@ func TestHealthcheckAddressFromConfig(t *testing.T) {
 		t.Fatalf("CAPI_METRICS_ADDR=%s should override the file: exit %d, %s", closed, code, errOut)
 	}
 }
-
-func TestDialAddr(t *testing.T) {
-	for in, want := range map[string]string{
-		":9464": "127.0.0.1:9464", "0.0.0.0:9464": "127.0.0.1:9464", "[::]:9464": "[::1]:9464",
-		"10.0.0.5:80": "10.0.0.5:80", "ops.internal:9464": "ops.internal:9464",
-	} {
-		got, err := dialAddr(in)
-		if err != nil || got != want {
-			t.Errorf("dialAddr(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"9464", "host:", ""} {
-		if got, err := dialAddr(in); err == nil {
-			t.Errorf("dialAddr(%q) = %q, want an error", in, got)
-		}
-	}
-}

@@ -2,18 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/dlq"
@@ -71,9 +64,9 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if filter.Until, err = parseReplayTime("until", *until); err != nil {
 		return err
 	}
-	starts, err := parseStartOffsets(*startOffsets)
+	starts, err := dlq.ParseStartOffsets(*startOffsets)
 	if err != nil {
-		return err
+		return usagef("--start-offsets: %v", err)
 	}
 
 	cfg, err := loadConfig(*cfgPath)
@@ -83,11 +76,7 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err := checkReplayConfig(cfg); err != nil {
 		return err
 	}
-	log := service.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
-	if log.GetLevel() < zerolog.WarnLevel && cfg.LogLevel != "debug" && cfg.LogLevel != "trace" {
-		// franz-go's info messages (connections, producer ids) would drown the progress line.
-		log = log.Level(zerolog.WarnLevel)
-	}
+	log := service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	kopts, err := service.KafkaOpts(cfg.Kafka, log)
 	if err != nil {
 		return &configError{Err: err}
@@ -111,10 +100,9 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if o.Group == "" {
 		o.Group = cfg.Kafka.Group + "-replay-" + o.Fingerprint()
 	}
-	var progress *replayProgress
-	if replayIsTerminal(stderr) {
-		progress = &replayProgress{w: stderr}
-		o.Progress = progress.print
+	progress := dlq.NewProgressLine(stderr)
+	if progress != nil {
+		o.Progress = progress.Print
 	}
 	r, err := dlq.New(o)
 	if err != nil {
@@ -125,10 +113,10 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return usagef("%v", err)
 	}
 	if progress != nil {
-		progress.end()
+		progress.End()
 	}
 	if err == nil || s.Interrupted || s.Scanned > 0 {
-		if perr := printReplaySummary(stdout, s, filter, *asJSON, *maxReplays); perr != nil && err == nil {
+		if perr := dlq.WriteSummary(stdout, s, filter, *asJSON, *maxReplays); perr != nil && err == nil {
 			err = perr
 		}
 	}
@@ -172,171 +160,8 @@ func parseReplayTime(flagName, v string) (time.Time, error) {
 	return t, nil
 }
 
-// parseStartOffsets reads "partition:offset,…".
-func parseStartOffsets(v string) (map[int32]int64, error) {
-	if strings.TrimSpace(v) == "" {
-		return nil, nil
-	}
-	out := map[int32]int64{}
-	for item := range strings.SplitSeq(v, ",") {
-		ps, os, ok := strings.Cut(strings.TrimSpace(item), ":")
-		p, perr := strconv.ParseInt(ps, 10, 32)
-		off, oerr := strconv.ParseInt(os, 10, 64)
-		if !ok || perr != nil || oerr != nil || p < 0 || off < 0 {
-			return nil, usagef("--start-offsets: %q is not partition:offset (e.g. 0:120)", item)
-		}
-		if _, dup := out[int32(p)]; dup {
-			return nil, usagef("--start-offsets: partition %d is listed twice", p)
-		}
-		out[int32(p)] = off
-	}
-	return out, nil
-}
-
 // checkReplayConfig reports the configuration problems that concern replay (Kafka connection, topics, group, DLQ)
 // and ignores the rest: replay needs no destination or decoder.
 func checkReplayConfig(cfg config.Config) error {
 	return checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.group", "kafka.dlq_topic", "kafka.tls", "kafka.sasl", "kafka.client_id")
-}
-
-// replayIsTerminal reports whether w is a character device (a terminal), where a self-overwriting progress line helps;
-// redirected to a file or a pipe it would only add noise.
-func replayIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// replayProgress rewrites one stderr line: counts, rate and the time left to the snapshot end.
-type replayProgress struct {
-	w       io.Writer
-	printed bool
-}
-
-func (p *replayProgress) print(pr dlq.Progress) {
-	p.printed = true
-	rate := 0.0
-	if s := pr.Elapsed.Seconds(); s > 0 {
-		rate = float64(pr.Scanned) / s
-	}
-	eta := "?"
-	if rate > 0 && pr.Total >= pr.Scanned {
-		eta = (time.Duration(float64(pr.Total-pr.Scanned)/rate) * time.Second).Round(time.Second).String()
-	}
-	pct := 100.0
-	if pr.Total > 0 {
-		pct = 100 * float64(pr.Scanned) / float64(pr.Total)
-	}
-	fmt.Fprintf(p.w, "\rscanned %d/%d (%.0f%%)  replayed %d  skipped %d  %.0f rec/s  ETA %s   ",
-		pr.Scanned, pr.Total, pct, pr.Replayed, pr.Skipped, rate, eta)
-}
-
-func (p *replayProgress) end() {
-	if p.printed {
-		fmt.Fprintln(p.w)
-		p.printed = false
-	}
-}
-
-func printReplaySummary(w io.Writer, s dlq.Summary, f dlq.Filter, asJSON bool, maxReplays int) error {
-	if asJSON {
-		return json.NewEncoder(w).Encode(s)
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	to := s.To
-	if to == "" {
-		to = "each record's source topic"
-	}
-	state := "done"
-	switch {
-	case s.Interrupted:
-		state = "INTERRUPTED (rerun the same command to resume)"
-	case s.DryRun:
-		state = "DRY RUN: nothing produced, no progress recorded"
-	}
-	fmt.Fprintf(tw, "replay of\t%s → %s\n", s.DLQTopic, to)
-	fmt.Fprintf(tw, "progress group\t%s\n", s.Group)
-	fmt.Fprintf(tw, "state\t%s\n", state)
-	replayed := "replayed"
-	if s.DryRun {
-		replayed = "would replay"
-	}
-	fmt.Fprintf(tw, "scanned\t%d\n", s.Scanned)
-	fmt.Fprintf(tw, "%s\t%d\n", replayed, s.Replayed)
-	fmt.Fprintf(tw, "skipped: filtered out\t%d\n", s.SkippedFiltered)
-	fmt.Fprintf(tw, "skipped: same source record\t%d\n", s.SkippedDuplicate)
-	fmt.Fprintf(tw, "refused: max replays (%d)\t%d\n", maxReplays, s.SkippedMaxReplays)
-	fmt.Fprintf(tw, "elapsed\t%s\n", time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond))
-	if len(s.ByReason) > 0 {
-		fmt.Fprintf(tw, "\nreason\tscanned\t%s\n", replayed)
-		for _, reason := range replaySortedKeys(s.ByReason) {
-			fmt.Fprintf(tw, "%s\t%d\t%d\n", reason, s.ByReason[reason].Scanned, s.ByReason[reason].Replayed)
-		}
-	}
-	if len(s.ReplayedTo) > 0 {
-		fmt.Fprintf(tw, "\ntopic\t%s\n", replayed)
-		for _, t := range replaySortedKeys(s.ReplayedTo) {
-			fmt.Fprintf(tw, "%s\t%d\n", t, s.ReplayedTo[t])
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(s.Sample) > 0 {
-		what := "replayed"
-		if s.DryRun {
-			what = "to replay"
-		}
-		fmt.Fprintf(w, "\nsample of the records %s:\n", what)
-		if err := printReplaySamples(w, s.Sample); err != nil {
-			return err
-		}
-	}
-	if len(s.MaxReplaysSample) > 0 {
-		fmt.Fprintf(w, "\nsample of refused records (replayed %d times already; left in the DLQ):\n", maxReplays)
-		if err := printReplaySamples(w, s.MaxReplaysSample); err != nil {
-			return err
-		}
-	}
-	for _, reason := range f.Reasons {
-		if _, ok := s.ByReason[string(reason)]; !ok && s.Scanned > 0 {
-			fmt.Fprintf(w, "\nnote: no record scanned has reason %q (misspelt?)\n", reason)
-		}
-	}
-	return nil
-}
-
-func printReplaySamples(w io.Writer, ss []dlq.SampleRecord) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  dlq\treason\tdestination\tsource\tfailed at\treplays\terror")
-	for _, s := range ss {
-		dest := s.Destination
-		if dest == "" {
-			dest = "(all)"
-		}
-		fmt.Fprintf(tw, "  %d:%d\t%s\t%s\t%s/%s/%s\t%s\t%d\t%s\n", s.Partition, s.Offset, s.Reason, dest,
-			s.SourceTopic, s.SourcePartition, s.SourceOffset, s.FailedAt, s.ReplayCount, replayOneLine(s.Error, 100))
-	}
-	return tw.Flush()
-}
-
-// replayOneLine keeps a sample's error text to one table cell.
-func replayOneLine(s string, limit int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > limit {
-		return string(r[:limit-1]) + "…"
-	}
-	return s
-}
-
-func replaySortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

@@ -178,14 +178,3 @@ func endOffset(t *testing.T, brokers, topic string) int64 {
 	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
 	return n
 }
-
-func TestReplayProgressLine(t *testing.T) {
-	var b bytes.Buffer
-	p := &replayProgress{w: &b}
-	p.print(dlq.Progress{Scanned: 500, Replayed: 300, Skipped: 200, Total: 2000, Elapsed: 2 * time.Second})
-	p.end()
-	want := "\rscanned 500/2000 (25%)  replayed 300  skipped 200  250 rec/s  ETA 6s   \n"
-	if b.String() != want {
-		t.Errorf("progress line %q, want %q", b.String(), want)
-	}
-}

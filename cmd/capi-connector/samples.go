@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -63,11 +62,7 @@ func cmdProduceSamples(ctx context.Context, args []string, _ io.Reader, stdout, 
 	if err := checkProducerConfig(cfg); err != nil {
 		return err
 	}
-	log := service.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
-	if log.GetLevel() < zerolog.WarnLevel && cfg.LogLevel != "debug" && cfg.LogLevel != "trace" {
-		// franz-go's info messages (connections, producer ids) would drown the progress lines.
-		log = log.Level(zerolog.WarnLevel)
-	}
+	log := service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	kopts, err := service.KafkaOpts(cfg.Kafka, log)
 	if err != nil {
 		return &configError{Err: err}

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -308,4 +310,37 @@ func (c *child) Close() error {
 		_ = c.cmd.Process.Kill()
 		return <-done
 	}
+}
+
+// NewEnv returns the environment of a bench run and its label for the report: by default a child process (this
+// binary re-executed as `bench --serve-env`, so that the broker's and the simulator's memory stay out of the
+// connector's figures), or everything in this process. brokers names a real Kafka instead of kfake;
+// envCPUProfile, when set, makes the child write a CPU profile of itself there.
+func NewEnv(brokers []string, inProcess bool, envCPUProfile string, stderr io.Writer) (Env, string, error) {
+	label := "kfake (separate process)"
+	if len(brokers) > 0 {
+		label = strings.Join(brokers, ",")
+	}
+	if inProcess {
+		if len(brokers) == 0 {
+			label = "kfake (in process: its records count in the RSS)"
+		}
+		e, err := InProcess(brokers)
+		return e, label, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	childArgs := []string{"bench", "--serve-env"}
+	if len(brokers) > 0 {
+		childArgs = append(childArgs, "--brokers", strings.Join(brokers, ","))
+	}
+	if envCPUProfile != "" {
+		childArgs = append(childArgs, "--cpuprofile", envCPUProfile)
+	}
+	cmd := exec.Command(exe, childArgs...)
+	cmd.Stderr = stderr
+	e, err := Child(cmd)
+	return e, label, err
 }

@@ -250,3 +250,14 @@ func NewLogger(w io.Writer, level, format string) zerolog.Logger {
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Str("service", "capi-connector").Logger()
 }
+
+// ToolLogger is the logger of the commands that reach Kafka without running the service (replay,
+// produce-samples): franz-go's info messages (connections, producer ids) would drown their progress lines, so
+// unless the level is debug or trace only warnings and errors are kept.
+func ToolLogger(w io.Writer, level, format string) zerolog.Logger {
+	log := NewLogger(w, level, format)
+	if log.GetLevel() < zerolog.WarnLevel && level != "debug" && level != "trace" {
+		log = log.Level(zerolog.WarnLevel)
+	}
+	return log
+}
