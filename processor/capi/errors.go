@@ -173,6 +173,37 @@ func isTransientCode(code int) bool {
 	return code == 1 || code == 2 || code == 341 || code == 368 || code == 5000
 }
 
+// Advice says what to do about a misconfiguration, in the words of Meta's user interface: what an operator reads
+// next to the code in a log line, on /readyz and in check-config --online. It is "" for errors that are not about the
+// configuration. It never contains Facebook's text (which may echo the request).
+func (e *GraphError) Advice() string {
+	switch {
+	case e.Code == 190 && e.Subcode == 0:
+		return "the access token is not valid (truncated, or not a Conversions API token): create a new one in " +
+			"Events Manager → Settings → Conversions API"
+	case e.Code == 190, e.Code == 102:
+		return "the access token expired or was revoked: create a new one in Events Manager → Settings → Conversions API"
+	case e.Code == 104:
+		return "no access token was sent: set access_token (CAPI_ACCESS_TOKEN or CAPI_ACCESS_TOKEN_FILE)"
+	case e.isAppSecretProofError():
+		return "appsecret_proof is missing or wrong: set app_secret (CAPI_APP_SECRET) to the secret of the app the " +
+			"token belongs to (Meta for Developers → App settings → Basic)"
+	case e.Code == 100 && e.Subcode == 33:
+		return "the pixel does not exist or the token cannot use it: check pixel_id (the dataset id in Events " +
+			"Manager) and create the token from that dataset's Settings → Conversions API"
+	case e.Code == 803:
+		return "pixel_id is not a dataset id: copy the numeric dataset id from Events Manager"
+	case e.Code == 3, e.Code == 10, e.Code >= 200 && e.Code <= 299:
+		return "the token lacks a permission on this dataset: create the token from the dataset's Settings → " +
+			"Conversions API, or give its system user the dataset in Business Settings"
+	case e.Code == 2635:
+		return "this Graph API version is retired: set graph.api_version (CAPI_GRAPH_API_VERSION) to a current one"
+	case e.Code == 2500, e.Code == 0 && e.Class() == Misconfigured:
+		return "graph.url and graph.api_version do not reach the Graph API: check them (https://graph.facebook.com, vNN.N)"
+	}
+	return ""
+}
+
 // ErrMisconfigured matches every *MisconfiguredError with errors.Is.
 var ErrMisconfigured = errors.New("capi: destination misconfigured")
 
@@ -188,6 +219,9 @@ func (e *MisconfiguredError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("capi: destination %q misconfigured", e.Destination)
 	}
+	if advice := e.Err.Advice(); advice != "" {
+		return fmt.Sprintf("capi: destination %q misconfigured: %s: %s", e.Destination, e.Err.Summary(), advice)
+	}
 	return fmt.Sprintf("capi: destination %q misconfigured: %s", e.Destination, e.Err.Summary())
 }
 
@@ -199,16 +233,21 @@ func (e *MisconfiguredError) Is(target error) bool { return target == ErrMisconf
 // transportError is a call that produced no HTTP response (network error, timeout) or an unusable 2xx. It names the
 // request path, never the URL (which holds the token).
 type transportError struct {
+	method string // "" is POST
 	path   string
 	status int // 0 when no response arrived
 	err    error
 }
 
 func (e *transportError) Error() string {
-	if e.status != 0 {
-		return fmt.Sprintf("capi: POST %s: HTTP %d: %v", e.path, e.status, e.err)
+	method := e.method
+	if method == "" {
+		method = "POST"
 	}
-	return fmt.Sprintf("capi: POST %s: %v", e.path, e.err)
+	if e.status != 0 {
+		return fmt.Sprintf("capi: %s %s: HTTP %d: %v", method, e.path, e.status, e.err)
+	}
+	return fmt.Sprintf("capi: %s %s: %v", method, e.path, e.err)
 }
 
 func (e *transportError) Unwrap() error { return e.err }

@@ -112,7 +112,7 @@ func (c *Client) deliver(ctx context.Context, items []Item, idx []int, res *Resu
 		switch o.class {
 		case Misconfigured:
 			c.log.Error().Int("http_status", o.graph.HTTPStatus).Int("code", o.graph.Code).Int("subcode", o.graph.Subcode).
-				Str("type", o.graph.Type).Str("fbtrace_id", o.graph.FBTraceID).
+				Str("type", o.graph.Type).Str("fbtrace_id", o.graph.FBTraceID).Str("fix", o.graph.Advice()).
 				Msg("graph api destination misconfigured: delivery stopped")
 			return idx, nil, &MisconfiguredError{Destination: c.name, Err: o.graph}
 		case EventRejected, Unclassified:

@@ -13,6 +13,12 @@
 //   - access_token in the query, the body, or an "Authorization: Bearer|OAuth <token>" header;
 //   - appsecret_proof (hex HMAC-SHA256 of the token keyed by the app secret) when Config.AppSecret is set.
 //
+// GET /{version}/{pixel_id}?fields=id,name reads the dataset (pixel) node without sending an event — how a sender
+// checks its token and pixel (check-config --online). The token, appsecret_proof, TokenExpired and Throttle faults and
+// the pixel are checked as for events; fields are among id, name, creation_time, is_unavailable (any other is
+// 100 "Tried accessing nonexisting field"), and parameters other than fields, access_token and appsecret_proof are
+// refused. It returns {"id":"<pixel>",…} and records nothing.
+//
 // Top-level parameters allowed: data, test_event_code, partner_agent, namespace_id, upload_id, upload_tag,
 // upload_source, access_token, appsecret_proof. data holds 1..1000 events. Success is
 // 200 {"events_received":N,"messages":[],"fbtrace_id":"…"}; only then are the events recorded.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -320,6 +321,13 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, gerr, version)
 		return
 	}
+	if accepted.node != nil {
+		s.mu.Lock()
+		s.stats.Requests++
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, traceID, version, accepted.node)
+		return
+	}
 	s.record(accepted)
 	writeJSON(w, http.StatusOK, traceID, version, struct {
 		EventsReceived int      `json:"events_received"`
@@ -333,6 +341,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 type acceptedBatch struct {
 	ids    []string
 	events []ReceivedEvent
+	node   map[string]any // the answer to a read of the pixel node (GET /{version}/{pixel_id}) instead of events
 }
 
 // handle decides the answer: the accepted events, or the first error in the order Graph checks them (route,
@@ -347,6 +356,11 @@ func (s *Server) handle(r *http.Request, body []byte, bodyErr error, f Faults, p
 		return "", accepted, gerr
 	}
 	version = parts[0]
+	if len(parts) == 2 && r.Method == http.MethodGet {
+		node, gerr := s.readPixel(r, parts[1], f)
+		accepted.node = node
+		return version, accepted, gerr
+	}
 	if len(parts) != 3 || parts[2] != "events" {
 		return version, accepted, unknownPathError(r.URL.Path)
 	}
@@ -562,6 +576,50 @@ func (s *Server) authorize(r *http.Request, p *params, pixel string, f Faults) *
 		return unknownObjectError(strings.ToLower(r.Method), pixel)
 	}
 	return nil
+}
+
+// pixelFields are the fields of the pixel (AdsPixel) node the simulator serves; Graph answers any other with 100.
+var pixelFields = []string{"id", "name", "creation_time", "is_unavailable"}
+
+// readPixel answers GET /{version}/{pixel_id}?fields=…: reading the dataset node, which is how a sender checks that
+// its token is valid for the pixel without sending an event. The token, app secret proof, expiry fault and pixel are
+// checked exactly as for an events request; only id is returned unless fields asks for more.
+func (s *Server) readPixel(r *http.Request, pixel string, f Faults) (map[string]any, *graphError) {
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, paramError("The query string is malformed")
+	}
+	p := &params{values: map[string]string{}}
+	for k, vs := range query {
+		switch {
+		case k != "fields" && k != "access_token" && k != "appsecret_proof":
+			return nil, paramError("Param %s is not a valid parameter of this endpoint", k)
+		case len(vs) != 1:
+			return nil, paramError("Param %s is given more than once", k)
+		}
+		p.values[k] = vs[0]
+	}
+	if gerr := s.authorize(r, p, pixel, f); gerr != nil {
+		return nil, gerr
+	}
+	if f.Throttle {
+		return nil, f.throttleError(pixel)
+	}
+	node := map[string]any{"id": pixel}
+	for field := range strings.SplitSeq(p.values["fields"], ",") {
+		switch field = strings.TrimSpace(field); field {
+		case "", "id":
+		case "name":
+			node["name"] = "Simulated dataset " + pixel
+		case "creation_time":
+			node["creation_time"] = "2024-01-01T00:00:00+0000"
+		case "is_unavailable":
+			node["is_unavailable"] = false
+		default:
+			return nil, paramError("Tried accessing nonexisting field (%s) on node type (AdsPixel)", field)
+		}
+	}
+	return node, nil
 }
 
 func (s *Server) countRejected(e *graphError) {
