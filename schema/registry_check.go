@@ -21,9 +21,21 @@ func CheckRegistry(ctx context.Context, c RegistryConfig) (subjects int, err err
 	if err != nil {
 		var re *sr.ResponseError
 		if errors.As(err, &re) {
-			return 0, fmt.Errorf("%w: GET /subjects answered HTTP %d (error_code %d)", ErrRegistryUnavailable, re.StatusCode, re.ErrorCode)
+			return 0, &RegistryCheckError{StatusCode: re.StatusCode, Code: re.ErrorCode}
 		}
 		return 0, fmt.Errorf("%w: %w", ErrRegistryUnavailable, err)
 	}
 	return len(subs), nil
 }
+
+// RegistryCheckError is the registry's refusal of CheckRegistry's request. It wraps ErrRegistryUnavailable.
+type RegistryCheckError struct {
+	StatusCode int // HTTP status: 401 or 403 for refused credentials
+	Code       int // Confluent error_code, 0 when the body had none
+}
+
+func (e *RegistryCheckError) Error() string {
+	return fmt.Sprintf("%v: GET /subjects answered HTTP %d (error_code %d)", ErrRegistryUnavailable, e.StatusCode, e.Code)
+}
+
+func (e *RegistryCheckError) Unwrap() error { return ErrRegistryUnavailable }
