@@ -48,8 +48,8 @@ func cmdCheckConfig(ctx context.Context, args []string, _ io.Reader, stdout, std
 	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
 	defer cancel()
 	// franz-go's own logs would interleave with the table; warnings and errors still show.
-	log := newLogger(stderr, "error", cfg.LogFormat)
-	return printOnline(stdout, onlineChecks(ctx, cfg, log))
+	log := service.NewLogger(stderr, "error", cfg.LogFormat)
+	return printOnline(stdout, service.CheckOnline(ctx, cfg, log))
 }
 
 // loadChecked reads the configuration and checks it the way run does before starting: every problem at once, the

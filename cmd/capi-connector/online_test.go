@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
 )
 
@@ -37,13 +38,13 @@ func TestCheckConfigOnline(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	sim, simSrv := capitest.NewTestServer(t, capitest.Config{AccessTokens: map[string]string{opsPixel: opsToken}})
+	sim, simSrv := capitest.NewTestServer(t, capitest.Config{AccessTokens: map[string]string{servicetest.Pixel: servicetest.Token}})
 	reg := registrytest.New(t, registrytest.WithBasicAuth("capi", "reg-pass"))
 
 	base := map[string]string{
 		"CAPI_KAFKA_BROKERS": strings.Join(c.ListenAddrs(), ","), "CAPI_KAFKA_TOPIC": "online-events",
 		"CAPI_DLQ_TOPIC": "online-events.dlq", "CAPI_KAFKA_GROUP": "online-group",
-		"CAPI_PIXEL_ID": opsPixel, "CAPI_ACCESS_TOKEN": opsToken, "CAPI_GRAPH_URL": simSrv.URL,
+		"CAPI_PIXEL_ID": servicetest.Pixel, "CAPI_ACCESS_TOKEN": servicetest.Token, "CAPI_GRAPH_URL": simSrv.URL,
 	}
 	run := func(t *testing.T, extra map[string]string) (int, string, string) {
 		t.Helper()
@@ -67,14 +68,14 @@ func TestCheckConfigOnline(t *testing.T) {
 			"source topic online-events":  "3 partitions",
 			"dlq topic online-events.dlq": "will create it at start",
 			"consumer group online-group": "no offsets committed yet",
-			"destination default":         "the token is valid for pixel " + opsPixel,
+			"destination default":         "the token is valid for pixel " + servicetest.Pixel,
 			"schema registry":             "answers at " + reg.URL(),
 		} {
 			if l, _ := row(t, out, name); !strings.HasPrefix(l, "✔") || !strings.Contains(l, want) {
 				t.Errorf("row %q = %q, want ✔ and %q", name, l, want)
 			}
 		}
-		if strings.Contains(out+errOut, opsToken) || strings.Contains(out+errOut, "reg-pass") {
+		if strings.Contains(out+errOut, servicetest.Token) || strings.Contains(out+errOut, "reg-pass") {
 			t.Error("the output contains a secret")
 		}
 		// Validating the creation created nothing, and no event reached Graph.
