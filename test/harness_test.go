@@ -203,6 +203,12 @@ type running = servicetest.Running
 // and outages play out in seconds; extra adds service options (a second simulator for a destination).
 func (e *env) start(cfg config.Config, extra ...service.Option) *running {
 	e.t.Helper()
+	return e.startLogged(cfg, testLogger(e.t), extra...)
+}
+
+// startLogged is start with the service's logs going to log.
+func (e *env) startLogged(cfg config.Config, log zerolog.Logger, extra ...service.Option) *running {
+	e.t.Helper()
 	opts := append([]service.Option{
 		service.WithKafkaOpts(kgo.FetchMaxWait(200 * time.Millisecond)),
 		service.WithTuning(service.Tuning{
@@ -210,7 +216,7 @@ func (e *env) start(cfg config.Config, extra ...service.Option) *running {
 			DLQRetryBackoff: 20 * time.Millisecond, MaxThrottleBackoff: 200 * time.Millisecond,
 		}),
 	}, extra...)
-	return servicetest.Start(e.t, cfg, testLogger(e.t), opts...)
+	return servicetest.Start(e.t, cfg, log, opts...)
 }
 
 // testLogger sends the runtime's logs to the test log (shown on failure or with -v).

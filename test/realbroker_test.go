@@ -4,11 +4,13 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/health"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -105,7 +107,16 @@ func TestBrokerKilledAndRestarted(t *testing.T) {
 	kafkaScript(t, "kill.sh")
 	killed := time.Now()
 	atKill := len(e.sim.EventIDs())
-	time.Sleep(4 * time.Second) // the connector sees dead connections, failing commits and DLQ produces
+	// The connector sees dead connections, failing commits and DLQ produces, and says so on its readiness checks
+	// within a bounded time (two failed health rounds of 5 s).
+	if err := eventually(30*time.Second, func() bool {
+		c, _ := run.Health().Get(health.BrokersReachable)
+		return !c.OK && strings.Contains(c.Reason, "brokers unreachable") && !run.Ready()
+	}); err != nil {
+		c, _ := run.Health().Get(health.BrokersReachable)
+		t.Fatalf("still %+v %s after losing the only broker", c, time.Since(killed).Round(time.Second))
+	}
+	notReadyAfter := time.Since(killed)
 	if exited, err := run.Exited(); exited {
 		t.Fatalf("the runner stopped while the broker was down: %v", err)
 	}
@@ -116,6 +127,9 @@ func TestBrokerKilledAndRestarted(t *testing.T) {
 	}
 	back := time.Now()
 
+	if err := eventually(60*time.Second, run.Ready); err != nil {
+		t.Fatalf("not ready again after the broker came back: %+v", run.Health().Status())
+	}
 	p2 := e.produce(after, -1)
 	g2 := newWatermarkGuard(e, p2)
 	e.waitCommitted(mergeEnds(p1.end, p2.end), 120*time.Second, func(c map[int32]int64) { g1.check(c); g2.check(c) })
@@ -126,8 +140,8 @@ func TestBrokerKilledAndRestarted(t *testing.T) {
 	e.verify(p1, false)
 	e.verify(p2, false)
 	checkNoRedeliveryBelow(t, p1, committedBefore, e.sim.EventIDs())
-	t.Logf("delivered at kill %d, during the %s outage %d; caught up %s after the restart; duplicates %d",
-		atKill, back.Sub(killed).Round(time.Millisecond), duringOutage, caughtUp.Sub(back).Round(time.Millisecond),
+	t.Logf("not ready %s after the kill; delivered at kill %d, during the %s outage %d; caught up %s after the restart; duplicates %d",
+		notReadyAfter.Round(time.Millisecond), atKill, back.Sub(killed).Round(time.Millisecond), duringOutage, caughtUp.Sub(back).Round(time.Millisecond),
 		e.sim.Stats().DuplicateEvents)
 }
 

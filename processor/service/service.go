@@ -71,6 +71,7 @@ type Tuning struct {
 	DLQRetryBackoff    time.Duration // stream.Options.DLQRetryBackoff
 	MaxThrottleBackoff time.Duration // capi.Options.MaxThrottleBackoff, every destination
 	Workers            int           // stream.Options.Workers
+	HealthInterval     time.Duration // stream.Options.HealthInterval
 }
 
 // WithTuning sets runtime timings the configuration does not expose.
@@ -147,6 +148,7 @@ func (s *Service) applyExtra() {
 	o.RevokeTimeout = orDefault(t.RevokeTimeout, o.RevokeTimeout)
 	o.MisconfiguredRetry = orDefault(t.MisconfiguredRetry, o.MisconfiguredRetry)
 	o.DLQRetryBackoff = orDefault(t.DLQRetryBackoff, o.DLQRetryBackoff)
+	o.HealthInterval = orDefault(t.HealthInterval, o.HealthInterval)
 	if t.Workers > 0 {
 		o.Workers = t.Workers
 	}
