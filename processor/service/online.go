@@ -273,4 +273,3 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
-
