@@ -86,6 +86,7 @@ func commands() map[string]command {
 		"graph-simulator": {"serve the Graph API simulator (for the demo, tests and docker compose)", cmdGraphSimulator},
 		"produce-samples": {"produce realistic sample events to a Kafka topic", cmdProduceSamples},
 		"replay":          {"re-produce dead-lettered records to the source topic", cmdReplay},
+		"import":          {"produce CSV / JSON Lines files (offline conversions) to the source topic, re-runnable", cmdImport},
 		"bench":           {"measure throughput against ceilings measured in the same run", cmdBench},
 		"healthcheck":     {"exit 0 when a running connector's /readyz (or /healthz) answers 200", cmdHealthcheck},
 		"version":         {"print the version, VCS revision, build time and Go version", cmdVersion},

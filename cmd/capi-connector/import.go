@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor/importer"
+)
+
+// cmdImport produces the rows of CSV or JSON Lines files (offline conversions) to the source topic as Commanders
+// Act events with deterministic event ids (processor/importer). Kafka settings come from the same configuration
+// as run. The summary goes to stdout, progress to stderr. Exit status 1 when a row was neither produced nor
+// written to the rejects file.
+func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("import", stderr)
+	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
+	topic := fs.String("topic", "", "topic to produce to (default: the first source topic, kafka.topics)")
+	mappingPath := fs.String("mapping", "", "YAML mapping file: column renames, constants, date layouts, list splits (default: columns named like field paths)")
+	format := fs.String("format", "", "csv or ndjson (default: ndjson for .ndjson/.jsonl files, else csv)")
+	dryRun := fs.Bool("dry-run", false, "run every row through the pipeline and print what would happen; produce nothing")
+	rejects := fs.String("rejects", "", "write unparseable rows here (same format plus a reason column); a directory when importing several files")
+	resume := fs.Bool("resume", false, "skip the rows an interrupted import of the same file already finished (from its state file)")
+	statePath := fs.String("state", "", "resume state file (default: FILE.capi-import-state next to the input)")
+	encoding := fs.String("encoding", "auto", "input encoding: "+importer.EncodingNames)
+	delimiter := fs.String("delimiter", "", "CSV delimiter: , ; tab (default: detected from the header)")
+	decimalComma := fs.String("decimal-comma", "auto", "read 59,90 as 59.90: true, false or auto (true when the delimiter is ;)")
+	nowFlag := fs.String("now", "", "dry run: RFC 3339 time used as now (default: the current time)")
+	asJSON := fs.Bool("json", false, "print the summary as JSON (one object per file)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: capi-connector import [--config FILE] [--topic TOPIC] [--mapping FILE] [--format csv|ndjson] [--dry-run] [--rejects FILE] [--resume] [--encoding ENC] FILE...")
+		fs.PrintDefaults()
+	}
+	if stop, err := parseFlags(fs, args); stop {
+		return err
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		return usagef("no input file (give one or more files, or - for standard input)")
+	}
+	o := importer.Options{Encoding: *encoding, DryRun: *dryRun, Format: *format}
+	switch strings.ToLower(*delimiter) {
+	case "":
+	case ",", ";":
+		o.Delimiter = rune((*delimiter)[0])
+	case "tab", `\t`, "\t":
+		o.Delimiter = '\t'
+	default:
+		return usagef("--delimiter must be , ; or tab")
+	}
+	switch *decimalComma {
+	case "auto":
+	case "true", "false":
+		b := *decimalComma == "true"
+		o.DecimalComma = &b
+	default:
+		return usagef("--decimal-comma must be true, false or auto")
+	}
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return usagef("--now: %v", err)
+		}
+		o.Now = t
+	}
+	if *mappingPath != "" {
+		b, err := os.ReadFile(*mappingPath)
+		if err != nil {
+			return usagef("--mapping: %v", err)
+		}
+		if o.Mapping, err = importer.ParseMapping(b); err != nil {
+			return usagef("--mapping %s: %v", *mappingPath, err)
+		}
+	}
+	if *statePath != "" && len(files) > 1 {
+		return usagef("--state names one file: import one input at a time with it")
+	}
+
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *topic != "" {
+		cfg.Kafka.Topics = []string{strings.TrimSpace(*topic)}
+	}
+	if len(cfg.Kafka.Topics) == 0 {
+		return usagef("no topic: set kafka.topics (CAPI_KAFKA_TOPIC) or --topic")
+	}
+	o.Topic = cfg.Kafka.Topics[0]
+	topicFormat := cfg.Kafka.InputFormat
+	if f, ok := cfg.Kafka.InputFormats[o.Topic]; ok {
+		topicFormat = f
+	}
+	if topicFormat != "" && topicFormat != config.FormatJSON {
+		return usagef("topic %q is read as %s: import produces JSON events; import to a topic read as json", o.Topic, topicFormat)
+	}
+	if o.DryRun {
+		if len(cfg.Destinations) == 0 {
+			cfg.Destinations = []config.Destination{config.DefaultDestination()}
+		}
+		if o.Pipeline, err = buildPipeline(cfg); err != nil {
+			return err
+		}
+	} else {
+		if err := checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.tls", "kafka.sasl", "kafka.client_id"); err != nil {
+			return err
+		}
+		log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+		if log.GetLevel() < zerolog.WarnLevel && cfg.LogLevel != "debug" && cfg.LogLevel != "trace" {
+			log = log.Level(zerolog.WarnLevel) // franz-go's info messages would drown the progress lines
+		}
+		kopts, err := kafkaOpts(cfg.Kafka, log)
+		if err != nil {
+			return &configError{err}
+		}
+		cl, err := kgo.NewClient(append(kopts,
+			kgo.ClientID(cfg.Kafka.ClientID+"-import"),
+			kgo.DefaultProduceTopic(o.Topic),
+			kgo.RequiredAcks(kgo.AllISRAcks()), // with franz-go's default idempotent producer
+			kgo.MaxBufferedRecords(20000),
+			kgo.RecordDeliveryTimeout(2*time.Minute),
+		)...)
+		if err != nil {
+			return &configError{err}
+		}
+		defer cl.Close()
+		o.Producer = cl
+	}
+
+	var failed error
+	for _, name := range files {
+		err := importOne(ctx, name, o, *rejects, len(files) > 1, *statePath, *resume, *asJSON, stdin, stdout, stderr)
+		if err != nil {
+			var ue *usageError
+			if errors.As(err, &ue) || errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
+				return usagef("%s: %v", name, err)
+			}
+			failed = errors.Join(failed, fmt.Errorf("%s: %w", name, err))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return failed
+}
+
+// importOne opens one input and its rejects and state files, runs the import and prints the summary.
+func importOne(ctx context.Context, name string, o importer.Options, rejects string, several bool, statePath string, resume, asJSON bool,
+	stdin io.Reader, stdout, stderr io.Writer) error {
+	o.Name = name
+	in := stdin
+	if name == "-" {
+		if resume {
+			return usagef("--resume needs a file, not standard input")
+		}
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			o.Size = st.Size()
+		}
+		in = f
+		o.Name = filepath.Base(name)
+	}
+	lower := strings.ToLower(name)
+	if o.Format == "" {
+		o.Format = importer.FormatCSV
+		if strings.HasSuffix(lower, ".ndjson") || strings.HasSuffix(lower, ".jsonl") {
+			o.Format = importer.FormatNDJSON
+		}
+	}
+	if name != "-" && !o.DryRun {
+		size, sum, err := importer.Fingerprint(name)
+		if err != nil {
+			return err
+		}
+		if statePath == "" {
+			statePath = name + ".capi-import-state"
+		}
+		o.State = &importer.StateFile{Path: statePath, Want: importer.State{Input: name, Size: size, Fingerprint: sum, Topic: o.Topic}}
+		o.Resume = resume
+	}
+	if rejects != "" {
+		path := rejects
+		if st, err := os.Stat(rejects); err == nil && st.IsDir() {
+			path = filepath.Join(rejects, filepath.Base(strings.TrimSuffix(name, filepath.Ext(name)))+".rejects"+map[bool]string{true: ".ndjson", false: ".csv"}[o.Format == importer.FormatNDJSON])
+		} else if several {
+			return usagef("--rejects must be a directory when importing several files")
+		}
+		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+		if o.Resume {
+			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+			if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+				o.RejectsHasHeader = true
+			}
+		}
+		f, err := os.OpenFile(path, flags, 0o600) // rejected rows hold personal data: owner only
+		if err != nil {
+			return usagef("--rejects: %v", err)
+		}
+		defer f.Close()
+		o.Rejects = f
+	}
+	tty := replayIsTerminal(stderr)
+	o.ProgressEvery = 10 * time.Second
+	if tty {
+		o.ProgressEvery = 200 * time.Millisecond
+	}
+	o.Progress = func(p importer.Progress) {
+		if tty {
+			fmt.Fprint(stderr, "\r")
+			importer.WriteProgress(stderr, p)
+			fmt.Fprint(stderr, "   ")
+			if p.Done {
+				fmt.Fprintln(stderr)
+			}
+			return
+		}
+		if !p.Done {
+			fmt.Fprintf(stderr, "import %s: ", o.Name)
+			importer.WriteProgress(stderr, p)
+			fmt.Fprintln(stderr)
+		}
+	}
+	s, err := importer.Run(ctx, in, o)
+	if errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
+		return err
+	}
+	if asJSON {
+		if perr := json.NewEncoder(stdout).Encode(s); perr != nil && err == nil {
+			err = perr
+		}
+	} else if perr := s.WriteText(stdout); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}

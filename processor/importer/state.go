@@ -1,0 +1,133 @@
+package importer
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// State is the content of a resume state file: which input, and how many of its rows are done.
+type State struct {
+	Input       string `json:"input"`       // the input's path as given
+	Size        int64  `json:"size"`        // its size when the import started
+	Fingerprint string `json:"fingerprint"` // SHA-256 of its first MiB
+	Topic       string `json:"topic"`
+	// Rows: the first Rows data rows are done (acknowledged by Kafka, or rejected). A kill between two saves
+	// leaves it behind the truth: a resumed run produces those rows again under the same event ids.
+	Rows      int64     `json:"rows_done"`
+	Line      int       `json:"line"` // the input line of the last done row, for humans
+	Complete  bool      `json:"complete"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// StateFile reads and writes a State for one input. Writes are atomic (a temporary file renamed over it).
+type StateFile struct {
+	Path string
+	// Want identifies the input (Input, Size, Fingerprint, Topic); Load refuses a state of another input.
+	Want State
+}
+
+// Fingerprint identifies a file's content cheaply: its size and the SHA-256 of its first MiB.
+func Fingerprint(path string) (size int64, sum string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, 1<<20)); err != nil {
+		return 0, "", err
+	}
+	return st.Size(), hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Load returns the saved state; a missing file is an empty state (nothing done yet).
+func (f *StateFile) Load() (State, error) {
+	b, err := os.ReadFile(f.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return State{}, nil
+	}
+	if err != nil {
+		return State{}, fmt.Errorf("resume state: %w", err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return State{}, fmt.Errorf("resume state %s: not a state file: %w", f.Path, err)
+	}
+	switch w := f.Want; {
+	case st.Size != w.Size || st.Fingerprint != w.Fingerprint:
+		return State{}, fmt.Errorf("%w: %s was written for a different content of %s (changed since the interrupted run); import without --resume (safe: the same rows get the same event ids)", ErrStateMismatch, f.Path, w.Input)
+	case st.Topic != w.Topic:
+		return State{}, fmt.Errorf("%w: %s records an import to topic %q, not %q", ErrStateMismatch, f.Path, st.Topic, w.Topic)
+	}
+	return st, nil
+}
+
+// Save writes st (with the identity of Want) atomically.
+func (f *StateFile) Save(st State) error {
+	st.Input, st.Size, st.Fingerprint, st.Topic = f.Want.Input, f.Want.Size, f.Want.Fingerprint, f.Want.Topic
+	st.UpdatedAt = time.Now().UTC()
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.Path), filepath.Base(f.Path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("resume state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("resume state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("resume state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("resume state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), f.Path); err != nil {
+		return fmt.Errorf("resume state: %w", err)
+	}
+	return nil
+}
+
+// rejectsWriter buffers the rejects file; flush makes what was written durable (fsync when the writer is a
+// file) before the state file may count those rows as done.
+type rejectsWriter struct {
+	w       io.Writer
+	b       *bufio.Writer
+	scratch []byte
+}
+
+func newRejectsWriter(w io.Writer) *rejectsWriter {
+	return &rejectsWriter{w: w, b: bufio.NewWriterSize(w, 64<<10)}
+}
+
+func (r *rejectsWriter) write(p []byte) error {
+	r.scratch = p[:0]
+	_, err := r.b.Write(p)
+	return err
+}
+
+func (r *rejectsWriter) flush() error {
+	if err := r.b.Flush(); err != nil {
+		return err
+	}
+	if s, ok := r.w.(interface{ Sync() error }); ok {
+		return s.Sync()
+	}
+	return nil
+}
