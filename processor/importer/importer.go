@@ -82,12 +82,12 @@ type Options struct {
 	State  *StateFile
 	Resume bool
 
-	MaxInFlight   int           // produced rows awaiting acknowledgement (default 10 000)
-	MaxLineBytes  int           // JSON Lines: the longest line (default 1 MiB)
-	MaxProblems   int           // rejected rows listed in the summary (default 20)
+	MaxInFlight   int            // produced rows awaiting acknowledgement (default 10 000)
+	MaxLineBytes  int            // JSON Lines: the longest line (default 1 MiB)
+	MaxProblems   int            // rejected rows listed in the summary (default 20)
 	Progress      func(Progress) // called every ProgressEvery and once at the end
-	ProgressEvery time.Duration // default 1 s
-	StateEvery    time.Duration // default 1 s
+	ProgressEvery time.Duration  // default 1 s
+	StateEvery    time.Duration  // default 1 s
 }
 
 // Progress is a snapshot for progress displays.

@@ -45,10 +45,10 @@ type plan struct {
 	ignored []string
 	utf8    bool // the input encoding was forced to UTF-8: invalid bytes are a row problem, not Windows-1252
 
-	vals    [][]byte
-	strs    []string // the cell text of fields filled from a column this row, "" otherwise
-	arena   []byte
-	probs   []string
+	vals  [][]byte
+	strs  []string // the cell text of fields filled from a column this row, "" otherwise
+	arena []byte
+	probs []string
 }
 
 type planField struct {
