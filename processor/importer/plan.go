@@ -108,7 +108,7 @@ func newPlan(m Mapping, header []string, decimalComma bool) (*plan, error) {
 			targets[i] = &colTarget{spec, true}
 			continue
 		}
-		if targetField(k, true) {
+		if _, isField := fieldKind(v); !isField && targetField(k, true) {
 			constants[k] = v
 			continue
 		}
@@ -149,6 +149,9 @@ func newPlan(m Mapping, header []string, decimalComma bool) (*plan, error) {
 		constants[pathType] = defaultType
 	}
 	for path, v := range constants {
+		if slices.Contains(ownIDPaths, path) {
+			return nil, fmt.Errorf("%w: constant %q: an event id cannot be a constant (every row would share it, and Meta would keep one)", ErrMapping, path)
+		}
 		if !targetField(path, true) || slices.Contains(objectRoots, path) {
 			return nil, fmt.Errorf("%w: constant %q: not a Commanders Act field path nor a custom root field name", ErrMapping, path)
 		}
