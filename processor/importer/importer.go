@@ -56,7 +56,7 @@ var ErrStateMismatch = errors.New("resume state does not match")
 
 // Options configure one import of one input.
 type Options struct {
-	Name   string // the input's name for the summary and the capi-import-source header ("-" for stdin)
+	Name   string // the input's name for the summary and the import-source header ("-" for stdin)
 	Size   int64  // the input's size in bytes (progress and ETA); 0 when unknown
 	Format string // FormatCSV or FormatNDJSON
 	// Encoding: "" or "auto" detects (BOM, else UTF-8 when valid, else Windows-1252); see EncodingNames.
@@ -379,9 +379,10 @@ func (im *run) produce(ctx context.Context, skip int64) error {
 			Topic: o.Topic,
 			Key:   []byte(r.id),
 			Value: append([]byte(nil), r.value...),
+			// Where the row came from, kept by the DLQ (which reserves capi-* for its own headers).
 			Headers: []kgo.RecordHeader{
-				{Key: "capi-import-source", Value: []byte(o.Name)},
-				{Key: "capi-import-line", Value: fmt.Appendf(nil, "%d", r.line)},
+				{Key: "import-source", Value: []byte(o.Name)},
+				{Key: "import-line", Value: fmt.Appendf(nil, "%d", r.line)},
 			},
 		}
 		seq := seq
