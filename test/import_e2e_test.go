@@ -79,7 +79,7 @@ func TestImportedFileDeliveredTwiceWithTheSameIDs(t *testing.T) {
 		t.Errorf("rejects file:\n%s", rej)
 	}
 
-	run := e.start(e.options())
+	run := e.start(e.config())
 	e.waitCommitted(e.endOffsets(e.topic), 60*time.Second, nil)
 	ids := e.sim.EventIDs()
 	delivered := map[string]bool{}
@@ -129,7 +129,7 @@ func TestImportedFileDeliveredTwiceWithTheSameIDs(t *testing.T) {
 			t.Errorf("after the second import, %s was accepted %d times (first import: %v)", id, n, delivered[id])
 		}
 	}
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 }

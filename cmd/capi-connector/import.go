@@ -11,11 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/importer"
+	"github.com/capi-connector/capi-connector/processor/service"
 )
 
 // cmdImport produces the rows of CSV or JSON Lines files (offline conversions) to the source topic as Commanders
@@ -108,20 +108,16 @@ func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if len(cfg.Destinations) == 0 {
 			cfg.Destinations = []config.Destination{config.DefaultDestination()}
 		}
-		if o.Pipeline, err = buildPipeline(cfg); err != nil {
+		if o.Pipeline, err = service.BuildPipeline(cfg); err != nil {
 			return err
 		}
 	} else {
 		if err := checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.tls", "kafka.sasl", "kafka.client_id"); err != nil {
 			return err
 		}
-		log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
-		if log.GetLevel() < zerolog.WarnLevel && cfg.LogLevel != "debug" && cfg.LogLevel != "trace" {
-			log = log.Level(zerolog.WarnLevel) // franz-go's info messages would drown the progress lines
-		}
-		kopts, err := kafkaOpts(cfg.Kafka, log)
+		kopts, err := service.KafkaOpts(cfg.Kafka, service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat))
 		if err != nil {
-			return &configError{err}
+			return &configError{Err: err}
 		}
 		cl, err := kgo.NewClient(append(kopts,
 			kgo.ClientID(cfg.Kafka.ClientID+"-import"),
@@ -131,7 +127,7 @@ func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			kgo.RecordDeliveryTimeout(2*time.Minute),
 		)...)
 		if err != nil {
-			return &configError{err}
+			return &configError{Err: err}
 		}
 		defer cl.Close()
 		o.Producer = cl
@@ -214,27 +210,7 @@ func importOne(ctx context.Context, name string, o importer.Options, rejects str
 		defer f.Close()
 		o.Rejects = f
 	}
-	tty := replayIsTerminal(stderr)
-	o.ProgressEvery = 10 * time.Second
-	if tty {
-		o.ProgressEvery = 200 * time.Millisecond
-	}
-	o.Progress = func(p importer.Progress) {
-		if tty {
-			fmt.Fprint(stderr, "\r")
-			importer.WriteProgress(stderr, p)
-			fmt.Fprint(stderr, "   ")
-			if p.Done {
-				fmt.Fprintln(stderr)
-			}
-			return
-		}
-		if !p.Done {
-			fmt.Fprintf(stderr, "import %s: ", o.Name)
-			importer.WriteProgress(stderr, p)
-			fmt.Fprintln(stderr)
-		}
-	}
+	o.Progress, o.ProgressEvery = importer.ProgressDisplay(stderr, o.Name)
 	s, err := importer.Run(ctx, in, o)
 	if errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
 		return err

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -134,4 +135,36 @@ func WriteProgress(w io.Writer, p Progress) {
 			fmt.Fprintf(w, "  ETA %s", eta)
 		}
 	}
+}
+
+// ProgressDisplay returns the Options.Progress and Options.ProgressEvery for w: a bar rewritten in place every
+// 200 ms on a terminal, a plain line every 10 s otherwise (a log file or a pipe gets no carriage returns).
+func ProgressDisplay(w io.Writer, name string) (func(Progress), time.Duration) {
+	if isTerminal(w) {
+		return func(p Progress) {
+			fmt.Fprint(w, "\r")
+			WriteProgress(w, p)
+			fmt.Fprint(w, "   ")
+			if p.Done {
+				fmt.Fprintln(w)
+			}
+		}, 200 * time.Millisecond
+	}
+	return func(p Progress) {
+		if !p.Done {
+			fmt.Fprintf(w, "import %s: ", name)
+			WriteProgress(w, p)
+			fmt.Fprintln(w)
+		}
+	}, 10 * time.Second
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
