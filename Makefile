@@ -1,7 +1,8 @@
 # The README's two commands:
 #   make demo   — go run ./cmd/capi-connector demo (embedded Kafka + Graph API simulator, no setup)
 #   make test   — the whole test suite: vet, gofmt, race tests on kfake, fuzz seed corpora, then the same
-#                 integration suite against a real Apache Kafka broker (started from Maven Central jars).
+#                 integration suite against a real Apache Kafka broker (started from Maven Central jars) and a
+#                 real schema registry (Apicurio Registry, assembled from Maven Central).
 GO ?= go
 PKGS := ./...
 # make build VERSION=1.2.0 stamps the version `capi-connector version` prints (empty: the module version from the
@@ -39,28 +40,40 @@ deploy-tools:
 test-deploy: deploy-tools
 	DEPLOY_TOOLS_REQUIRED=1 $(GO) test -count=1 -v -timeout 10m ./deploy/...
 
-# On kfake, whatever CAPI_TEST_BROKERS the calling shell has. DEPLOY_TOOLS_REQUIRED: a missing tool fails the
+# On kfake and without the real registry, whatever CAPI_TEST_BROKERS / CAPI_TEST_REGISTRY_URL the calling shell
+# has. DEPLOY_TOOLS_REQUIRED: a missing tool fails the
 # deployment tests instead of skipping them.
 test-unit: deploy-tools
-	env -u CAPI_TEST_BROKERS DEPLOY_TOOLS_REQUIRED=1 $(GO) test -race -count=1 -timeout 20m $(PKGS)
+	env -u CAPI_TEST_BROKERS -u CAPI_TEST_REGISTRY_URL DEPLOY_TOOLS_REQUIRED=1 $(GO) test -race -count=1 -timeout 20m $(PKGS)
 
-# The end-to-end suite (./test/...) again, on a real Apache Kafka broker: test/kafka/start.sh fetches Kafka from
-# Maven Central once (cached outside the repo), starts a single-node KRaft broker on loopback and prints its
-# address; stop.sh removes it whatever happens (trap). A private state file keeps a broker started by hand out of
-# this run: the broker fault tests kill and restart the broker the state file names.
+# The end-to-end suite (./test/...) again, on a real Apache Kafka broker and a real schema registry:
+# test/kafka/start.sh fetches Kafka from Maven Central once (cached outside the repo), starts a single-node KRaft
+# broker on loopback and prints its address; test/registry/start.sh assembles Apicurio Registry from Maven Central
+# once (cached outside the repo, private Maven repository), starts it on loopback with in-memory storage and prints
+# its Confluent-compatible API URL. Both start at once; stop.sh removes each whatever happens (trap). Private state
+# files keep a broker or registry started by hand out of this run: the broker fault tests kill and restart the
+# broker the state file names.
 E2E_PKGS := ./test/...
 
 test-kafka:
 	@set -eu; \
 	export CAPI_KAFKA_STATE="$${TMPDIR:-/tmp}/capi-kafka-make-$$$$.state"; \
-	trap 'test/kafka/stop.sh' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	export CAPI_REGISTRY_STATE="$${TMPDIR:-/tmp}/capi-registry-make-$$$$.state"; \
+	regout="$${TMPDIR:-/tmp}/capi-registry-make-$$$$.out"; \
+	trap 'test/registry/stop.sh; test/kafka/stop.sh; rm -f "$$regout"' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	test/registry/start.sh >"$$regout" & regpid=$$!; \
 	if ! out=$$(test/kafka/start.sh); then \
 		echo "make test-kafka: FAILED: could not start Apache Kafka for the real-broker suite (needs Java 17+, and Maven once to fetch the jars; see test/kafka/README.md)" >&2; \
 		exit 1; \
 	fi; \
 	addr=$$(printf '%s\n' "$$out" | tail -n 1); \
-	echo "make test-kafka: end-to-end suite against Apache Kafka at $$addr"; \
-	CAPI_TEST_BROKERS=$$addr $(GO) test -race -count=1 -timeout 10m $(E2E_PKGS)
+	if ! wait $$regpid; then \
+		echo "make test-kafka: FAILED: could not start Apicurio Registry for the real-registry suite (needs Java 17+, and Maven once to assemble it; see test/registry/README.md)" >&2; \
+		exit 1; \
+	fi; \
+	reg=$$(tail -n 1 "$$regout"); \
+	echo "make test-kafka: end-to-end suite against Apache Kafka at $$addr and Apicurio Registry at $$reg"; \
+	CAPI_TEST_BROKERS=$$addr CAPI_TEST_REGISTRY_URL=$$reg $(GO) test -race -count=1 -timeout 10m $(E2E_PKGS)
 
 test: lint test-unit test-kafka
 
