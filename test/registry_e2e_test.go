@@ -12,8 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/dlq"
-	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
@@ -202,14 +202,13 @@ func TestRealRegistryReferencesAndEvolution(t *testing.T) {
 	all := append(append(append([]sample.Event{}, events[:180]...), badEvents...), events[180:]...)
 	p := e.produce(all, -1)
 
-	// The connector side: the topic decoded as avro-confluent through the real registry.
-	decoder, err := schema.NewAvroConfluent(schema.RegistryConfig{URL: url, Timeout: 5 * time.Second}, schema.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := e.start(e.options(func(o *stream.Options) { o.Pipeline.SetTopicDecoder(e.topic, decoder) }))
+	// The connector side, configured as a user would: the topic decoded as avro-confluent through the registry.
+	run := e.start(e.config(func(c *config.Config) {
+		c.Kafka.InputFormats = map[string]string{e.topic: config.FormatAvroConfluent}
+		c.Kafka.SchemaRegistry.URL = url
+	}))
 	e.waitCommitted(p.end, 90*time.Second, nil)
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 
