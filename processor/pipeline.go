@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/capi-connector/capi-connector/processor/consent"
@@ -45,6 +46,8 @@ type Destination struct {
 	Name            string
 	ConsentCategory string // "" = no consent filter
 	DefaultRegion   string // phone default region, "" = none
+	// Placeholders are user_data values that mean "no data" ("n/a", "null"): dropped, not hashed.
+	Placeholders []string
 	Include         []string
 	Exclude         []string
 	LDU             LDU
@@ -78,6 +81,9 @@ type Outcome struct {
 	MatchKeys MatchKeys
 	// DroppedCustomParams counts custom parameters left out beyond mapping.MaxCustomParams.
 	DroppedCustomParams int
+	// Dropped names the user_data fields normalization dropped and why (set whether the event was then
+	// delivered or rejected; empty when it never reached normalization).
+	Dropped normalize.Drops
 }
 
 // MatchKeys is a set of the match keys Meta weighs most for Event Match Quality.
@@ -148,6 +154,8 @@ type dest struct {
 	include map[string]bool
 	exclude map[string]bool
 	norm    *normalize.Normalizer
+	// dropped counts the fields normalization dropped, by field and reason (capi_user_data_dropped_total).
+	dropped *[normalize.NumFields][normalize.NumReasons]atomic.Uint64
 }
 
 // New builds a pipeline. It fails on a destination whose settings cannot work (an unknown phone region).
@@ -158,11 +166,12 @@ func New(dec Decoder, dests []Destination) (*Pipeline, error) {
 	p := &Pipeline{dec: dec}
 	p.scratch.New = func() any { return &scratch{buf: make([]byte, 0, 2048)} }
 	for _, d := range dests {
-		n, err := normalize.New(d.DefaultRegion)
+		n, err := normalize.NewWithOptions(normalize.Options{DefaultRegion: d.DefaultRegion, Placeholders: d.Placeholders})
 		if err != nil {
 			return nil, fmt.Errorf("destination %q: %w", d.Name, err)
 		}
-		p.dests = append(p.dests, dest{cfg: d, include: set(d.Include), exclude: set(d.Exclude), norm: n})
+		p.dests = append(p.dests, dest{cfg: d, include: set(d.Include), exclude: set(d.Exclude), norm: n,
+			dropped: new([normalize.NumFields][normalize.NumReasons]atomic.Uint64)})
 	}
 	return p, nil
 }
@@ -263,12 +272,16 @@ func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome 
 		fb.DataProcessingOptionsCountry, fb.HasDataProcessingOptionsCountry = d.cfg.LDU.Country, true
 		fb.DataProcessingOptionsState, fb.HasDataProcessingOptionsState = d.cfg.LDU.State, true
 	}
-	var dropped [16]string
 	// The hashed fields alias sc.digests from here on: fb must not be retained past this call (the outcome
 	// takes copies of nothing but event-level strings, which never alias it).
-	d.norm.UserDataInto(&fb.UserData, dropped[:0], &sc.digests)
+	o.Dropped = d.norm.UserDataInto(&fb.UserData, &sc.digests)
+	if o.Dropped.Any() {
+		for f, r := range o.Dropped.Indexes() {
+			d.dropped[f][r].Add(1)
+		}
+	}
 	if rej := eligibility.Check(fb, now, d.cfg.Rules); rej != nil {
-		o.Rejection = rej
+		o.Rejection = withDrops(rej, &o.Dropped)
 		return o
 	}
 	if err := fbevent.Validate(fb, now); err != nil {
@@ -288,6 +301,35 @@ func (d *dest) process(sc *scratch, rec Record, now time.Time, idx int) Outcome 
 	o.MatchKeys = matchKeys(&fb.UserData)
 	o.DroppedCustomParams = fb.CustomData.DroppedParams
 	return o
+}
+
+// withDrops adds the dropped fields to an eligibility rejection's detail ("…; dropped: ph invalid_phone"), so
+// that the DLQ and preview say why a field the event carried did not count. Field names and reasons only.
+func withDrops(rej *reject.Rejection, drops *normalize.Drops) *reject.Rejection {
+	if !drops.Any() {
+		return rej
+	}
+	b := make([]byte, 0, len(rej.Detail)+64)
+	b = append(b, rej.Detail...)
+	b = append(b, "; dropped: "...)
+	b = drops.AppendText(b)
+	return reject.NewDetail(rej.Reason, rej.Stage, string(b))
+}
+
+// DroppedUserData calls fn for every (destination, user_data field, reason) whose count of dropped values is
+// not zero: the source of capi_user_data_dropped_total. Safe to call concurrently with Process.
+func (p *Pipeline) DroppedUserData(fn func(destination, field, reason string, n uint64)) {
+	fields := normalize.Fields()
+	for i := range p.dests {
+		d := &p.dests[i]
+		for f := range d.dropped {
+			for r := range d.dropped[f] {
+				if n := d.dropped[f][r].Load(); n > 0 {
+					fn(d.cfg.Name, fields[f], normalize.Reason(r).String(), n)
+				}
+			}
+		}
+	}
 }
 
 func (d *dest) filtered(name string) bool {

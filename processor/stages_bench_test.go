@@ -40,7 +40,7 @@ func BenchmarkStages(b *testing.B) {
 		b.Fatal(r)
 	}
 	hashed := mapped
-	norm.UserData(&hashed.UserData, nil)
+	norm.UserData(&hashed.UserData)
 
 	b.Run("Decode", func(b *testing.B) {
 		b.SetBytes(int64(len(in)))
@@ -76,12 +76,11 @@ func BenchmarkStages(b *testing.B) {
 	})
 	b.Run("Normalize", func(b *testing.B) {
 		b.ReportAllocs()
-		dropped := make([]string, 0, 16)
 		var digests normalize.Digests
 		for b.Loop() {
 			ud := mapped.UserData
-			if dropped = norm.UserDataInto(&ud, dropped[:0], &digests); len(dropped) != 0 {
-				b.Fatal(dropped)
+			if dropped := norm.UserDataInto(&ud, &digests); dropped.Any() {
+				b.Fatal(string(dropped.AppendJSON(nil)))
 			}
 		}
 	})

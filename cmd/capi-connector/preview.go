@@ -18,7 +18,9 @@ import (
 // cmdPreview prints, for every input line, the exact server event the service would send, or why it would not.
 //
 //	{"line":N,"destination":"<name>","event":{…}}
+//	{"line":N,"destination":"<name>","event":{…},"dropped":{"ph":"invalid_phone","db":"unparseable_date"}}
 //	{"line":N,"destination":"<name>","rejected":{"reason":"<code>","stage":"<stage>","detail":"…"}}
+//	{"line":N,"destination":"<name>","rejected":{…},"dropped":{…}}
 //	{"line":N,"destination":"<name>","filtered":{"detail":"…"}}   (the destination's event filter excludes it)
 //
 // Blank lines produce nothing (line numbers still count them). With several destinations and no --destination,
@@ -129,6 +131,11 @@ func appendPreviewLine(b []byte, line int, dest string, o processor.Outcome) []b
 	default:
 		b = append(b, `,"event":`...)
 		b = append(b, o.JSON...)
+	}
+	if o.Dropped.Any() {
+		// The user_data fields normalization dropped, and why; never their values.
+		b = append(b, `,"dropped":`...)
+		b = o.Dropped.AppendJSON(b)
 	}
 	return append(b, "}\n"...)
 }

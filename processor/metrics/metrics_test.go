@@ -90,3 +90,30 @@ func TestNoGlobalRegistry(t *testing.T) {
 		t.Error("KafkaHooks should return the kprom hook")
 	}
 }
+
+type fakeDropped map[[3]string]uint64
+
+func (f fakeDropped) DroppedUserData(fn func(destination, field, reason string, n uint64)) {
+	for k, n := range f {
+		fn(k[0], k[1], k[2], n)
+	}
+}
+
+// capi_user_data_dropped_total reads the pipeline's counts at scrape time, one series per destination, field and
+// reason.
+func TestDroppedSeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg)
+	src := fakeDropped{{"shop", "ph", "invalid_phone"}: 3, {"shop", "db", "unparseable_date"}: 1}
+	m.WatchDropped(src)
+	for k, want := range src {
+		v, _, found := value(t, reg, "capi_user_data_dropped_total", map[string]string{"destination": k[0], "field": k[1], "reason": k[2]})
+		if !found || v != float64(want) {
+			t.Errorf("%v = %v (found %v), want %d", k, v, found, want)
+		}
+	}
+	src[[3]string{"shop", "ph", "invalid_phone"}] = 5
+	if v, _, _ := value(t, reg, "capi_user_data_dropped_total", map[string]string{"destination": "shop", "field": "ph", "reason": "invalid_phone"}); v != 5 {
+		t.Errorf("after more drops: %v, want 5", v)
+	}
+}

@@ -11,11 +11,10 @@ import (
 func BenchmarkUserData(b *testing.B) {
 	n := newNormalizer(b, "FR")
 	src := frenchUser()
-	dropped := make([]string, 0, 11)
 	b.ReportAllocs()
 	for b.Loop() {
 		ud := src
-		dropped = n.UserData(&ud, dropped[:0])
+		n.UserData(&ud)
 	}
 }
 
@@ -23,12 +22,11 @@ func BenchmarkUserData(b *testing.B) {
 func BenchmarkUserDataInto(b *testing.B) {
 	n := newNormalizer(b, "FR")
 	src := frenchUser()
-	dropped := make([]string, 0, 11)
 	var d Digests
 	b.ReportAllocs()
 	for b.Loop() {
 		ud := src
-		dropped = n.UserDataInto(&ud, dropped[:0], &d)
+		n.UserDataInto(&ud, &d)
 	}
 }
 
@@ -37,14 +35,13 @@ func BenchmarkUserDataPhoneMiss(b *testing.B) {
 	n := newNormalizer(b, "FR")
 	src := frenchUser()
 	phones := distinctPhones(4 * phoneCacheShards * phoneCacheShardSize)
-	dropped := make([]string, 0, 11)
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		ud := src
 		ud.Ph = phones[i%len(phones)]
 		i++
-		dropped = n.UserData(&ud, dropped[:0])
+		n.UserData(&ud)
 	}
 }
 
@@ -52,11 +49,11 @@ func BenchmarkUserDataPhoneMiss(b *testing.B) {
 func BenchmarkUserDataPrehashed(b *testing.B) {
 	n := newNormalizer(b, "FR")
 	src := frenchUser()
-	n.UserData(&src, nil)
+	n.UserData(&src)
 	b.ReportAllocs()
 	for b.Loop() {
 		ud := src
-		n.UserData(&ud, nil)
+		n.UserData(&ud)
 	}
 }
 

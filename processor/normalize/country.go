@@ -1,12 +1,12 @@
 package normalize
 
-import "strings"
+
 
 // Country returns the normalized clear country: the ISO 3166-1 alpha-2 code, lowercase. Accepted: any alpha-2
 // code ("FR"), "UK" for "gb", any alpha-3 code ("FRA", "DEU"), and the English and main local names of the
 // common countries ("France", "Deutschland", "United States", "U.S.A.", "España", "Royaume-Uni"…). Case,
 // spaces and punctuation are ignored. Anything else is invalid: Meta accepts only alpha-2 codes.
-func Country(s string) (string, bool) { return stringOf(appendCountry(nil, strings.TrimSpace(s))) }
+func Country(s string) (string, bool) { return stringOf(appendCountry(nil, prepare(s))) }
 
 func appendCountry(dst []byte, s string) ([]byte, bool) {
 	if len(s) > 128 {

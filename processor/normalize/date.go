@@ -1,20 +1,35 @@
 package normalize
 
 import (
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DateOfBirth returns the normalized clear db: YYYYMMDD.
 //
-// Accepted forms: YYYYMMDD; YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD; DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY; one-digit
-// days and months in the separated forms; and a separated form written with two-digit day and month followed by
-// a time ('T' or ' ' then digits, ':', '.', '+', '-', 'Z'), as in "1997-02-16T00:00:00Z".
-// A year-last date is read DAY FIRST, the European order of the connector's customers: a US-style MM/DD/YYYY is
-// misread when its day is 12 or less and rejected otherwise; send ISO dates from US sources. The date is taken as written: a birth date is a calendar date, never shifted to UTC.
-// The date must exist and lie between 1900-01-01 and today (UTC); anything else is invalid.
+// Accepted forms:
+//   - YYYYMMDD;
+//   - three numbers separated by '-', '/', '.' or spaces, optionally followed by a time ('T' or ' ', then a
+//     clock time and zone: "1997-02-16T00:00:00Z", "16/02/1997 00:00"): year first (YYYY-MM-DD) or year last;
+//     one-digit days and months are fine;
+//   - a day, a month name and a year in any order, with punctuation, ordinal suffixes ("3rd", "1er", "3º") and
+//     the small words of dates ("de", "of", "der") ignored: "3 octobre 1945", "October 3, 1945", "3. Oktober
+//     1945", "3 de octubre de 1945", "03-Oct-1945". Month names and their usual abbreviations in English, French,
+//     German, Spanish, Italian, Portuguese and Dutch;
+//   - a Unix timestamp in seconds (9 or 10 digits) or milliseconds (11 to 13 digits), negative for births before
+//     1970, taken in UTC.
+//
+// A year-last date with two numbers up to 12 ("03/04/1981") is AMBIGUOUS and read DAY FIRST (3 April), the order
+// of most of the world and of the connector's European customers; when the first number is over 12 it is a day
+// and when only the second one is, the date is month first ("03/25/1981" → 19810325). Two-digit years are
+// rejected (no safe century). The date is taken as written: a birth date is a calendar date, never shifted to
+// UTC (timestamps excepted, which have no other calendar). The date must exist and lie in the plausibility
+// window, 1900-01-01 to today (UTC), as Meta documents; anything else is invalid.
 func DateOfBirth(s string) (string, bool) {
-	return stringOf(appendDateOfBirth(nil, strings.TrimSpace(s), today()))
+	return stringOf(appendDateOfBirth(nil, prepare(s), today()))
 }
 
 // date is a calendar date as y*10000 + m*100 + d, comparable as an integer.
@@ -35,34 +50,200 @@ func appendDateOfBirth(dst []byte, s string, now date) ([]byte, bool) {
 		byte('0'+m/10), byte('0'+m%10), byte('0'+d/10), byte('0'+d%10)), true
 }
 
+// parseDate reads s (prepared) as a calendar date; ok is false when it is not in an accepted form. The date is
+// not checked for existence or plausibility.
 func parseDate(s string) (y, m, d int, ok bool) {
 	if len(s) == 8 && allDigits(s) {
 		return atoi(s[:4]), atoi(s[4:6]), atoi(s[6:]), true
+	}
+	if y, m, d, ok := parseTimestamp(s); ok {
+		return y, m, d, true
 	}
 	// Split off a time: only after a 10-character date part.
 	datePart, timePart := s, ""
 	if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
 		datePart, timePart = s[:10], s[11:]
 	}
-	if !validTime(timePart) {
-		return 0, 0, 0, false
+	if validTime(timePart) {
+		if a, b, c, ok := splitDate(datePart); ok {
+			if y, m, d, ok := orderNumbers(a, b, c); ok {
+				return y, m, d, true
+			}
+		}
 	}
-	a, b, c, ok := splitDate(datePart)
-	if !ok {
-		return 0, 0, 0, false
-	}
+	return parseDateWords(s)
+}
+
+// orderNumbers puts three digit strings in year, month, day order: year first, or year last with the day first
+// unless only the second number can be a day.
+func orderNumbers(a, b, c string) (y, m, d int, ok bool) {
 	switch {
 	case len(a) == 4 && len(b) <= 2 && len(c) <= 2:
 		return atoi(a), atoi(b), atoi(c), true
 	case len(c) == 4 && len(a) <= 2 && len(b) <= 2:
-		return atoi(c), atoi(b), atoi(a), true
+		first, second := atoi(a), atoi(b)
+		if first <= 12 && second > 12 {
+			return atoi(c), first, second, true // unambiguously month first
+		}
+		return atoi(c), second, first, true
 	}
 	return 0, 0, 0, false
 }
 
-// splitDate splits "x<sep>y<sep>z" where sep is one of - / . (the same twice) and x, y, z are non-empty digits.
+// parseTimestamp reads a Unix time in seconds (9 or 10 digits) or milliseconds (11 to 13), with an optional '-'.
+func parseTimestamp(s string) (y, m, d int, ok bool) {
+	digits := strings.TrimPrefix(s, "-")
+	if len(digits) < 9 || len(digits) > 13 || !allDigits(digits) {
+		return 0, 0, 0, false
+	}
+	v, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	if len(s) != len(digits) {
+		v = -v
+	}
+	var t time.Time
+	if len(digits) <= 10 {
+		t = time.Unix(v, 0)
+	} else {
+		t = time.UnixMilli(v)
+	}
+	yy, mm, dd := t.UTC().Date()
+	return yy, int(mm), dd, true
+}
+
+// parseDateWords reads a date written with a month name: one day (1 or 2 digits), one month name and one year (4
+// digits), in any order, among ignored words and punctuation.
+func parseDateWords(s string) (y, m, d int, ok bool) {
+	if len(s) > 64 || isDigitsAndSeps(s) {
+		return 0, 0, 0, false
+	}
+	var nums [3]string
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case '0' <= r && r <= '9':
+			j := i
+			for j < len(s) && '0' <= s[j] && s[j] <= '9' {
+				j++
+			}
+			if n == len(nums) {
+				return 0, 0, 0, false
+			}
+			nums[n] = s[i:j]
+			n++
+			// An ordinal suffix right after the day ("3rd", "1er", "3º", "3.") is skipped with the words.
+			i = j
+		case unicode.IsLetter(r):
+			j := i
+			for j < len(s) {
+				r2, size2 := utf8.DecodeRuneInString(s[j:])
+				if !unicode.IsLetter(r2) && !unicode.IsMark(r2) {
+					break
+				}
+				j += size2
+			}
+			word := lowerFull(s[i:j])
+			switch {
+			case monthOf(word) != 0:
+				if m != 0 {
+					return 0, 0, 0, false
+				}
+				m = monthOf(word)
+			case dateFillers[word]:
+			case i > 0 && '0' <= s[i-1] && s[i-1] <= '9' && ordinalSuffixes[word]:
+			default:
+				return 0, 0, 0, false
+			}
+			i = j
+		default:
+			i += size
+		}
+	}
+	if m == 0 || n != 2 {
+		return 0, 0, 0, false
+	}
+	switch {
+	case len(nums[0]) == 4 && len(nums[1]) <= 2:
+		return atoi(nums[0]), m, atoi(nums[1]), true
+	case len(nums[1]) == 4 && len(nums[0]) <= 2:
+		return atoi(nums[1]), m, atoi(nums[0]), true
+	}
+	return 0, 0, 0, false
+}
+
+// isDigitsAndSeps reports whether s has no letter (a numeric date the other forms already refused).
+func isDigitsAndSeps(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; isASCIILetter(c) || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// monthOf returns the month (1-12) a lowercase month name or abbreviation stands for, 0 for none.
+func monthOf(word string) int { return months[word] }
+
+// months maps month names and their usual abbreviations in English, French, German, Spanish, Italian,
+// Portuguese and Dutch, lowercase, with and without accents, to month numbers. No spelling means two months
+// across these languages.
+var months = func() map[string]int {
+	names := [12]string{
+		"january jan janvier janv januar jänner janner enero ene gennaio gen janeiro januari",
+		"february feb febr février fevrier févr fevr februar febrero febbraio fevereiro fev februari",
+		"march mar mars märz maerz marz mrz mär marzo março marco maart mrt",
+		"april apr avril avr abril abr aprile",
+		"may mai mayo maggio mag maio mei",
+		"june jun juin juni junio giugno giu junho",
+		"july jul juillet juil juli julio luglio lug julho",
+		"august aug août aout agosto ago augustus",
+		"september sep sept septembre septiembre setiembre settembre set setembro",
+		"october oct octobre oktober okt octubre ottobre ott outubro out",
+		"november nov novembre noviembre novembro",
+		"december dec décembre decembre déc dezember dez diciembre dic dicembre dezembro",
+	}
+	m := map[string]int{}
+	for i, list := range names {
+		for _, w := range strings.Fields(list) {
+			m[w] = i + 1
+		}
+	}
+	return m
+}()
+
+// dateFillers are the small words found in written dates ("3 de octubre de 1945", "the 3rd of October") and
+// weekday names, ignored.
+var dateFillers = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("de del of the le la den der am el du d em van " +
+		"monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun " +
+		"lundi mardi mercredi jeudi vendredi samedi dimanche " +
+		"montag dienstag mittwoch donnerstag freitag samstag sonntag " +
+		"lunes martes miércoles miercoles jueves viernes sábado sabado domingo " +
+		"lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi sabato domenica " +
+		"segunda terça terca quarta quinta sexta feira " +
+		"maandag dinsdag woensdag donderdag vrijdag zaterdag zondag") {
+		m[w] = true
+	}
+	return m
+}()
+
+// ordinalSuffixes follow a day number: "3rd", "1er", "1ère", "3º" (NFKC makes º an o), "3e", "3ème", "3de".
+var ordinalSuffixes = map[string]bool{
+	"st": true, "nd": true, "rd": true, "th": true, "er": true, "re": true, "ère": true, "ere": true, "e": true,
+	"ème": true, "eme": true, "o": true, "a": true, "de": true, "ste": true, "te": true,
+}
+
+// splitDate splits "x<sep>y<sep>z" where sep is one of - / . or a space (the same twice) and x, y, z are
+// non-empty digits.
 func splitDate(s string) (a, b, c string, ok bool) {
 	i := indexSep(s)
+	if j := strings.IndexByte(s, ' '); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
 	if i <= 0 {
 		return "", "", "", false
 	}

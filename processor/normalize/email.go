@@ -2,7 +2,6 @@ package normalize
 
 import (
 	"bytes"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -14,7 +13,7 @@ import (
 // labels of letters (UTF-8 allowed), digits and '-' (not at a label's ends), the last one at least two
 // characters and not all digits; 254 bytes at most. Nothing else is rewritten (no Gmail dot or "+tag" folding:
 // Meta does not do it either).
-func Email(s string) (string, bool) { return stringOf(appendEmail(nil, strings.TrimSpace(s))) }
+func Email(s string) (string, bool) { return stringOf(appendEmail(nil, prepare(s))) }
 
 func appendEmail(dst []byte, s string) ([]byte, bool) {
 	if len(s) > 254 {

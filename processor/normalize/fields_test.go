@@ -160,7 +160,9 @@ func TestName(t *testing.T) {
 		{"MÜLLER", "müller"},
 		{"Straße", "straße"},
 		{"Nguyễn", "nguyễn"},
-		{"ΣΩΚΡΆΤΗΣ", "σωκράτησ"},
+		{"ΣΩΚΡΆΤΗΣ", "σωκράτης"}, // final sigma, as JavaScript and Python lowercase it
+		{"İbrahim", "i̇brahim"},   // İ lowercases to i and a combining dot
+		{"ＪＯＨＮ", "john"},       // NFKC folds full-width letters
 		{"Владимир", "владимир"},
 		{"李", "李"},
 		{"John3", "john"},
@@ -234,16 +236,18 @@ func TestDateOfBirth(t *testing.T) {
 		{"1899-12-31", ""},
 		{tomorrow.Format("2006-01-02"), ""},
 		{"2999-01-01", ""},
-		{"02/16/1997", ""}, // US order: month 16 does not exist
+		{"02/16/1997", "19970216"}, // unambiguously month first
+		{"13/13/1997", ""},
 		{"1997-02/16", ""},
 		{"97-02-16", ""},
 		{"1997-02-16Tnoon", ""},
 		{"1997-02-16x", ""},
-		{"199702160", ""},
+		{"199702160", "19760430"}, // nine digits: Unix seconds
+		{"1997021600", ""},         // ten digits: Unix seconds, 2033: in the future
 		{"1997", ""},
 		{"", ""},
 		{"yesterday", ""},
-		{"16 février 1997", ""},
+		{"16 février 1997", "19970216"},
 		{"--", ""},
 		{"1/1/", ""},
 	})
@@ -257,8 +261,8 @@ func TestState(t *testing.T) {
 		{" new york ", "ny"},
 		{"New-Hampshire", "nh"},
 		{"District of Columbia", "dc"},
-		{"Québec", "qc"},
-		{"Ontario", "on"},
+		{"Québec", "québec"}, // codes for US states only
+		{"Ontario", "ontario"},
 		{"N.Y.", "ny"},
 		{"Île-de-France", "îledefrance"},
 		{"Bayern", "bayern"},

@@ -1,13 +1,13 @@
 package normalize
 
-import "strings"
+
 
 // Gender returns the normalized clear ge: "f" or "m", from common spellings in the languages of the connector's
 // customers (English, French, German, Spanish, Italian, Portuguese, Dutch) and the civility titles French CRMs
 // store in place of a gender ("Mme", "M.", "Mlle"). Case, accents, spaces and punctuation are ignored. Single
 // letters: f, w (weiblich), m, h (homme, hombre). Anything else — including numeric codes such as 1/2, whose
 // meaning differs between systems — is invalid.
-func Gender(s string) (string, bool) { return stringOf(appendGender(nil, strings.TrimSpace(s))) }
+func Gender(s string) (string, bool) { return stringOf(appendGender(nil, prepare(s))) }
 
 func appendGender(dst []byte, s string) ([]byte, bool) {
 	if len(s) > 64 {

@@ -3,11 +3,11 @@ package normalize
 import "strings"
 
 // State returns the normalized clear st: lowercase letters only (no spaces, punctuation or digits, UTF-8 kept);
-// a two-letter result is kept as the code it is ("CA" → "ca"); a US state or Canadian province written in full,
-// in English (or French for Québec), becomes its two-letter code ("California" → "ca", "New York" → "ny").
-// Other regions stay in their letters-only form ("Île-de-France" → "îledefrance"): Meta documents codes for
-// the US only. Invalid when no letter remains.
-func State(s string) (string, bool) { return stringOf(appendState(nil, strings.TrimSpace(s))) }
+// a two-letter result is kept as the code it is ("CA" → "ca"); a US state or territory written in full becomes
+// its two-letter ANSI code ("California" → "ca", "New York" → "ny"). Every other state, province or region
+// stays in its letters-only form ("Ontario" → "ontario", "Île-de-France" → "îledefrance"): Meta's rule is the
+// 2-letter code for US states only. Invalid when no letter remains.
+func State(s string) (string, bool) { return stringOf(appendState(nil, prepare(s))) }
 
 func appendState(dst []byte, s string) ([]byte, bool) {
 	if len(s) > maxInput {
@@ -29,13 +29,15 @@ func appendState(dst []byte, s string) ([]byte, bool) {
 // digits. Other dashes are removed, not cut at ("00-950" → "00950": Polish, Portuguese and Japanese codes are
 // written with a dash and their parts belong together). Invalid when the result is shorter than 3 or longer than
 // 10 characters or when the input holds a non-ASCII character.
-func Zip(s string) (string, bool) { return stringOf(appendZip(nil, strings.TrimSpace(s))) }
+func Zip(s string) (string, bool) { return stringOf(appendZipIn(nil, prepare(s), false)) }
 
-func appendZip(dst []byte, s string) ([]byte, bool) {
+// appendZipIn is Zip for a prepared s; us marks an event whose country is the US, where nine digits without a
+// separator are a ZIP+4 too ("940251234" → "94025").
+func appendZipIn(dst []byte, s string, us bool) ([]byte, bool) {
 	if len(s) > 64 {
 		return dst, false
 	}
-	if isZipPlus4(s) {
+	if isZipPlus4(s) || us && len(s) == 9 && allDigits(s) {
 		return append(dst, s[:5]...), true
 	}
 	start := len(dst)
@@ -64,6 +66,9 @@ func isZipPlus4(s string) bool {
 // ExternalID returns the normalized clear external_id: trimmed only. Its case is kept: identifiers are often
 // case-sensitive, and the same normalization must be applied wherever the customer sends this ID to Meta.
 // Invalid only when empty.
+//
+// It is the one field not put in NFKC: an identifier is an opaque string, hashed byte for byte as the customer's
+// other sources hash it.
 func ExternalID(s string) (string, bool) {
 	return stringOf(appendExternalID(nil, strings.TrimSpace(s)))
 }
@@ -75,7 +80,7 @@ func appendExternalID(dst []byte, s string) ([]byte, bool) {
 	return append(dst, s...), true
 }
 
-// states maps the letters-only form of US state, territory and Canadian province names to their codes.
+// states maps the letters-only form of US state and territory names to their codes.
 var states = map[string]string{
 	"alabama": "al", "alaska": "ak", "arizona": "az", "arkansas": "ar", "california": "ca", "colorado": "co",
 	"connecticut": "ct", "delaware": "de", "districtofcolumbia": "dc", "washingtondc": "dc", "florida": "fl",
@@ -88,10 +93,5 @@ var states = map[string]string{
 	"southdakota": "sd", "tennessee": "tn", "texas": "tx", "utah": "ut", "vermont": "vt", "virginia": "va",
 	"washington": "wa", "westvirginia": "wv", "wisconsin": "wi", "wyoming": "wy",
 	"puertorico": "pr", "guam": "gu", "americansamoa": "as", "northernmarianaislands": "mp",
-	"usvirginislands": "vi", "virginislands": "vi",
-
-	"alberta": "ab", "britishcolumbia": "bc", "manitoba": "mb", "newbrunswick": "nb",
-	"newfoundlandandlabrador": "nl", "newfoundland": "nl", "novascotia": "ns", "ontario": "on",
-	"princeedwardisland": "pe", "quebec": "qc", "québec": "qc", "saskatchewan": "sk",
-	"northwestterritories": "nt", "nunavut": "nu", "yukon": "yt",
+	"usvirginislands": "vi", "virginislands": "vi", "unitedstatesvirginislands": "vi",
 }

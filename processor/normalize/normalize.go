@@ -43,22 +43,40 @@ type Normalizer struct {
 	// today is the UTC date (a date) when the clock was last read for a date of birth. Days only move forward, so
 	// a birth date not after it is not in the future, and the clock needs reading only for a later one: reading
 	// it for every event cost ~4% of a transform.
-	today  atomic.Int64
-	phones *phoneCache
-	tables *phoneTables  // the phone fast path's view of the library's metadata (immutable, shared)
-	short  *shortDigests // the digests of one- and two-letter values (immutable, shared)
+	today        atomic.Int64
+	phones       *phoneCache
+	tables       *phoneTables  // the phone fast path's view of the library's metadata (immutable, shared)
+	short        *shortDigests // the digests of one- and two-letter values (immutable, shared)
+	placeholders *placeholders // immutable
 }
 
-// New returns a Normalizer whose phone numbers without an international prefix are read in defaultRegion, an
-// ISO 3166-1 alpha-2 code ("FR", case-insensitive). With "" there is no default region: a number must then be
-// international ("+33…", "0033…", or E.164 digits without '+', see Phone). An unknown region is an error
-// (ErrUnknownRegion): silently parsing every number in the wrong country would drop or mis-hash all of them.
+// Options configures a Normalizer.
+type Options struct {
+	// DefaultRegion is the ISO 3166-1 alpha-2 region ("FR", case-insensitive) of national phone numbers of events
+	// whose user.country is absent or not a region the phone library knows; "" for none.
+	DefaultRegion string
+	// Placeholders are values that mean "no data" ("n/a", "null", "-"): a field equal to one of them, ignoring
+	// case, after trimming and NFKC, is dropped (ReasonPlaceholder) instead of hashed. Nil or empty: none.
+	Placeholders []string
+}
+
+// New returns a Normalizer whose phone numbers without an international prefix are read in defaultRegion (see
+// Options.DefaultRegion), with no placeholders. An unknown region is an error (ErrUnknownRegion): silently
+// parsing every number in the wrong country would drop or mis-hash all of them.
 func New(defaultRegion string) (*Normalizer, error) {
-	region := strings.ToUpper(strings.TrimSpace(defaultRegion))
+	return NewWithOptions(Options{DefaultRegion: defaultRegion})
+}
+
+// NewWithOptions returns a Normalizer configured by o; an unknown default region is ErrUnknownRegion.
+func NewWithOptions(o Options) (*Normalizer, error) {
+	region := strings.ToUpper(strings.TrimSpace(o.DefaultRegion))
 	if region != "" && (len(region) != 2 || phonenumbers.GetCountryCodeForRegion(region) == 0) {
-		return nil, fmt.Errorf("normalize: default phone region %q: %w", defaultRegion, ErrUnknownRegion)
+		return nil, fmt.Errorf("normalize: default phone region %q: %w", o.DefaultRegion, ErrUnknownRegion)
 	}
-	n := &Normalizer{region: region, phones: newPhoneCache(), tables: loadPhoneTables(), short: loadShortDigests()}
+	n := &Normalizer{
+		region: region, phones: newPhoneCache(), tables: loadPhoneTables(), short: loadShortDigests(),
+		placeholders: newPlaceholders(o.Placeholders),
+	}
 	n.today.Store(int64(today()))
 	return n, nil
 }
@@ -82,27 +100,43 @@ const (
 	numFields
 )
 
+// order is the order fields are normalized in: the country first, because its code is the region of the event's
+// national phone numbers (and tells a US zip code).
+var order = [numFields]field{
+	fieldCountry, fieldEm, fieldPh, fieldFn, fieldLn, fieldGe, fieldDb, fieldCt, fieldSt, fieldZp, fieldExternalID,
+}
+
 // hexLen is the length of a digest in hex.
 const hexLen = 2 * sha256.Size
 
-// keys are the user_data keys reported in the dropped list.
+// keys are the user_data keys of the fields, as reported in Drops.
 var keys = [...]string{
 	fieldEm: "em", fieldPh: "ph", fieldFn: "fn", fieldLn: "ln", fieldGe: "ge", fieldDb: "db", fieldCt: "ct",
 	fieldSt: "st", fieldZp: "zp", fieldCountry: "country", fieldExternalID: "external_id",
 }
 
+// FieldIndex returns the index of user_data key k in Fields and Drops, or -1.
+func FieldIndex(k string) int {
+	for i, key := range keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
+
 // UserData normalizes and hashes every hashed field of ud in place and trims the clear ones. A field that is
 // empty after trimming is cleared and not reported. A field whose value is invalid after normalization is cleared
-// and its key ("em", "ph", …) appended to dropped, which is returned; the caller decides eligibility afterwards.
+// and reported in the returned Drops with its reason; the caller decides eligibility afterwards.
 //
 // The digests it computes share one allocation (a string of 64 bytes per digest, sliced): retaining any of them
 // retains all, which is at most 704 bytes.
-func (n *Normalizer) UserData(ud *fbevent.UserData, dropped []string) []string {
+func (n *Normalizer) UserData(ud *fbevent.UserData) Drops {
 	var (
 		hexes  Digests
 		hashed [numFields]field
 	)
-	dropped, nh := n.userData(ud, dropped, &hexes, &hashed)
+	drops, nh := n.userData(ud, &hexes, &hashed)
 	if nh > 0 {
 		fields := fieldsOf(ud)
 		all := string(hexes[:nh*hexLen])
@@ -110,7 +144,7 @@ func (n *Normalizer) UserData(ud *fbevent.UserData, dropped []string) []string {
 			*fields[f] = all[i*hexLen : (i+1)*hexLen]
 		}
 	}
-	return dropped
+	return drops
 }
 
 // Digests is the memory UserDataInto writes digests into: 64 hex bytes for each of the eleven hashed fields.
@@ -119,14 +153,46 @@ type Digests [int(numFields) * hexLen]byte
 // UserDataInto is UserData without its allocation: the digests are written into *d and the hashed fields of ud
 // alias it. They are valid only until *d is reused or written again; the caller must be done with ud (or copy
 // its hashed fields) before that. It suits a hot path that encodes ud right away from pooled memory.
-func (n *Normalizer) UserDataInto(ud *fbevent.UserData, dropped []string, d *Digests) []string {
+func (n *Normalizer) UserDataInto(ud *fbevent.UserData, d *Digests) Drops {
 	var hashed [numFields]field
-	dropped, nh := n.userData(ud, dropped, d, &hashed)
+	drops, nh := n.userData(ud, d, &hashed)
 	fields := fieldsOf(ud)
 	for i, f := range hashed[:nh] {
 		*fields[f] = unsafe.String(&d[i*hexLen], hexLen)
 	}
-	return dropped
+	return drops
+}
+
+// Field returns the normalized clear value of one user_data field (key "em", "ph", … as in Fields) as UserData
+// would hash it, or the reason it would be dropped. country is the event's user.country in clear ("" for none):
+// it is the region of a national phone number and marks a US zip code. A value that is empty after trimming is
+// ("", Kept); a pre-hashed value is returned lowercased. It serves tests, the corpus and tools that show what
+// would be hashed.
+func (n *Normalizer) Field(key, value, country string) (string, Reason) {
+	f := FieldIndex(key)
+	if f < 0 {
+		return "", ReasonEmpty
+	}
+	var region, cc string
+	if c, ok := Country(country); ok {
+		cc = c
+		region = n.regionOf(c)
+	}
+	if region == "" {
+		region = n.region
+	}
+	s := trimSpace(value)
+	if s == "" {
+		return "", Kept
+	}
+	if h, ok := passThrough(s); ok {
+		return h, Kept
+	}
+	b, r := n.appendField(field(f), nil, s, region, cc)
+	if r != Kept {
+		return "", r
+	}
+	return string(b), Kept
 }
 
 // fieldsOf returns the hashed fields of ud by field.
@@ -141,14 +207,18 @@ func fieldsOf(ud *fbevent.UserData) [numFields]*string {
 // userData is UserData's work: the digests go to hexes side by side, in the order of the fields hashed[:nh]
 // they belong to, for the caller to assign. It retains neither hexes nor ud, so both can stay on a caller's
 // stack.
-func (n *Normalizer) userData(ud *fbevent.UserData, dropped []string, hexes *Digests, hashed *[numFields]field) ([]string, int) {
+func (n *Normalizer) userData(ud *fbevent.UserData, hexes *Digests, hashed *[numFields]field) (Drops, int) {
 	fields := fieldsOf(ud)
 	// One scratch buffer for every normalized value (each is hashed before the next one is built).
 	var (
-		buf [256]byte
-		nh  int
+		buf    [256]byte
+		nh     int
+		drops  Drops
+		region = n.region
+		cc     string // the event's country code in clear, "" when unknown
 	)
-	for f, v := range fields {
+	for _, f := range order {
+		v := fields[f]
 		if *v == "" {
 			continue // most events leave some fields empty: no store (and no write barrier) for them
 		}
@@ -161,14 +231,21 @@ func (n *Normalizer) userData(ud *fbevent.UserData, dropped []string, hexes *Dig
 			*v = h
 			continue
 		}
-		b, ok := n.appendField(field(f), buf[:0], s)
-		if !ok {
+		b, r := n.appendField(f, buf[:0], s, region, cc)
+		if r != Kept {
 			*v = ""
-			dropped = append(dropped, keys[f])
+			drops[f] = r
 			continue
 		}
+		if f == fieldCountry && len(b) == 2 {
+			i := pairIndex(b[0], b[1])
+			cc = n.tables.codes[i]
+			if r := n.tables.regions[i]; r != "" {
+				region = r
+			}
+		}
 		n.short.digestInto((*[hexLen]byte)(hexes[nh*hexLen:]), b)
-		hashed[nh] = field(f)
+		hashed[nh] = f
 		nh++
 	}
 
@@ -176,8 +253,20 @@ func (n *Normalizer) userData(ud *fbevent.UserData, dropped []string, hexes *Dig
 	trimInPlace(&ud.ClientUserAgent)
 	trimInPlace(&ud.FBC)
 	trimInPlace(&ud.FBP)
-	return dropped, nh
+	return drops, nh
 }
+
+// regionOf returns the phone region (upper case) of a lowercase alpha-2 country code, "" when the phone library
+// has no metadata for it.
+func (n *Normalizer) regionOf(cc string) string {
+	if len(cc) != 2 || cc[0] < 'a' || cc[0] > 'z' || cc[1] < 'a' || cc[1] > 'z' {
+		return ""
+	}
+	return n.tables.regions[pairIndex(cc[0], cc[1])]
+}
+
+// pairIndex indexes tables by a pair of lowercase ASCII letters.
+func pairIndex(a, b byte) int { return int(a-'a')*26 + int(b-'a') }
 
 // trimInPlace trims *s, storing only when that changes it: a store of a pointer costs a GC write barrier while a
 // collection is marking, and these values rarely have anything to trim.
@@ -196,37 +285,67 @@ func trimSpace(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// appendField appends the normalized clear value of s (already trimmed, not empty) for field f to dst.
-func (n *Normalizer) appendField(f field, dst []byte, s string) ([]byte, bool) {
+// appendField appends the normalized clear value of s (already trimmed, not empty) for field f to dst, or
+// returns why it is dropped. region is the phone region of the event; cc its lowercase country code or "".
+func (n *Normalizer) appendField(f field, dst []byte, s string, region, cc string) ([]byte, Reason) {
+	if f != fieldExternalID {
+		s = prepare(s)
+	}
+	if len(s) > maxInput {
+		return dst, ReasonTooLong
+	}
+	if s == "" {
+		return dst, ReasonEmpty
+	}
+	if n.placeholders.match(s) {
+		return dst, ReasonPlaceholder
+	}
+	var ok bool
 	switch f {
 	case fieldEm:
-		return appendEmail(dst, s)
+		dst, ok = appendEmail(dst, s)
 	case fieldPh:
-		return n.appendPhone(dst, s)
+		dst, ok = n.appendPhone(dst, s, region)
 	case fieldFn, fieldLn:
-		return appendName(dst, s)
+		dst, ok = appendName(dst, s)
 	case fieldGe:
-		return appendGender(dst, s)
+		dst, ok = appendGender(dst, s)
 	case fieldDb:
 		if out, ok := appendDateOfBirth(dst, s, date(n.today.Load())); ok {
-			return out, true
+			return out, Kept
 		}
 		// Invalid, or after the day last seen as today: read the clock and decide on the real today.
 		t := today()
 		n.today.Store(int64(t))
-		return appendDateOfBirth(dst, s, t)
+		if out, ok := appendDateOfBirth(dst, s, t); ok {
+			return out, Kept
+		}
+		if _, _, _, parsed := parseDate(s); parsed {
+			return dst, ReasonImplausibleDate
+		}
+		return dst, ReasonUnparseableDate
 	case fieldCt:
-		return appendCity(dst, s)
+		dst, ok = appendCity(dst, s)
 	case fieldSt:
-		return appendState(dst, s)
+		dst, ok = appendState(dst, s)
 	case fieldZp:
-		return appendZip(dst, s)
+		dst, ok = appendZipIn(dst, s, cc == "us")
 	case fieldCountry:
-		return appendCountry(dst, s)
+		dst, ok = appendCountry(dst, s)
 	case fieldExternalID:
-		return appendExternalID(dst, s)
+		dst, ok = appendExternalID(dst, s)
 	}
-	return dst, false
+	if !ok {
+		return dst, failReason[f]
+	}
+	return dst, Kept
+}
+
+// failReason is the reason a field's rule rejects a value for (dates have two).
+var failReason = [numFields]Reason{
+	fieldEm: ReasonInvalidEmail, fieldPh: ReasonInvalidPhone, fieldFn: ReasonEmpty, fieldLn: ReasonEmpty,
+	fieldGe: ReasonUnknownGender, fieldDb: ReasonUnparseableDate, fieldCt: ReasonEmpty, fieldSt: ReasonEmpty,
+	fieldZp: ReasonInvalidZip, fieldCountry: ReasonUnknownCountry, fieldExternalID: ReasonEmpty,
 }
 
 // passThrough reports whether s already is a SHA-256 in hex (any case) and returns it lowercased. Such a value is

@@ -2,7 +2,6 @@ package normalize
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,8 +65,8 @@ func TestMetaVectorsThroughUserData(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNormalizer(t, tt.region)
 			ud := tt.in
-			dropped := n.UserData(&ud, nil)
-			if len(dropped) != 0 {
+			dropped := n.UserData(&ud)
+			if dropped.Any() {
 				t.Errorf("dropped = %v, want none", dropped)
 			}
 			if ud != tt.want {
@@ -80,8 +79,8 @@ func TestMetaVectorsThroughUserData(t *testing.T) {
 func TestUserDataFrenchCustomer(t *testing.T) {
 	n := newNormalizer(t, "FR")
 	ud := frenchUser()
-	dropped := n.UserData(&ud, nil)
-	if len(dropped) != 0 {
+	dropped := n.UserData(&ud)
+	if dropped.Any() {
 		t.Fatalf("dropped = %v, want none", dropped)
 	}
 	want := fbevent.UserData{
@@ -144,10 +143,14 @@ func TestUserDataDropped(t *testing.T) {
 		ExternalID: "   ",
 		FBP:        "fb.1.1.1",
 	}
-	dropped := n.UserData(&ud, []string{"earlier"})
-	want := []string{"earlier", "em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "country"}
-	if !slices.Equal(dropped, want) {
-		t.Errorf("dropped = %v, want %v (external_id is empty, not invalid)", dropped, want)
+	dropped := n.UserData(&ud)
+	want := Drops{
+		fieldEm: ReasonInvalidEmail, fieldPh: ReasonInvalidPhone, fieldFn: ReasonEmpty, fieldLn: ReasonEmpty,
+		fieldGe: ReasonUnknownGender, fieldDb: ReasonImplausibleDate, fieldCt: ReasonEmpty, fieldSt: ReasonEmpty,
+		fieldZp: ReasonInvalidZip, fieldCountry: ReasonUnknownCountry,
+	}
+	if dropped != want {
+		t.Errorf("dropped = %s, want %s (external_id is empty, not invalid)", dropped.AppendJSON(nil), want.AppendJSON(nil))
 	}
 	if ud != (fbevent.UserData{FBP: "fb.1.1.1"}) {
 		t.Errorf("invalid fields not cleared: %+v", ud)
@@ -162,8 +165,8 @@ func TestUserDataPassThroughHashes(t *testing.T) {
 		Em: hashEmail, Ph: mixed, Fn: " " + upper + " ", Ln: hashDOB, Ge: hashCountry, Db: hashDOB,
 		Ct: hashEmail, St: hashEmail, Zp: hashEmail, Country: upper, ExternalID: hashPhone,
 	}
-	dropped := n.UserData(&ud, nil)
-	if len(dropped) != 0 {
+	dropped := n.UserData(&ud)
+	if dropped.Any() {
 		t.Fatalf("dropped = %v, want none", dropped)
 	}
 	want := fbevent.UserData{
@@ -176,7 +179,7 @@ func TestUserDataPassThroughHashes(t *testing.T) {
 
 	// Running the stage twice hashes nothing twice.
 	again := want
-	n.UserData(&again, nil)
+	n.UserData(&again)
 	if again != want {
 		t.Errorf("second pass changed hashes: %+v", again)
 	}
@@ -193,9 +196,9 @@ func TestUserDataIdempotentOnce(t *testing.T) {
 	// Normalizing a fully hashed user_data again is a no-op: the stage may run on replays.
 	n := newNormalizer(t, "FR")
 	ud := frenchUser()
-	n.UserData(&ud, nil)
+	n.UserData(&ud)
 	first := ud
-	if d := n.UserData(&ud, nil); len(d) != 0 || ud != first {
+	if d := n.UserData(&ud); d.Any() || ud != first {
 		t.Errorf("second pass: dropped %v, changed %v", d, ud != first)
 	}
 }
@@ -217,7 +220,7 @@ func TestNew(t *testing.T) {
 func TestUserDataConcurrent(t *testing.T) {
 	n := newNormalizer(t, "FR")
 	want := frenchUser()
-	n.UserData(&want, nil)
+	n.UserData(&want)
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
@@ -226,7 +229,7 @@ func TestUserDataConcurrent(t *testing.T) {
 				if i%2 == g%2 {
 					ud.Ph = "+33 6 12 34 56 78"
 				}
-				n.UserData(&ud, nil)
+				n.UserData(&ud)
 				if ud != want {
 					t.Errorf("concurrent UserData differs: %+v", ud)
 					return
@@ -262,7 +265,7 @@ func TestDateOfBirthTodayCache(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ud := fbevent.UserData{Db: tt.in}
-		n.UserDataInto(&ud, nil, &Digests{})
+		n.UserDataInto(&ud, &Digests{})
 		if got := ud.Db != ""; got != tt.want {
 			t.Errorf("%s: kept %v, want %v", tt.in, got, tt.want)
 		}

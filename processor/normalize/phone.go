@@ -9,53 +9,73 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// Phone returns the normalized clear ph: the E.164 number without '+' ("06 12 34 56 78" with region FR →
-// "33612345678", "+1 (650) 555-1212" → "16505551212").
+// Phone returns the normalized clear ph in the Normalizer's default region: the E.164 number without '+'
+// ("06 12 34 56 78" with region FR → "33612345678", "+1 (650) 555-1212" → "16505551212"). See PhoneIn.
+func (n *Normalizer) Phone(s string) (string, bool) { return n.PhoneIn(s, n.region) }
+
+// PhoneIn returns the normalized clear ph of s for an event whose national numbers are read in region (upper-case
+// alpha-2, or "" for none): E.164 digits without '+'.
 //
-// The number is parsed by github.com/nyaruka/phonenumbers (a port of Google's libphonenumber) in the
-// Normalizer's default region, which handles national prefixes, the region's international prefix ("0033…"
-// in FR, "011…" in US), separators, extensions and vanity letters. It is kept only when the library finds its
-// length possible for its country (IS_POSSIBLE; IS_POSSIBLE_LOCAL_ONLY is rejected because a number without its
-// area code cannot match). Possible, not valid: validity depends on number-range metadata that ages, and a stale
-// library must not drop real customers' numbers.
+// The number is parsed by github.com/nyaruka/phonenumbers (a port of Google's libphonenumber), which handles
+// national prefixes, the region's international prefix ("0033…" in FR, "011…" in US), separators, extensions
+// ("ext. 12", "x12"; the connector also cuts "poste", "Durchwahl", "interno", "ramal", "toestel" and their
+// kin before parsing) and vanity letters. Readings, in order, the first one valid wins:
+//  1. national: the digits read in region (a '+' or the region's international prefix makes it international);
+//  2. international: without a '+', the digits read as E.164 with the country code first ("16505551212",
+//     "447911123456", "00 44 7911 123456"), which is how CRMs that strip the '+' store numbers.
 //
-// Without a default region, a number that does not start with '+' is read as international: a leading "00" is
-// taken as the international prefix, otherwise the digits are taken as E.164 without '+' ("33612345678").
+// A reading counts only when libphonenumber says the number is valid (IsValidNumber: its length and its number
+// ranges belong to a real numbering plan), not merely possible: "0000000000" or "0612" are dropped instead of
+// being hashed into a value that matches nobody and still counts toward the event's eligibility.
 //
 // A library parse costs ~10 µs and 36 allocations, and real traffic brings a new number with almost every
 // event. The common shapes (digits with spaces, dots, dashes or slashes, national or after '+' / the
-// international prefix) therefore take a fast path (phonefast.go, ~50 ns, no allocation) that follows the
-// library's algorithm on the library's own metadata and gives exactly its answer, declining whatever it cannot
-// decide without the library's regular expressions (FuzzPhoneFastPath compares the two). The rest is parsed by
-// the library and memoized in a bounded cache (a hit costs ~25 ns; a cached result is by construction the
-// library's result for the same input and region).
-func (n *Normalizer) Phone(s string) (string, bool) {
-	s = strings.TrimSpace(s)
+// international prefix) therefore take a fast path (phonefast.go, phonevalid.go: well under a microsecond, no
+// allocation) that follows the library's algorithm on the library's own metadata and gives exactly its answer,
+// declining whatever it cannot decide (FuzzPhoneFastPath compares the two). The rest is parsed by the library
+// and memoized in a bounded cache (a hit costs ~25 ns; a cached result is by construction the library's result
+// for the same input and region).
+func (n *Normalizer) PhoneIn(s, region string) (string, bool) {
+	s = prepare(s)
 	if s == "" {
 		return "", false
 	}
-	b, ok := n.appendPhone(nil, s)
+	b, ok := n.appendPhone(nil, s, region)
 	return string(b), ok
 }
 
-// appendPhone is Phone for a trimmed, non-empty s, appending the E.164 digits to dst when ok.
-func (n *Normalizer) appendPhone(dst []byte, s string) ([]byte, bool) {
+// appendPhone is PhoneIn for a prepared, non-empty s, appending the E.164 digits to dst when ok.
+func (n *Normalizer) appendPhone(dst []byte, s, region string) ([]byte, bool) {
 	if len(s) > maxInput {
 		return dst, false
 	}
-	if out, ok, handled := appendFastPhone(dst, n.tables, s, n.region); handled {
+	if out, ok := n.readPhone(dst, s, region); ok || region == "" {
 		return out, ok
 	}
-	if r, ok := n.phones.get(s); ok {
+	if strings.IndexByte(s, '+') >= 0 {
+		return dst, false // already read as international
+	}
+	return n.readPhone(dst, s, "")
+}
+
+// readPhone is one reading of s: in region, or as international digits when region is "".
+func (n *Normalizer) readPhone(dst []byte, s, region string) ([]byte, bool) {
+	if out, ok, handled := appendFastPhone(dst, n.tables, s, region); handled {
+		return out, ok
+	}
+	key := phoneKey{region: region, s: s}
+	if r, ok := n.phones.get(key); ok {
 		return append(dst, r.e164...), r.ok
 	}
-	e164, ok := parsePhone(s, n.region)
-	n.phones.put(s, phoneResult{e164: e164, ok: ok})
+	e164, ok := parsePhone(s, region)
+	n.phones.put(key, phoneResult{e164: e164, ok: ok})
 	return append(dst, e164...), ok
 }
 
-// parsePhone is the uncached phone parse: the library's result, E.164 without '+'.
+// parsePhone is the uncached phone parse of one reading: the library's result, E.164 without '+', when the
+// library calls the number valid.
 func parsePhone(s, region string) (string, bool) {
+	s = cutExtension(s)
 	if region == "" {
 		s = internationalize(s)
 	}
@@ -63,7 +83,7 @@ func parsePhone(s, region string) (string, bool) {
 	if err := phonenumbers.ParseToNumber(s, region, &num); err != nil {
 		return "", false
 	}
-	if phonenumbers.IsPossibleNumberWithReason(&num) != phonenumbers.IS_POSSIBLE {
+	if !phonenumbers.IsValidNumber(&num) {
 		return "", false
 	}
 	nsn := phonenumbers.GetNationalSignificantNumber(&num)
@@ -71,6 +91,54 @@ func parsePhone(s, region string) (string, bool) {
 	b = strconv.AppendInt(b, int64(num.GetCountryCode()), 10)
 	return string(append(b, nsn...)), true
 }
+
+// extensionWords introduce an extension in the languages of the connector's customers; libphonenumber knows
+// "ext", "x", "#" and a few others, but not these, and fails the whole number on them. Lowercase, longest first
+// where one is a prefix of another.
+var extensionWords = []string{
+	"extension", "extn", "ext", "poste", "durchwahl", "dw", "apparat", "app", "nebenstelle", "interno", "int",
+	"ramal", "anexo", "toestel", "tst", "x",
+}
+
+// cutExtension removes a trailing extension introduced by one of extensionWords ("… poste 12",
+// "… Durchwahl: 12", "… x12"): the word must start after a non-letter, and only separators and digits may
+// follow it. What remains is the number; the extension is not part of what Meta matches.
+func cutExtension(s string) string {
+	// Find the start of the trailing run of digits and separators.
+	end := len(s)
+	i := end
+	for i > 0 {
+		c := s[i-1]
+		if '0' <= c && c <= '9' || c == ' ' || c == '.' || c == ':' || c == '-' || c == '#' || c == '=' || c == ')' || c == '(' {
+			i--
+			continue
+		}
+		break
+	}
+	if i == end || i == 0 {
+		return s
+	}
+	// The letters just before it.
+	j := i
+	for j > 0 && isASCIILetter(s[j-1]) {
+		j--
+	}
+	if j == i || (j > 0 && isASCIILetter(s[j-1])) {
+		return s
+	}
+	word := strings.ToLower(s[j:i])
+	for _, w := range extensionWords {
+		if word == w {
+			if k := strings.IndexAny(s[i:], "0123456789"); k < 0 {
+				return s // a word without digits after it is not an extension
+			}
+			return strings.TrimRight(s[:j], " .,;:-/(")
+		}
+	}
+	return s
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // internationalize makes a number without a default region explicit: it inserts '+' before the first digit
 // unless a '+' comes first, replacing a leading "00" international prefix.
@@ -98,12 +166,18 @@ const (
 	phoneCacheShardSize = 256
 )
 
+// phoneKey is a cache key: the same input reads differently in different regions.
+type phoneKey struct {
+	region string
+	s      string
+}
+
 type phoneResult struct {
 	e164 string
 	ok   bool
 }
 
-// phoneCache is a fixed-size, concurrency-safe memo of input → parse result for one region. When a shard is
+// phoneCache is a fixed-size, concurrency-safe memo of (region, input) → parse result. When a shard is
 // full an arbitrary entry is evicted (Go's map iteration order is randomized): cheap, and good enough for a
 // working set of customers who come back within minutes.
 type phoneCache struct {
@@ -113,22 +187,22 @@ type phoneCache struct {
 
 type phoneShard struct {
 	mu sync.Mutex
-	m  map[string]phoneResult
+	m  map[phoneKey]phoneResult
 }
 
 func newPhoneCache() *phoneCache {
 	c := &phoneCache{seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]phoneResult, phoneCacheShardSize)
+		c.shards[i].m = make(map[phoneKey]phoneResult, phoneCacheShardSize)
 	}
 	return c
 }
 
-func (c *phoneCache) shard(key string) *phoneShard {
-	return &c.shards[maphash.String(c.seed, key)%phoneCacheShards]
+func (c *phoneCache) shard(key phoneKey) *phoneShard {
+	return &c.shards[(maphash.String(c.seed, key.s)+uint64(len(key.region)))%phoneCacheShards]
 }
 
-func (c *phoneCache) get(key string) (phoneResult, bool) {
+func (c *phoneCache) get(key phoneKey) (phoneResult, bool) {
 	sh := c.shard(key)
 	sh.mu.Lock()
 	r, ok := sh.m[key]
@@ -136,9 +210,9 @@ func (c *phoneCache) get(key string) (phoneResult, bool) {
 	return r, ok
 }
 
-func (c *phoneCache) put(key string, r phoneResult) {
-	// Clone: key may be a slice of a large decoded record that the cache must not keep alive.
-	key = strings.Clone(key)
+func (c *phoneCache) put(key phoneKey, r phoneResult) {
+	// Clone: key.s may be a slice of a large decoded record that the cache must not keep alive.
+	key.s = strings.Clone(key.s)
 	sh := c.shard(key)
 	sh.mu.Lock()
 	if len(sh.m) >= phoneCacheShardSize {

@@ -32,8 +32,8 @@ import (
 //     cannot match, or is one of a few literal digit strings with no transform rule and the general number
 //     pattern cannot match the unstripped number; then the possible-length test that decides whether the
 //     stripped number is kept;
-//  4. the NSN length bounds, and IsPossibleNumberWithReason == IS_POSSIBLE on the calling code's main region's
-//     possible lengths (what the library computes, without building a PhoneNumber).
+//  4. the NSN length bounds, and IsValidNumber, decided by automata compiled from the same metadata patterns
+//     (phonevalid.go).
 //
 // FuzzPhoneFastPath compares it with the library on every input it accepts; TestPhoneFastPathTable pins the
 // tricky cases.
@@ -66,6 +66,8 @@ type phoneMeta struct {
 	localOnly []int32
 	noPattern bool
 	unusable  bool // metadata the fast path does not trust itself to read like the library
+
+	phoneMetaValidity // validity automata (phonevalid.go)
 }
 
 // digitSet has bit d set for each ASCII digit d a pattern may start with; bit 10 stands for anything else.
@@ -81,6 +83,14 @@ type phoneTables struct {
 	byRegion map[string]*phoneMeta
 	byCC     [1000]*phoneMeta // nil: not a calling code, or one without usable metadata
 	validCC  [1000]bool       // the library's countryCodeToRegion keys
+	// ccRegions lists, by calling code, the metadata of its regions in the library's order (main region first;
+	// the non-geographical entity's for codes such as 800).
+	ccRegions [1000][]*phoneMeta
+	// codes holds every pair of lowercase letters as a string ("fr"), regions the upper-case region ("FR") of
+	// the pairs the library has metadata for ("" for the others), both by pairIndex: a country code found in an
+	// event becomes a phone region without allocating.
+	codes   [26 * 26]string
+	regions [26 * 26]string
 }
 
 // loadPhoneTables builds the tables once; they are immutable afterwards and shared by every Normalizer.
@@ -88,6 +98,11 @@ var loadPhoneTables = sync.OnceValue(buildPhoneTables)
 
 func buildPhoneTables() *phoneTables {
 	t := &phoneTables{byRegion: map[string]*phoneMeta{}}
+	for a := byte('a'); a <= 'z'; a++ {
+		for b := byte('a'); b <= 'z'; b++ {
+			t.codes[pairIndex(a, b)] = string([]byte{a, b})
+		}
+	}
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
 		return t // no metadata: every input goes to the library, which reports the problem itself
@@ -99,6 +114,9 @@ func buildPhoneTables() *phoneTables {
 			nonGeo[int(m.GetCountryCode())] = pm
 		} else {
 			t.byRegion[m.GetId()] = pm
+			if id := m.GetId(); len(id) == 2 && 'A' <= id[0] && id[0] <= 'Z' && 'A' <= id[1] && id[1] <= 'Z' {
+				t.regions[pairIndex(id[0]+'a'-'A', id[1]+'a'-'A')] = id
+			}
 		}
 	}
 	for cc := range phonenumbers.GetSupportedCallingCodes() {
@@ -106,6 +124,17 @@ func buildPhoneTables() *phoneTables {
 			continue
 		}
 		t.validCC[cc] = true
+		for _, r := range phonenumbers.GetRegionCodesForCountryCode(cc) {
+			m := t.byRegion[r]
+			if r == "001" {
+				m = nonGeo[cc]
+			}
+			if m == nil {
+				t.ccRegions[cc] = nil // unknown metadata: leave validity to the library
+				break
+			}
+			t.ccRegions[cc] = append(t.ccRegions[cc], m)
+		}
 		switch main := phonenumbers.GetRegionCodeForCountryCode(cc); main {
 		case "001":
 			t.byCC[cc] = nonGeo[cc]
@@ -118,6 +147,7 @@ func buildPhoneTables() *phoneTables {
 
 func newPhoneMeta(m *phonenumbers.PhoneMetadata) *phoneMeta {
 	pm := &phoneMeta{cc: int(m.GetCountryCode())}
+	pm.md = m
 	pm.ccStr = strconv.Itoa(pm.cc)
 
 	intl := m.GetInternationalPrefix()
@@ -433,7 +463,11 @@ func appendFastPhone(dst []byte, t *phoneTables, s, region string) (out []byte, 
 	if main == nil || main.unusable {
 		return dst, false, false
 	}
-	if !main.noPattern && main.testLength(len(nn)) != lenPossible {
+	valid, handled := t.validNumber(cc, nn)
+	if !handled {
+		return dst, false, false
+	}
+	if !valid {
 		return dst, false, true
 	}
 	return append(append(dst, main.ccStr...), nn...), true, true

@@ -199,7 +199,7 @@ func BenchmarkPhoneFastPath(b *testing.B) {
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		buf, _ = n.appendPhone(buf[:0], phones[i%len(phones)])
+		buf, _ = n.appendPhone(buf[:0], phones[i%len(phones)], "FR")
 		i++
 	}
 }

@@ -2,7 +2,6 @@ package normalize
 
 import (
 	"encoding/binary"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -16,11 +15,11 @@ import (
 // hash alike ("jeanpierre"); this matches what Meta's own SDK normalizers do for names (they keep letters only).
 // Letters keep their accents and the result is in Unicode NFC, so a decomposed "e\u0301" and "é" hash alike.
 // Invalid when no letter remains.
-func Name(s string) (string, bool) { return stringOf(appendName(nil, strings.TrimSpace(s))) }
+func Name(s string) (string, bool) { return stringOf(appendName(nil, prepare(s))) }
 
 // City returns the normalized clear ct: lowercase letters only, no spaces, punctuation or digits, UTF-8 kept
 // ("Saint-Étienne" → "saintétienne", "Paris 15" → "paris"), as Meta's SDK does. Invalid when no letter remains.
-func City(s string) (string, bool) { return stringOf(appendCity(nil, strings.TrimSpace(s))) }
+func City(s string) (string, bool) { return stringOf(appendCity(nil, prepare(s))) }
 
 func appendName(dst []byte, s string) ([]byte, bool) { return appendLettersValid(dst, s) }
 
@@ -38,8 +37,14 @@ func appendLettersValid(dst []byte, s string) ([]byte, bool) {
 // appendLetters appends to dst the letters and combining marks of s, lowercased, dropping everything else
 // (spaces, punctuation, digits, symbols, invalid UTF-8), and puts what it appended in NFC. The result is valid
 // UTF-8, and appendLetters(appendLetters(s)) == appendLetters(s).
+//
+// ASCII input takes a byte loop. Other input is lowercased as a whole with full Unicode case mapping (lowerFull:
+// final sigma, "İ" → "i̇") before the filter, since the mapping of a letter can depend on its neighbours.
 func appendLetters(dst []byte, s string) []byte {
 	start := len(dst)
+	if !isASCII(s) {
+		s = lowerFull(s)
+	}
 	var maxRune rune
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -59,7 +64,6 @@ func appendLetters(dst []byte, s string) []byte {
 			continue
 		}
 		if unicode.IsLetter(r) || unicode.IsMark(r) {
-			r = unicode.ToLower(r)
 			maxRune = max(maxRune, r)
 			dst = utf8.AppendRune(dst, r)
 		}
@@ -72,52 +76,41 @@ func appendLetters(dst []byte, s string) []byte {
 	return dst
 }
 
-// appendNFC rewrites dst[start:] in NFC. Lowercasing and composing do not always commute, so it lowercases the
-// composed form again until both hold (at most a couple of rounds on real text). It works on a copy: the norm
-// package lets its arguments escape, and dst is usually a stack buffer we do not want moved to the heap.
+// appendNFC rewrites dst[start:] in NFC. Removing characters can leave a sequence that composes differently, so
+// the letters are composed again, and lowercased again while that changes them (at most a couple of rounds on
+// real text). It works on a copy: the norm package lets its arguments escape, and dst is usually a stack buffer
+// we do not want moved to the heap.
 func appendNFC(dst []byte, start int) []byte {
 	s := string(dst[start:])
 	for range 4 {
 		if norm.NFC.IsNormalString(s) {
 			break
 		}
-		var lower []byte
-		for _, r := range norm.NFC.String(s) {
-			lower = utf8.AppendRune(lower, unicode.ToLower(r))
-		}
-		s = string(lower)
+		s = lowerFull(norm.NFC.String(s))
 	}
 	return append(dst[:start], s...)
 }
 
-// appendLower appends s lowercased to dst and reports whether s was valid UTF-8 (it stops at the first invalid
-// byte).
+// appendLower appends s lowercased to dst and reports whether s was valid UTF-8. ASCII goes eight bytes at a
+// time (addresses, and most names and cities, are ASCII); anything else is lowercased as a whole by lowerFull,
+// since a letter's lowercase can depend on its neighbours.
 func appendLower(dst []byte, s string) ([]byte, bool) {
-	// ASCII eight bytes at a time: addresses, and most names and cities, are ASCII.
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := load64(s, i)
-		if w&0x8080808080808080 != 0 {
-			break
-		}
-		dst = binary.LittleEndian.AppendUint64(dst, lowerASCII8(w))
-	}
-	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+	if !isASCII(s) {
+		if !utf8.ValidString(s) {
 			return dst, false
 		}
-		i += size
-		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		return append(dst, lowerFull(s)...), true
+	}
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		dst = binary.LittleEndian.AppendUint64(dst, lowerASCII8(load64(s, i)))
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
 	}
 	return dst, true
 }

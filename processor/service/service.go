@@ -123,6 +123,7 @@ func New(cfg config.Config, log zerolog.Logger, options ...Option) (*Service, er
 		s.reg = prometheus.NewRegistry()
 		s.metrics = metrics.New(s.reg)
 		s.metrics.WatchHealth(s.checks)
+		s.metrics.WatchDropped(p)
 		obs = s.metrics
 	}
 	if s.extra.observer != nil {

@@ -1,0 +1,99 @@
+package normalize
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
+)
+
+// prepare is the step every field rule starts from (external_id excepted): the value trimmed and, when it holds
+// a non-ASCII character, put in Unicode NFKC, which folds compatibility forms — full-width digits and letters
+// (a common IME artefact in Japanese data), ligatures, superscripts, non-breaking and ideographic spaces — into
+// the characters a customer's other sources send. ASCII text is its own NFKC: the common case costs one scan.
+func prepare(s string) string {
+	s = trimSpace(s)
+	if isASCII(s) {
+		return s
+	}
+	return strings.TrimSpace(norm.NFKC.String(s))
+}
+
+// isASCII reports whether s has no byte ≥ 0x80, eight bytes at a time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s, i)&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerFull is full Unicode lowercasing, as JavaScript's toLowerCase and Python's str.lower do, which is what
+// Meta's pixel and SDKs apply: context-sensitive final sigma ("ΣΩΚΡΆΤΗΣ" → "σωκράτης") and one-to-many mappings
+// ("İ" → "i̇", i and a combining dot). unicode.ToLower, rune by rune, gets both wrong. A Caser keeps state, so
+// each call gets its own; only non-ASCII values come here.
+func lowerFull(s string) string {
+	return cases.Lower(language.Und).String(s)
+}
+
+// placeholders is a configured list of values that mean "no data" (n/a, null, unknown, …): such a value is
+// dropped (ReasonPlaceholder), never hashed. The match is on the prepared value, ignoring case. Most values are
+// ruled out by their length or first byte without comparing anything.
+type placeholders struct {
+	list  []string // lowercase
+	lens  uint64   // bit n set when some entry is n bytes long (n < 64)
+	first [256]bool
+}
+
+func newPlaceholders(list []string) *placeholders {
+	p := &placeholders{}
+	for _, w := range list {
+		w = strings.TrimSpace(w)
+		if w == "" || len(w) >= 64 {
+			continue
+		}
+		w = prepare(w)
+		if isASCII(w) {
+			w = strings.ToLower(w)
+		} else {
+			w = lowerFull(w)
+		}
+		p.list = append(p.list, w)
+		p.lens |= 1 << len(w)
+		p.first[w[0]] = true
+		if c := w[0]; 'a' <= c && c <= 'z' {
+			p.first[c-'a'+'A'] = true
+		}
+		if w[0] >= utf8.RuneSelf {
+			// Case-insensitive matching of a non-ASCII first letter: let every non-ASCII first byte through.
+			for c := utf8.RuneSelf; c < 256; c++ {
+				p.first[c] = true
+			}
+		}
+	}
+	return p
+}
+
+// match reports whether the prepared value s is a placeholder.
+func (p *placeholders) match(s string) bool {
+	if len(s) == 0 || len(s) >= 64 || p.lens&(1<<len(s)) == 0 || !p.first[s[0]] {
+		// The length filter is exact for ASCII; a non-ASCII value whose lowercase form changes length is not
+		// caught, which only matters for placeholders written in non-Latin scripts with such letters.
+		return false
+	}
+	for _, w := range p.list {
+		if len(w) == len(s) && strings.EqualFold(w, s) {
+			return true
+		}
+	}
+	return false
+}
