@@ -216,6 +216,12 @@ type Destination struct {
 	// "06 12 34 56 78". Empty accepts only international numbers (+33…); the others are dropped, which can make events
 	// fail the matching thresholds.
 	DefaultPhoneRegion string `yaml:"default_phone_region" json:"default_phone_region"`
+	// UserDataPlaceholders are values that mean "no data" in the source (n/a, null, unknown…): a user_data field
+	// equal to one of them (ignoring case, after trimming) is dropped instead of hashed, so it neither counts toward
+	// the matching thresholds nor sends Meta a hash that matches nobody. Each drop is counted in
+	// capi_user_data_dropped_total{reason="placeholder"}. An empty list disables the check; a real value on the
+	// list (a customer really named "Test") is dropped too.
+	UserDataPlaceholders []string `yaml:"user_data_placeholders" json:"user_data_placeholders"`
 	// TestEventCode routes events to Events Manager's Test Events tab instead of production attribution. Leaving it
 	// set in production silently loses the events for ads optimisation; Validate warns.
 	TestEventCode string `yaml:"test_event_code" json:"test_event_code"`
@@ -358,6 +364,7 @@ func DefaultDestination() Destination {
 	return Destination{
 		Name:                  DefaultDestinationName,
 		CustomDataPassthrough: true,
+		UserDataPlaceholders:  DefaultUserDataPlaceholders(),
 		Matching:              Matching{MinStrongKeys: 1, MinOtherKeys: 3},
 		Window: Window{
 			MaxAge:              7 * 24 * time.Hour,
@@ -369,6 +376,12 @@ func DefaultDestination() Destination {
 		Retry:   Retry{InitialBackoff: 500 * time.Millisecond, MaxBackoff: time.Minute, ThrottleBackoff: time.Minute},
 		Breaker: Breaker{ConsecutiveFailures: 5, OpenTimeout: 30 * time.Second},
 	}
+}
+
+// DefaultUserDataPlaceholders is the default of user_data_placeholders: what CRMs, tag templates and POS exports
+// write in a field they have no value for.
+func DefaultUserDataPlaceholders() []string {
+	return []string{"n/a", "-", "null", "undefined", "none", "unknown", "test", "xxx"}
 }
 
 // Enumerated values.

@@ -84,6 +84,7 @@ func destBindings() []binding {
 		{"APP_SECRET_FILE", "app_secret_file"},
 		{"CONSENT_CATEGORY", "consent_category"},
 		{"DEFAULT_PHONE_REGION", "default_phone_region"},
+		{"USER_DATA_PLACEHOLDERS", "user_data_placeholders"},
 		{"TEST_EVENT_CODE", "test_event_code"},
 		{"EVENTS_INCLUDE", "events.include"},
 		{"EVENTS_EXCLUDE", "events.exclude"},

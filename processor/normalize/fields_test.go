@@ -346,3 +346,21 @@ func TestLatinIsNFC(t *testing.T) {
 		}
 	}
 }
+
+// TestLowerRuneByRuneIsFull checks needsFullLower's premise on every assigned code point: full lowercasing of a
+// character (alone and between letters) equals unicode.ToLower unless it is U+03A3 or U+0130.
+func TestLowerRuneByRuneIsFull(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r == 0x3a3 || r == 0x130 || !unicode.IsPrint(r) || (r >= 0xd800 && r <= 0xdfff) {
+			continue
+		}
+		for _, s := range []string{string(r), "a" + string(r) + "b", "A" + string(r)} {
+			if needsFullLower(s) {
+				t.Fatalf("needsFullLower(%q) = true", s)
+			}
+			if got, want := string(appendLowerRunes(nil, s)), lowerFull(s); got != want {
+				t.Errorf("U+%04X: rune by rune %q, full %q", r, got, want)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -40,9 +41,31 @@ func isASCII(s string) bool {
 // lowerFull is full Unicode lowercasing, as JavaScript's toLowerCase and Python's str.lower do, which is what
 // Meta's pixel and SDKs apply: context-sensitive final sigma ("ΣΩΚΡΆΤΗΣ" → "σωκράτης") and one-to-many mappings
 // ("İ" → "i̇", i and a combining dot). unicode.ToLower, rune by rune, gets both wrong. A Caser keeps state, so
-// each call gets its own; only non-ASCII values come here.
+// each call gets its own.
 func lowerFull(s string) string {
 	return cases.Lower(language.Und).String(s)
+}
+
+// needsFullLower reports whether s holds one of the two characters whose full lowercase mapping differs from
+// unicode.ToLower: capital sigma (U+03A3, final sigma depends on context) and capital I with dot above (U+0130,
+// the only unconditional one-to-many lowercase mapping of Unicode's SpecialCasing). Any other text lowercases
+// rune by rune to the same result, without the Caser's allocations (TestLowerRuneByRuneIsFull).
+func needsFullLower(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if c := s[i]; c == 0xCE && s[i+1] == 0xA3 || c == 0xC4 && s[i+1] == 0xB0 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendLowerRunes appends s lowercased rune by rune (valid UTF-8; see needsFullLower for when this is full
+// lowercasing).
+func appendLowerRunes(dst []byte, s string) []byte {
+	for _, r := range s {
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+	}
+	return dst
 }
 
 // placeholders is a configured list of values that mean "no data" (n/a, null, unknown, …): such a value is

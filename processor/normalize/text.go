@@ -42,7 +42,7 @@ func appendLettersValid(dst []byte, s string) ([]byte, bool) {
 // final sigma, "İ" → "i̇") before the filter, since the mapping of a letter can depend on its neighbours.
 func appendLetters(dst []byte, s string) []byte {
 	start := len(dst)
-	if !isASCII(s) {
+	if !isASCII(s) && needsFullLower(s) {
 		s = lowerFull(s)
 	}
 	var maxRune rune
@@ -64,6 +64,7 @@ func appendLetters(dst []byte, s string) []byte {
 			continue
 		}
 		if unicode.IsLetter(r) || unicode.IsMark(r) {
+			r = unicode.ToLower(r)
 			maxRune = max(maxRune, r)
 			dst = utf8.AppendRune(dst, r)
 		}
@@ -99,7 +100,10 @@ func appendLower(dst []byte, s string) ([]byte, bool) {
 		if !utf8.ValidString(s) {
 			return dst, false
 		}
-		return append(dst, lowerFull(s)...), true
+		if needsFullLower(s) {
+			return append(dst, lowerFull(s)...), true
+		}
+		return appendLowerRunes(dst, s), true
 	}
 	i := 0
 	for ; i+8 <= len(s); i += 8 {

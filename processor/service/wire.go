@@ -102,6 +102,7 @@ func pipelineDestinations(ds []config.Destination) []processor.Destination {
 			Name:            d.Name,
 			ConsentCategory: d.ConsentCategory,
 			DefaultRegion:   d.DefaultPhoneRegion,
+			Placeholders:    d.UserDataPlaceholders,
 			Include:         d.Events.Include,
 			Exclude:         d.Events.Exclude,
 			LDU:             processor.LDU{Enabled: d.LDU.Enabled, Country: int64(d.LDU.Country), State: int64(d.LDU.State)},
