@@ -48,11 +48,11 @@ type Destination struct {
 	DefaultRegion   string // phone default region, "" = none
 	// Placeholders are user_data values that mean "no data" ("n/a", "null"): dropped, not hashed.
 	Placeholders []string
-	Include         []string
-	Exclude         []string
-	LDU             LDU
-	Mapping         mapping.Options
-	Rules           eligibility.Rules
+	Include      []string
+	Exclude      []string
+	LDU          LDU
+	Mapping      mapping.Options
+	Rules        eligibility.Rules
 }
 
 // Record is the input of one Process call.

@@ -1,7 +1,5 @@
 package normalize
 
-
-
 // Country returns the normalized clear country: the ISO 3166-1 alpha-2 code, lowercase. Accepted: any alpha-2
 // code ("FR"), "UK" for "gb", any alpha-3 code ("FRA", "DEU"), and the English and main local names of the
 // common countries ("France", "Deutschland", "United States", "U.S.A.", "España", "Royaume-Uni"…). Case,

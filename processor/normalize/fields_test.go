@@ -161,8 +161,8 @@ func TestName(t *testing.T) {
 		{"Straße", "straße"},
 		{"Nguyễn", "nguyễn"},
 		{"ΣΩΚΡΆΤΗΣ", "σωκράτης"}, // final sigma, as JavaScript and Python lowercase it
-		{"İbrahim", "i̇brahim"},   // İ lowercases to i and a combining dot
-		{"ＪＯＨＮ", "john"},       // NFKC folds full-width letters
+		{"İbrahim", "i̇brahim"},  // İ lowercases to i and a combining dot
+		{"ＪＯＨＮ", "john"},         // NFKC folds full-width letters
 		{"Владимир", "владимир"},
 		{"李", "李"},
 		{"John3", "john"},
@@ -243,7 +243,7 @@ func TestDateOfBirth(t *testing.T) {
 		{"1997-02-16Tnoon", ""},
 		{"1997-02-16x", ""},
 		{"199702160", "19760430"}, // nine digits: Unix seconds
-		{"1997021600", ""},         // ten digits: Unix seconds, 2033: in the future
+		{"1997021600", ""},        // ten digits: Unix seconds, 2033: in the future
 		{"1997", ""},
 		{"", ""},
 		{"yesterday", ""},

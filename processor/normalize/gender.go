@@ -1,7 +1,5 @@
 package normalize
 
-
-
 // Gender returns the normalized clear ge: "f" or "m", from common spellings in the languages of the connector's
 // customers (English, French, German, Spanish, Italian, Portuguese, Dutch) and the civility titles French CRMs
 // store in place of a gender ("Mme", "M.", "Mlle"). Case, accents, spaces and punctuation are ignored. Single
