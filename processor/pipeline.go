@@ -5,6 +5,7 @@
 package processor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -210,6 +211,19 @@ func (p *Pipeline) Destinations() []Destination {
 func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out []Outcome) ([]Outcome, error) {
 	sc := p.scratch.Get().(*scratch)
 	defer p.release(sc)
+	if len(bytes.TrimSpace(rec.Value)) == 0 {
+		// Said as it is rather than as a syntax error at byte 0: a tombstone (a null value, e.g. a compaction delete)
+		// or an empty record is a producer's doing an operator should recognise at once.
+		detail := "empty record"
+		if rec.Value == nil {
+			detail = "tombstone (null value)"
+		}
+		rej := &reject.Rejection{Reason: reject.InvalidPayload, Stage: reject.StageDecode, Detail: detail}
+		for i := range p.dests {
+			out = append(out, Outcome{Destination: i, Rejection: rej})
+		}
+		return out, nil
+	}
 	dec := p.dec
 	if d, ok := p.byTopic[rec.Topic]; ok {
 		dec = d

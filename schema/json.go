@@ -29,6 +29,9 @@ type DecodeError struct {
 	Reason string
 	// Err is ErrInvalidJSON or ErrInvalidField.
 	Err error
+	// strict marks a syntax error fastjson would have let through (an invalid escape, a raw control character in a
+	// string) or nesting beyond its depth.
+	strict bool
 }
 
 func (e *DecodeError) Error() string {
@@ -116,6 +119,12 @@ func (d *JSONDecoder) decode(data []byte, ev *Event, path decodePath) error {
 			return errFastDeclined
 		}
 	}
+	// fastjson lets unknown escapes (\x, \q) and malformed \u escapes through; a strict check first, so that
+	// they are invalid_payload like any syntax error. Only inputs the scanner declined pay for it.
+	// Other syntax (lenient numbers such as NaN) stays fastjson's call: those become field errors that name the field.
+	if e := jsonSyntaxError(data); e != nil && e.strict {
+		return e
+	}
 	v, err := s.p.ParseBytes(data)
 	if err != nil {
 		return syntaxError(data)
@@ -136,11 +145,10 @@ func (d *JSONDecoder) decode(data []byte, ev *Event, path decodePath) error {
 
 // syntaxError locates a syntax error for the message. It runs only on the error path.
 func syntaxError(data []byte) *DecodeError {
-	e := &DecodeError{Offset: -1, Err: ErrInvalidJSON, Reason: "syntax error"}
-	if off, ok := jsonSyntaxOffset(data); ok {
-		e.Offset = off
+	if e := jsonSyntaxError(data); e != nil {
+		return e
 	}
-	return e
+	return &DecodeError{Offset: -1, Err: ErrInvalidJSON, Reason: "syntax error"}
 }
 
 func firstInvalidUTF8(b []byte) int {

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -8,25 +9,36 @@ import (
 
 // The strict RFC 8259 scanner that locates syntax errors for messages (error path only).
 
-// jsonSyntaxOffset finds the byte offset of the first syntax error with a minimal RFC 8259 scanner. It is only
-// used to make error messages useful; ok is false when the scanner finds no error (fastjson refused for another
-// reason, e.g. nesting depth).
-func jsonSyntaxOffset(data []byte) (int64, bool) {
+// jsonSyntaxError finds the first syntax error with a strict RFC 8259 scanner: escapes other than \" \\ \/ \b \f \n
+// \r \t and \uXXXX, raw control characters in strings and nesting deeper than fastjson.MaxDepth are errors, as
+// they are for every strict parser (fastjson itself lets unknown escapes through). It runs on the paths the
+// single-pass scanner declines, before fastjson, and for messages; nil when the input is valid JSON.
+func jsonSyntaxError(data []byte) *DecodeError {
 	sc := syntaxScanner{b: data}
 	sc.ws()
-	if !sc.value(0) {
-		return int64(sc.i), true
+	ok := sc.value(0)
+	if ok {
+		sc.ws()
+		ok = sc.i == len(sc.b)
 	}
-	sc.ws()
-	if sc.i != len(sc.b) {
-		return int64(sc.i), true
+	if ok {
+		return nil
 	}
-	return 0, false
+	e := &DecodeError{Offset: int64(sc.i), Err: ErrInvalidJSON, Reason: "syntax error"}
+	switch {
+	case sc.tooDeep:
+		e.Reason, e.strict = "nesting deeper than "+strconv.Itoa(fastjson.MaxDepth), true
+	case sc.reason != "":
+		e.Reason, e.strict = sc.reason, true
+	}
+	return e
 }
 
 type syntaxScanner struct {
-	b []byte
-	i int
+	b       []byte
+	i       int
+	tooDeep bool
+	reason  string
 }
 
 func (sc *syntaxScanner) ws() {
@@ -44,7 +56,11 @@ func (sc *syntaxScanner) lit(l string) bool {
 }
 
 func (sc *syntaxScanner) value(depth int) bool {
-	if depth > fastjson.MaxDepth || sc.i >= len(sc.b) {
+	if depth > fastjson.MaxDepth {
+		sc.tooDeep = true
+		return false
+	}
+	if sc.i >= len(sc.b) {
 		return false
 	}
 	switch c := sc.b[sc.i]; {
@@ -134,8 +150,24 @@ func (sc *syntaxScanner) str() bool {
 			sc.i++
 			return true
 		case c == '\\':
-			sc.i += 2
+			if sc.i+1 >= len(sc.b) {
+				return false
+			}
+			switch sc.b[sc.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				sc.i += 2
+			case 'u':
+				if _, ok := hex4(sc.b, sc.i+2); !ok {
+					sc.reason = "invalid \\u escape in a string"
+					return false
+				}
+				sc.i += 6
+			default:
+				sc.reason = "invalid escape in a string"
+				return false
+			}
 		case c < 0x20:
+			sc.reason = "raw control character in a string"
 			return false
 		default:
 			sc.i++

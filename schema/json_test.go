@@ -510,8 +510,7 @@ func TestJSONFastPathStrings(t *testing.T) {
 // jsonValid checks raw values with the strict scanner used for error offsets (a different code path from the
 // canonical encoder that produced them).
 func jsonValid(b []byte) bool {
-	_, bad := jsonSyntaxOffset(b)
-	return !bad && len(b) > 0
+	return jsonSyntaxError(b) == nil && len(b) > 0
 }
 
 func BenchmarkJSONDecode(b *testing.B) {
