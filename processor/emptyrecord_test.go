@@ -12,7 +12,9 @@ import (
 
 type stubJSON struct{ d *schema.JSONDecoder }
 
-func (j stubJSON) Decode(_ context.Context, b []byte, ev *schema.Event) error { return j.d.Decode(b, ev) }
+func (j stubJSON) Decode(_ context.Context, b []byte, ev *schema.Event) error {
+	return j.d.Decode(b, ev)
+}
 
 // Tombstones, empty records and invalid JSON are invalid_payload, each with its own reason: an operator reading
 // the DLQ must not see "syntax error at byte 0" for a compaction delete, nor a lenient parser accept bad escapes.
