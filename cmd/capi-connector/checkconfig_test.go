@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -59,6 +60,15 @@ func TestCheckConfigAndRunReportEveryProblem(t *testing.T) {
 			}
 			all := out.String() + errOut.String()
 			lines := strings.Split(all, "\n")
+			for i, l := range lines {
+				// run logs JSON (the default log format): compare the message, unescaped.
+				var entry struct{ Message string }
+				if strings.HasPrefix(l, "{") && json.Unmarshal([]byte(l), &entry) == nil {
+					lines[i] = entry.Message
+				} else if cmd == "run" && l != "" {
+					t.Errorf("run wrote a line that is not JSON with log_format json: %q", l)
+				}
+			}
 			for _, p := range problems {
 				found := false
 				for _, l := range lines {

@@ -119,12 +119,16 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var ve *config.ValidationError
-	if errors.As(err, &ve) && len(ve.Problems) > 1 {
+	var reported *reportedError
+	switch {
+	case errors.As(err, &reported):
+		// Already in the command's log.
+	case errors.As(err, &ve) && len(ve.Problems) > 1:
 		fmt.Fprintf(stderr, "capi-connector %s: %d problems in the configuration:\n", args[0], len(ve.Problems))
 		for _, p := range ve.Problems {
 			fmt.Fprintf(stderr, "  %s\n", p)
 		}
-	} else {
+	default:
 		fmt.Fprintf(stderr, "capi-connector %s: %v\n", args[0], err)
 	}
 	var ue *usageError
