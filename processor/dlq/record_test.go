@@ -1,6 +1,7 @@
 package dlq_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -104,5 +105,47 @@ func BenchmarkRecord(b *testing.B) {
 		if r := dlq.Record("events.dlq", src, f); len(r.Headers) != 10 {
 			b.Fatal(len(r.Headers))
 		}
+	}
+}
+
+// A reference keeps every capi-* header, marks the value omitted with the source size, says why in capi-error,
+// and drops the value, the source's own headers and a long key.
+func TestReference(t *testing.T) {
+	failedAt := time.Date(2026, 11, 29, 18, 4, 5, 0, time.UTC)
+	for _, tt := range []struct {
+		name    string
+		key     []byte
+		keyKept bool
+	}{
+		{"short key kept", []byte("user-1"), true},
+		{"long key omitted", make([]byte, 2000), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			value := make([]byte, 3<<20)
+			src := &kgo.Record{Topic: "events", Partition: 2, Offset: 77, Key: tt.key, Value: value,
+				Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("t1")}}}
+			whole := dlq.Record("events.dlq", src, dlq.Failure{Rejection: reject.New(reject.InvalidPayload, reject.StageDecode, "syntax error"), FailedAt: failedAt})
+			ref := dlq.Reference(whole, "value omitted: too large")
+			h := func(k string) string { v, _ := dlq.Header(ref.Headers, k); return v }
+			if len(ref.Value) != 0 || !dlq.IsReference(ref.Headers) || dlq.IsReference(whole.Headers) {
+				t.Fatalf("value %d bytes, reference %v", len(ref.Value), dlq.IsReference(ref.Headers))
+			}
+			if h(dlq.HeaderReason) != "invalid_payload" || h(dlq.HeaderSourceTopic) != "events" || h(dlq.HeaderSourcePartition) != "2" ||
+				h(dlq.HeaderSourceOffset) != "77" || h(dlq.HeaderError) != "syntax error; value omitted: too large" {
+				t.Fatalf("headers %v", ref.Headers)
+			}
+			if want := dlq.Size(whole); h(dlq.HeaderSourceSize) != strconv.Itoa(want) || want < len(value) {
+				t.Fatalf("capi-source-size %q, want %d", h(dlq.HeaderSourceSize), want)
+			}
+			if _, ok := dlq.Header(ref.Headers, "trace"); ok {
+				t.Error("the source's own headers are kept in a reference")
+			}
+			if (string(ref.Key) == string(tt.key)) != tt.keyKept {
+				t.Errorf("key kept = %v, want %v", string(ref.Key) == string(tt.key), tt.keyKept)
+			}
+			if again := dlq.Reference(ref, "again"); len(again.Headers) != len(ref.Headers) {
+				t.Errorf("a reference of a reference repeats headers: %d vs %d", len(again.Headers), len(ref.Headers))
+			}
+		})
 	}
 }

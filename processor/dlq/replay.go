@@ -250,11 +250,14 @@ type Summary struct {
 	// SkippedFiltered did not match the filter; SkippedDuplicate had the same source record (topic, partition,
 	// offset) as a record already replayed in this run (one source record is dead-lettered once per destination
 	// that refused it; re-producing it once reaches them all); SkippedMaxReplays were refused by MaxReplays.
-	SkippedFiltered   int64                  `json:"skipped_filtered"`
-	SkippedDuplicate  int64                  `json:"skipped_duplicate"`
-	SkippedMaxReplays int64                  `json:"skipped_max_replays"`
-	ByReason          map[string]ReasonCount `json:"by_reason"`
-	ReplayedTo        map[string]int64       `json:"replayed_to"` // target topic → records
+	SkippedFiltered   int64 `json:"skipped_filtered"`
+	SkippedDuplicate  int64 `json:"skipped_duplicate"`
+	SkippedMaxReplays int64 `json:"skipped_max_replays"`
+	// SkippedReference are reference records (capi-value-omitted: the source record was too large for the DLQ
+	// topic): they hold no value to replay; the original is still in the source topic at capi-source-offset.
+	SkippedReference int64                  `json:"skipped_reference"`
+	ByReason         map[string]ReasonCount `json:"by_reason"`
+	ReplayedTo       map[string]int64       `json:"replayed_to"` // target topic → records
 	// Ranges are the offsets examined per partition (Start inclusive, End exclusive: the snapshot end).
 	Ranges           []Range        `json:"ranges"`
 	Sample           []SampleRecord `json:"sample"`
@@ -587,6 +590,10 @@ func (r *run) step(fetches kgo.Fetches) *batch {
 			r.s.SkippedFiltered++
 			return
 		}
+		if IsReference(rec.Headers) {
+			r.s.SkippedReference++
+			return
+		}
 		to := r.target(rec)
 		if ReplayCount(rec.Headers) >= r.o.MaxReplays {
 			r.s.SkippedMaxReplays++
@@ -675,7 +682,7 @@ func (r *run) progress() {
 	r.o.Progress(Progress{
 		Scanned:  r.s.Scanned,
 		Replayed: r.s.Replayed,
-		Skipped:  r.s.SkippedFiltered + r.s.SkippedDuplicate + r.s.SkippedMaxReplays,
+		Skipped:  r.s.SkippedFiltered + r.s.SkippedDuplicate + r.s.SkippedMaxReplays + r.s.SkippedReference,
 		Total:    r.total,
 		Elapsed:  time.Since(r.started),
 	})

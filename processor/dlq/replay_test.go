@@ -35,6 +35,7 @@ type failed struct {
 	srcOffset   int64 // 0: derived from the seed index
 	failedAt    time.Time
 	replayCount int
+	reference   bool // dead-lettered as a reference (value omitted)
 }
 
 // newCluster starts an in-process Kafka with the DLQ (2 partitions) and source topics.
@@ -84,6 +85,9 @@ func seed(t *testing.T, kopts []kgo.Opt, fs ...failed) {
 			at = t0
 		}
 		rec := dlq.Record(dlqTopic, src, dlq.Failure{Rejection: reject.New(f.reason, reject.StageDelivery, "detail"), Destination: f.dest, FailedAt: at})
+		if f.reference {
+			rec = dlq.Reference(rec, "value omitted: too large for the DLQ topic")
+		}
 		rec.Partition = int32(i % 2)
 		rec.Timestamp = at
 		recs = append(recs, rec)
@@ -242,6 +246,23 @@ func TestReplayCountSurvivesAnotherFailure(t *testing.T) {
 		if got := dlq.ReplayCount(src.Headers); got != round {
 			t.Fatalf("round %d: replay count %d", round, got)
 		}
+	}
+}
+
+// A reference record holds no value: replay skips and counts it rather than producing an empty record (a
+// tombstone) to the source topic.
+func TestReplaySkipsReferences(t *testing.T) {
+	kopts := newCluster(t)
+	seed(t, kopts,
+		failed{key: "whole", reason: reject.InvalidPayload},
+		failed{key: "ref", reason: reject.InvalidPayload, reference: true},
+	)
+	s := mustReplay(t, dlq.Options{Kafka: kopts})
+	if got := keys(readAll(t, kopts, srcTopic)); !slices.Equal(got, []string{"whole"}) {
+		t.Fatalf("replayed %v, want only the whole record", got)
+	}
+	if s.SkippedReference != 1 || s.Replayed != 1 {
+		t.Fatalf("skipped_reference=%d replayed=%d", s.SkippedReference, s.Replayed)
 	}
 }
 
@@ -457,7 +478,7 @@ func TestSummaryJSONShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"dlq_topic", "group", "dry_run", "interrupted", "to", "scanned", "replayed", "skipped_filtered",
-		"skipped_duplicate", "skipped_max_replays", "by_reason", "replayed_to", "ranges", "sample", "max_replays_sample", "elapsed_seconds"} {
+		"skipped_duplicate", "skipped_max_replays", "skipped_reference", "by_reason", "replayed_to", "ranges", "sample", "max_replays_sample", "elapsed_seconds"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON summary lacks %q: %s", k, b)
 		}

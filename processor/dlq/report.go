@@ -85,6 +85,9 @@ func WriteSummary(w io.Writer, s Summary, f Filter, asJSON bool, maxReplays int)
 	fmt.Fprintf(tw, "skipped: filtered out\t%d\n", s.SkippedFiltered)
 	fmt.Fprintf(tw, "skipped: same source record\t%d\n", s.SkippedDuplicate)
 	fmt.Fprintf(tw, "refused: max replays (%d)\t%d\n", maxReplays, s.SkippedMaxReplays)
+	if s.SkippedReference > 0 {
+		fmt.Fprintf(tw, "skipped: references (value omitted; the original is in the source topic)\t%d\n", s.SkippedReference)
+	}
 	fmt.Fprintf(tw, "elapsed\t%s\n", time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond))
 	if len(s.ByReason) > 0 {
 		fmt.Fprintf(tw, "\nreason\tscanned\t%s\n", replayed)
