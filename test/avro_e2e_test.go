@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/dlq"
+	"github.com/capi-connector/capi-connector/processor/health"
 	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
 	"github.com/capi-connector/capi-connector/schema/sample"
@@ -199,8 +201,8 @@ func TestAvroEveryEventDeliveredOrDeadLettered(t *testing.T) {
 }
 
 // TestAvroRegistryDown: records whose schema id is not cached cannot be decoded while the registry is down. They
-// wait: nothing is dead-lettered, nothing is delivered, no offset is committed past the first waiting record, and
-// the decoder keeps asking. When the registry is back, everything completes exactly once. The waiting records use
+// wait: nothing is dead-lettered, nothing is delivered, no offset is committed past the first waiting record, the
+// decoder keeps asking, and the schema_registry readiness check fails (/readyz 503). When the registry is back, everything completes exactly once. The waiting records use
 // a new (evolved) writer schema, so the same run also proves schema evolution through the runtime.
 func TestAvroRegistryDown(t *testing.T) {
 	e := newEnv(t, 1)
@@ -248,6 +250,12 @@ func TestAvroRegistryDown(t *testing.T) {
 	if c := e.committed()[0]; c != waiting {
 		t.Fatalf("committed %d, want %d (everything before the waiting record)", c, waiting)
 	}
+	if c, ok := run.Health().Get(health.SchemaRegistry); !ok || c.OK || !strings.Contains(c.Reason, "schema registry unavailable") {
+		t.Errorf("readiness check %s = %+v (present %v) while the registry is down, want failing with the reason", health.SchemaRegistry, c, ok)
+	}
+	if run.Ready() {
+		t.Error("/readyz would answer ready while records wait for the registry")
+	}
 
 	reg.SetDown(false)
 	all := produced{events: append(first, second...), where: p2.where, end: p2.end}
@@ -255,6 +263,9 @@ func TestAvroRegistryDown(t *testing.T) {
 		all.where[id] = w
 	}
 	e.waitCommitted(p2.end, 60*time.Second, nil)
+	if c, _ := run.Health().Get(health.SchemaRegistry); !c.OK {
+		t.Errorf("readiness check %s = %+v after the registry came back, want ok", health.SchemaRegistry, c)
+	}
 	if err := run.Stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -18,6 +18,9 @@ const (
 	BrokersReachable = "brokers_reachable"
 	SourceTopics     = "source_topics"
 	DLQWritable      = "dlq_writable"
+	// SchemaRegistry fails while records wait for a schema registry that cannot answer (they are retried in
+	// place, never dead-lettered); it appears the first time that happens.
+	SchemaRegistry = "schema_registry"
 )
 
 // Destination is the check name of one destination.

@@ -12,6 +12,7 @@ import (
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/capi"
 	"github.com/capi-connector/capi-connector/processor/dlq"
+	"github.com/capi-connector/capi-connector/processor/health"
 	"github.com/capi-connector/capi-connector/processor/reject"
 )
 
@@ -106,14 +107,26 @@ func (r *Runner) transform(ctx context.Context, block []*kgo.Record, outs [][]pr
 }
 
 // process runs one record through the pipeline, retrying transient decode failures (a schema registry that
-// cannot be reached) until they pass or ctx ends (false): such a record is never dead-lettered.
+// cannot be reached) until they pass or ctx ends (false): such a record is never dead-lettered. While any record
+// waits so, the schema_registry readiness check fails with the last error.
 func (r *Runner) process(ctx context.Context, rec *kgo.Record, outs []processor.Outcome) ([]processor.Outcome, bool) {
 	var err error
+	waiting := false
+	defer func() {
+		if waiting && r.decodeWaits.Add(-1) == 0 {
+			r.opts.Health.Set(health.SchemaRegistry, true, "")
+		}
+	}()
 	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 30*time.Second) {
 		outs, err = r.opts.Pipeline.Process(ctx, processor.Record{Topic: rec.Topic, Value: rec.Value, Timestamp: rec.Timestamp}, r.opts.Now(), outs[:0])
 		if err == nil {
 			return outs, true
 		}
+		if !waiting {
+			waiting = true
+			r.decodeWaits.Add(1)
+		}
+		r.opts.Health.Set(health.SchemaRegistry, false, "records of "+rec.Topic+" wait (retried, never dead-lettered): "+err.Error())
 		r.log.Warn().Err(err).Str("topic", rec.Topic).Int32("partition", rec.Partition).Int64("offset", rec.Offset).
 			Dur("retry_in", wait).Msg("decode failed transiently; retrying")
 		select {

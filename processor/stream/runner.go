@@ -195,6 +195,7 @@ type Runner struct {
 	destProblems map[string]string // cause:destination → reason, for the destination:<name> checks
 
 	joined       atomic.Bool
+	decodeWaits  atomic.Int32 // records retrying a transient decode failure (schema registry unavailable)
 	shuttingDown atomic.Bool
 	aborted      atomic.Bool
 	abortCtx     context.Context
