@@ -22,11 +22,6 @@ func cmdHealthcheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 	cfgPath := fs.String("config", "", "read metrics_addr from this configuration file (CAPI_METRICS_ADDR still overrides it)")
 	live := fs.Bool("live", false, "check liveness (/healthz) instead of readiness (/readyz)")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: capi-connector healthcheck [--addr HOST:PORT | --config FILE] [--live] [--timeout D]\n\n"+
-			"Exits 0 when the running connector's /readyz (or /healthz with --live) answers 200, 1 otherwise.")
-		fs.PrintDefaults()
-	}
 	if stop, err := parseFlags(fs, args); stop {
 		return err
 	}

@@ -45,7 +45,8 @@ func loadConfig(path string) (config.Config, error) {
 	return cfg, nil
 }
 
-// newFlagSet returns the flag set of a command: errors and -h print to stderr, and parsing never exits.
+// newFlagSet returns the flag set of a command: -h/--help prints the whole help (help.go) to stderr (main makes it
+// stdout when the help was asked for), and parsing never exits.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -53,21 +54,52 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses a command's flags. When stop is true the command returns err at once: nil after -h/--help
-// (the flag package printed the usage), a usage error (exit status 2) for anything else.
+// (the help was printed), a usage error (exit status 2) for anything else.
 func parseFlags(fs *flag.FlagSet, args []string) (stop bool, err error) {
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints its error and calls Usage; the error is returned instead (main prints it once, with
+	// where the help is), and Usage prints the help only when it was asked for.
+	out := fs.Output()
+	help := wantsHelp(args)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		if help {
+			printHelp(out, fs.Name(), fs)
+		}
+	}
+	err = fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return true, nil
 		}
-		return true, usagef("%v", err)
+		return true, usagef("%v (see 'capi-connector %s --help')", err, fs.Name())
 	}
 	return false, nil
+}
+
+// parseFlagsAnywhere is parseFlags for a command with positional arguments: flags may come before, between or
+// after them (preview FILE --now T). Everything after "--" is positional.
+func parseFlagsAnywhere(fs *flag.FlagSet, args []string) (positional []string, stop bool, err error) {
+	for {
+		if stop, err := parseFlags(fs, args); stop {
+			return nil, true, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, false, nil
+		}
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			return append(positional, rest...), false, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 // noArgs refuses positional arguments for commands that take none.
 func noArgs(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+		return usagef("unexpected argument %q (flags start with --; see capi-connector %s --help)", fs.Arg(0), fs.Name())
 	}
 	return nil
 }
@@ -90,6 +122,7 @@ func commands() map[string]command {
 		"bench":           {"measure throughput against ceilings measured in the same run", cmdBench},
 		"healthcheck":     {"exit 0 when a running connector's /readyz (or /healthz) answers 200", cmdHealthcheck},
 		"version":         {"print the version, VCS revision, build time and Go version", cmdVersion},
+		"completion":      {"print a shell completion script (bash, zsh or fish)", cmdCompletion},
 	}
 }
 
@@ -99,6 +132,9 @@ func main() {
 
 func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmds := commands()
+	if len(args) >= 2 && args[0] == "help" {
+		args = []string{args[1], "--help"} // capi-connector help replay
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout, cmds)
 		return exitOK
@@ -114,6 +150,9 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signalContext(context.Background(), stderr)
 	defer stop()
+	if wantsHelp(args[1:]) {
+		stderr = stdout // asked for, the help is the output
+	}
 	err := c.run(ctx, args[1:], stdin, stdout, stderr)
 	if err == nil {
 		return exitOK
@@ -152,5 +191,8 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-16s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'capi-connector <command> -h' for the flags of a command.")
+	fmt.Fprintln(w, "\nRun 'capi-connector <command> --help' (or 'capi-connector help <command>') for what a command does, its flags,\n"+
+		"the environment it reads, examples and exit statuses. 'capi-connector --version' prints the version.\n\n"+
+		"Exit status: 0 success, 1 failure at run time, 2 unusable arguments, 3 invalid configuration,\n"+
+		"130 interrupted by a second SIGINT/SIGTERM during the drain.")
 }

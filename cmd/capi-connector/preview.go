@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/capi-connector/capi-connector/config"
@@ -29,22 +30,19 @@ func cmdPreview(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("preview", stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: built-in defaults + CAPI_* environment)")
 	destName := fs.String("destination", "", "only this destination (default: all configured)")
-	nowFlag := fs.String("now", "", "RFC 3339 time used as \"now\" and as event_time of events without a timestamp (default: current time)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: capi-connector preview [--config FILE] [--destination NAME] [--now RFC3339] [FILE|-]")
-		fs.PrintDefaults()
-	}
-	if stop, err := parseFlags(fs, args); stop {
+	nowFlag := fs.String("now", "", "`TIME` used as \"now\" and as event_time of events without a timestamp, RFC 3339 like 2026-11-29T12:00:00Z (default: the current time)")
+	files, stop, err := parseFlagsAnywhere(fs, args)
+	if stop {
 		return err
 	}
-	if fs.NArg() > 1 {
-		return usagef("at most one input file, got %d", fs.NArg())
+	if len(files) > 1 {
+		return usagef("at most one input file, got %d: %s", len(files), strings.Join(files, " "))
 	}
 	now := time.Now()
 	if *nowFlag != "" {
 		t, err := time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {
-			return usagef("--now: %v", err)
+			return usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", *nowFlag)
 		}
 		now = t
 	}
@@ -63,7 +61,11 @@ func cmdPreview(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			}
 		}
 		if len(keep) == 0 {
-			return usagef("--destination %q is not configured", *destName)
+			names := make([]string, len(cfg.Destinations))
+			for i, d := range cfg.Destinations {
+				names[i] = d.Name
+			}
+			return usagef("--destination %q is not configured; the destinations are: %s", *destName, strings.Join(names, ", "))
 		}
 		cfg.Destinations = keep
 	}
@@ -72,7 +74,8 @@ func cmdPreview(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	in := stdin
-	if name := fs.Arg(0); name != "" && name != "-" {
+	if len(files) == 1 && files[0] != "-" {
+		name := files[0]
 		f, err := os.Open(name)
 		if err != nil {
 			return usagef("%v", err)

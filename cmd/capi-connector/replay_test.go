@@ -127,11 +127,11 @@ func TestReplayCommandDefaultExclusion(t *testing.T) {
 
 func TestReplayCommandDryRun(t *testing.T) {
 	brokers := replayEnv(t, reject.FacebookRejected, reject.NoConsent)
-	code, out, errOut := runReplay(t, "--dry-run", "--reason", "facebook_rejected,facebok_rejected")
+	code, out, errOut := runReplay(t, "--dry-run", "--reason", "facebook_rejected,event_too_old")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"DRY RUN", "would replay", "facebook_rejected", "no_consent", "sample of the records to replay", `note: no record scanned has reason "facebok_rejected"`} {
+	for _, want := range []string{"DRY RUN", "would replay", "facebook_rejected", "no_consent", "sample of the records to replay", `note: no record scanned has reason "event_too_old"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -177,4 +177,26 @@ func endOffset(t *testing.T, brokers, topic string) int64 {
 	var n int64
 	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
 	return n
+}
+
+// The issue's mistakes: an unknown reason is refused before connecting (nothing listens at the brokers here), with
+// the valid reasons listed; a --to topic that does not exist is refused before anything is read, with no summary.
+func TestReplayRefusesMistakesBeforeWork(t *testing.T) {
+	clearCAPIEnv(t)
+	t.Setenv("CAPI_KAFKA_BROKERS", closedPort(t))
+	start := time.Now()
+	code, out, errOut := runReplay(t, "--reason", "facebok_rejected")
+	if code != exitUsage || !strings.Contains(errOut, "unknown reason facebok_rejected; the reasons are no_consent, ") ||
+		!strings.Contains(errOut, "facebook_rejected") || out != "" {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %s: the reason must be checked before connecting", d)
+	}
+
+	replayEnv(t, reject.FacebookRejected)
+	code, out, errOut = runReplay(t, "--reason", "facebook_rejected", "--to", "nonexistent-topic")
+	if code != exitUsage || !strings.Contains(errOut, `target topic "nonexistent-topic" does not exist`) || out != "" {
+		t.Errorf("--to nonexistent-topic: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
 }

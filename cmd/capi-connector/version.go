@@ -77,10 +77,6 @@ func (b buildInfo) write(w io.Writer) {
 func cmdVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("version", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: capi-connector version [--json]\n\nPrints the build's version, VCS revision and time, Go version and platform.")
-		fs.PrintDefaults()
-	}
 	if stop, err := parseFlags(fs, args); stop {
 		return err
 	}

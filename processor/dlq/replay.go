@@ -334,6 +334,19 @@ func New(o Options) (*Replayer, error) {
 	if !o.Filter.From.IsZero() && !o.Filter.Until.IsZero() && !o.Filter.From.Before(o.Filter.Until) {
 		problems = append(problems, "the time range is empty (from must be before until)")
 	}
+	var unknown []string
+	for _, r := range slices.Concat(o.Filter.Reasons, o.Filter.ExcludeReasons) {
+		if !reject.Known(r) && !slices.Contains(unknown, string(r)) {
+			unknown = append(unknown, string(r))
+		}
+	}
+	if len(unknown) > 0 {
+		valid := make([]string, 0, len(reject.All()))
+		for _, r := range reject.All() {
+			valid = append(valid, string(r))
+		}
+		problems = append(problems, fmt.Sprintf("unknown reason %s; the reasons are %s", strings.Join(unknown, ", "), strings.Join(valid, ", ")))
+	}
 	for p, off := range o.StartOffsets {
 		if off < 0 {
 			problems = append(problems, fmt.Sprintf("start offset of partition %d is negative", p))
@@ -398,6 +411,20 @@ func (r *run) run(ctx context.Context) error {
 	}
 	defer prod.Close()
 	r.prod, r.adm = prod, kadm.NewClient(prod)
+
+	// An explicit target is checked before anything is read: a missing one would otherwise fail only at the first
+	// produce, after the summary had counted records as moving.
+	if r.o.To != "" {
+		td, err := r.adm.ListTopics(ctx, r.o.To)
+		if err != nil {
+			return fmt.Errorf("target topic %q: %w", r.o.To, err)
+		}
+		if d, ok := td[r.o.To]; !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+			return fmt.Errorf("%w: target topic %q does not exist: create it, or leave --to out to replay each record to its source topic", ErrInvalidOptions, r.o.To)
+		} else if d.Err != nil {
+			return fmt.Errorf("target topic %q: %w", r.o.To, d.Err)
+		}
+	}
 
 	starts, err := r.plan(ctx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -462,6 +463,40 @@ func TestReplayErrors(t *testing.T) {
 	}
 	if _, err := replay(t, ctx, dlq.Options{Kafka: kopts, StartOffsets: map[int32]int64{9: 0}}); !errors.Is(err, dlq.ErrInvalidOptions) {
 		t.Errorf("unknown partition: err %v", err)
+	}
+}
+
+// Mistakes are refused before anything moves: an unknown reason (the set is fixed) before connecting, with the
+// valid ones listed; a --to topic that does not exist before the DLQ is read.
+func TestReplayRefusesMistakesFirst(t *testing.T) {
+	for _, f := range []dlq.Filter{
+		{Reasons: []reject.Reason{"facebok_rejected"}},
+		{ExcludeReasons: []reject.Reason{reject.NoConsent, "no-consent"}},
+	} {
+		_, err := dlq.New(dlq.Options{DLQTopic: dlqTopic, Group: "g", DefaultTo: srcTopic, Filter: f})
+		if !errors.Is(err, dlq.ErrInvalidOptions) || !strings.Contains(err.Error(), "facebook_rejected, missing_event_name") {
+			t.Errorf("filter %+v: err %v, want the valid reasons listed", f, err)
+		}
+	}
+	if _, err := dlq.New(dlq.Options{DLQTopic: dlqTopic, Group: "g", DefaultTo: srcTopic,
+		Filter: dlq.Filter{Reasons: reject.All()}}); err != nil {
+		t.Errorf("every known reason: %v", err)
+	}
+
+	kopts := newCluster(t)
+	seed(t, kopts, mixed...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := replay(t, ctx, dlq.Options{Kafka: kopts, To: "nonexistent-topic"})
+	if !errors.Is(err, dlq.ErrInvalidOptions) || !strings.Contains(err.Error(), `"nonexistent-topic" does not exist`) {
+		t.Fatalf("--to a missing topic: err %v", err)
+	}
+	if s.Scanned != 0 || s.Replayed != 0 {
+		t.Errorf("records were read before the target was checked: %+v", s)
+	}
+	offs, err := kadm.NewClient(newClient(t, kopts)).FetchOffsets(ctx, "replay-test")
+	if err == nil && len(offs) != 0 {
+		t.Errorf("progress recorded: %v", offs)
 	}
 }
 

@@ -29,6 +29,23 @@ const (
 	InvalidEvent          Reason = "invalid_event" // the final payload would not pass Graph API validation
 )
 
+// All returns every reason code, in declaration order: the values the capi-reason header of a DLQ record can hold,
+// and so the values replay's --reason and --exclude-reason accept.
+func All() []Reason {
+	return []Reason{NoConsent, InsufficientUserData, MissingPIIForPurchase, InvalidPayload, SchemaError, EventTooOld,
+		EventInFuture, FacebookRejected, MissingEventName, MissingWebsiteData, BaselineCombination, InvalidEvent}
+}
+
+// Known reports whether r is one of All.
+func Known(r Reason) bool {
+	for _, k := range All() {
+		if k == r {
+			return true
+		}
+	}
+	return false
+}
+
 // Stage names (DLQ header capi-stage).
 const (
 	StageDecode      = "decode"

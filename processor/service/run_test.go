@@ -142,6 +142,14 @@ func TestServiceMetricsAndHealth(t *testing.T) {
 	if code, _ := get(t, base+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz while misconfigured = %d, want 200 (the process is alive; restarting it fixes nothing)", code)
 	}
+	// Where an operator looks, the code comes with what to do about it.
+	const fix = "the access token expired or was revoked: create a new one in Events Manager → Settings → Conversions API"
+	if _, body := get(t, base+"/readyz"); !strings.Contains(body, fix) {
+		t.Errorf("/readyz does not say what to do about the expired token:\n%s", body)
+	}
+	if l := logs.String(); !strings.Contains(l, fix) || !strings.Contains(l, `"subcode":463`) {
+		t.Errorf("the logs do not carry the fix next to code 190/463")
+	}
 	m = scrape(t, base)
 	if got := m.sum("capi_destination_misconfigured", dest); got != 1 {
 		t.Errorf("capi_destination_misconfigured = %g, want 1", got)

@@ -67,7 +67,7 @@ type destination struct {
 	// misconfiguredRetry is how long a destination stopped by a configuration error waits before trying again
 	// (the fix may happen on Facebook's side, e.g. a permission granted).
 	misconfiguredRetry time.Duration
-	onMisconfigured    func(name string, bad bool)
+	onMisconfigured    func(name string, bad bool, fix string)
 
 	in chan item
 
@@ -254,7 +254,7 @@ func (d *destination) deliver(ctx context.Context, b []item) {
 		}
 		if err == nil {
 			if d.misconfigured.CompareAndSwap(true, false) {
-				d.onMisconfigured(d.name, false)
+				d.onMisconfigured(d.name, false, "")
 			}
 			return
 		}
@@ -265,7 +265,11 @@ func (d *destination) deliver(ctx context.Context, b []item) {
 		// Configuration error: stop here, report not ready, never dead-letter the stream. Try again later with
 		// the events that are still undecided.
 		if d.misconfigured.CompareAndSwap(false, true) {
-			d.onMisconfigured(d.name, true)
+			fix := ""
+			if mis.Err != nil {
+				fix = mis.Err.Advice()
+			}
+			d.onMisconfigured(d.name, true, fix)
 		}
 		d.log.Error().Err(err).Str("destination", d.name).Dur("retry_in", d.misconfiguredRetry).
 			Msg("destination misconfigured: delivery stopped, consumption paused; fix the configuration (token, pixel id, permissions) and restart")

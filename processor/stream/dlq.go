@@ -209,7 +209,7 @@ func (w *dlqWriter) problem(err error, failing time.Duration) string {
 	case isAuthorization(err):
 		return "not authorized to write topic " + t + ": " + err.Error()
 	case errors.Is(err, kerr.UnknownTopicOrPartition):
-		return "dead-letter topic " + t + " does not exist"
+		return "dead-letter topic " + t + " does not exist: create topic " + t + " or allow the connector to create it (kafka.dlq_create)"
 	}
 	if failing > 0 {
 		return fmt.Sprintf("dead-letter writes to topic %s failing for %s: %v", t, failing, err)

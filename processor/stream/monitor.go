@@ -119,7 +119,7 @@ func (r *Runner) checkDLQTopic(ctx context.Context, adm *kadm.Client, sourcePart
 	missing := errors.Is(d.Err, kerr.UnknownTopicOrPartition) || d.Topic == ""
 	switch {
 	case missing && !r.opts.DLQCreate:
-		r.dlqTopicProblem("dead-letter topic " + t + " does not exist and kafka.dlq_create is false: create it (or set kafka.dlq_create)")
+		r.dlqTopicProblem("dead-letter topic " + t + " does not exist and kafka.dlq_create is false: create topic " + t + " or allow the connector to create it (kafka.dlq_create)")
 		return
 	case missing:
 		if !r.createDLQ(ctx, adm, sourcePartitions) {

@@ -36,12 +36,17 @@ func (r *Runner) onBreaker(dest string, _, to gobreaker.State) {
 	}
 }
 
-func (r *Runner) onMisconfigured(dest string, bad bool) {
+// onMisconfigured is told when a destination's configuration is refused (bad, with what to do about it when the
+// Graph error says) or accepted again.
+func (r *Runner) onMisconfigured(dest string, bad bool, fix string) {
 	r.misconf.Store(dest, bad)
 	r.setPaused("misconfigured:"+dest, bad)
 	reason := ""
 	if bad {
 		reason = "misconfigured: the Graph API refuses the configuration (token, pixel id or permissions); fetching paused, retried every " + r.opts.MisconfiguredRetry.String()
+		if fix != "" {
+			reason = "misconfigured: " + fix + "; fetching paused, retried every " + r.opts.MisconfiguredRetry.String()
+		}
 	}
 	r.setDestination(dest, "misconfigured:", reason)
 }

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/capi-connector/capi-connector/processor/reject"
+)
+
+// Every command answers --help with one paragraph, its flags with defaults, the environment it reads, two examples
+// and its exit statuses, on stdout with status 0; the examples use only flags the command has.
+func TestEveryCommandHasHelp(t *testing.T) {
+	flagRE := regexp.MustCompile(`(?m)^  (--[a-z0-9-]+)`)
+	for name := range commands() {
+		t.Run(name, func(t *testing.T) {
+			h, ok := helps()[name]
+			if !ok {
+				t.Fatalf("no help for %s in helps()", name)
+			}
+			if len(h.about) < 80 || len(h.examples) < 2 || len(h.env) == 0 || len(h.exit) < 2 {
+				t.Errorf("incomplete help: %+v", h)
+			}
+			code, out, errOut := runMain(t, name, "--help")
+			if code != exitOK || errOut != "" {
+				t.Fatalf("%s --help: exit %d, stderr %q", name, code, errOut)
+			}
+			for _, want := range []string{"usage: capi-connector " + strings.Fields(h.synopsis)[0], "\nEnvironment:\n", "\nExamples:\n", "\nExit status:\n  0 "} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%s --help lacks %q:\n%s", name, want, out)
+				}
+			}
+			flags := map[string]bool{"--help": true, "--version": true}
+			for _, m := range flagRE.FindAllStringSubmatch(out, -1) {
+				flags[m[1]] = true
+			}
+			for _, ex := range h.examples {
+				if !strings.Contains(ex, "capi-connector") {
+					t.Errorf("example %q does not run the binary", ex)
+				}
+				for _, word := range strings.Fields(ex) {
+					if f, _, _ := strings.Cut(word, "="); strings.HasPrefix(f, "--") && !flags[f] && strings.Contains(ex, "capi-connector "+name) {
+						t.Errorf("example %q uses %s, which %s does not have", ex, f, name)
+					}
+				}
+			}
+			if _, viaHelp, _ := runMain(t, "help", name); viaHelp != out {
+				t.Errorf("'help %s' differs from '%s --help'", name, name)
+			}
+		})
+	}
+	for name := range helps() {
+		if _, ok := commands()[name]; !ok {
+			t.Errorf("help for %q, which is not a command", name)
+		}
+	}
+}
+
+// A flag mistake is one line on stderr, naming the flag and where the help is, with status 2.
+func TestFlagErrors(t *testing.T) {
+	for _, args := range [][]string{{"run", "--bogus"}, {"replay", "--max-replays", "x"}, {"healthcheck", "--live=maybe"}} {
+		code, out, errOut := runMain(t, args...)
+		if code != exitUsage || out != "" {
+			t.Errorf("%v: exit %d, stdout %q", args, code, out)
+		}
+		if lines := strings.Split(strings.TrimSpace(errOut), "\n"); len(lines) != 1 || !strings.Contains(errOut, "'capi-connector "+args[0]+" --help'") {
+			t.Errorf("%v: want one line pointing at the help, got:\n%s", args, errOut)
+		}
+	}
+}
+
+// The bash script completes commands, a command's flags and replay's reasons: run in bash as the shell would.
+func TestBashCompletion(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	code, script, errOut := runMain(t, "completion", "bash")
+	if code != exitOK {
+		t.Fatalf("completion bash: exit %d: %s", code, errOut)
+	}
+	path := filepath.Join(t.TempDir(), "c.bash")
+	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	complete := func(words ...string) []string {
+		t.Helper()
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = "'" + w + "'"
+		}
+		prog := "source " + path + "; COMP_WORDS=(capi-connector " + strings.Join(quoted, " ") + "); COMP_CWORD=" +
+			itoa(len(words)) + "; _capi_connector; printf '%s\\n' \"${COMPREPLY[@]}\""
+		out, err := exec.Command(bash, "-c", prog).CombinedOutput()
+		if err != nil {
+			t.Fatalf("bash: %v\n%s", err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	if got := complete("rep"); strings.Join(got, " ") != "replay" {
+		t.Errorf("'rep' completes to %v", got)
+	}
+	if got := complete("replay", "--ex"); strings.Join(got, " ") != "--exclude-reason" {
+		t.Errorf("'replay --ex' completes to %v", got)
+	}
+	if got := complete("replay", "--reason", "facebook"); strings.Join(got, " ") != string(reject.FacebookRejected) {
+		t.Errorf("'replay --reason facebook' completes to %v", got)
+	}
+	if got := complete("check-config", "--o"); strings.Join(got, " ") != "--online" {
+		t.Errorf("'check-config --o' completes to %v", got)
+	}
+	if got := complete("completion", "f"); strings.Join(got, " ") != "fish" {
+		t.Errorf("'completion f' completes to %v", got)
+	}
+	for _, shell := range []string{"zsh", "fish"} {
+		code, out, _ := runMain(t, "completion", shell)
+		if code != exitOK || !strings.Contains(out, "replay") || !strings.Contains(out, "exclude-reason") {
+			t.Errorf("completion %s: exit %d\n%s", shell, code, out)
+		}
+		if sh, err := exec.LookPath(shell); err == nil {
+			if out, err := exec.Command(sh, "-n", "-c", out).CombinedOutput(); err != nil {
+				t.Errorf("%s -n: %v\n%s", shell, err, out)
+			}
+		}
+	}
+	if code, _, _ := runMain(t, "completion", "powershell"); code != exitUsage {
+		t.Errorf("completion powershell: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
