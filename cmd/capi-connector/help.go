@@ -119,6 +119,23 @@ func helps() map[string]commandHelp {
 			exit: []string{exitLineOK, exitLineFail + " (Kafka errors; the summary says how far it got)",
 				exitLineUsage + "; an unknown reason; a --to topic that does not exist", exitLineConfig, exitLineSignal},
 		},
+		"import": {
+			synopsis: "import [flags] FILE...",
+			about: "Produces the rows of CSV or JSON Lines files — offline conversions such as store sales, call-centre " +
+				"orders, CRM exports — to the source topic as Commanders Act events, so the same pipeline (consent, " +
+				"mapping, hashing, the 62-day physical_store window, DLQ, replay) handles them. Every event gets a " +
+				"deterministic event id, so importing a file twice sends nothing twice to Facebook. Unparseable rows " +
+				"are listed with their line and written to --rejects; --dry-run shows what would be delivered or " +
+				"dead-lettered and produces nothing; --resume continues an interrupted import. - reads standard input; " +
+				"flags may come before or after the files.",
+			env: kafkaEnv,
+			examples: []string{
+				"capi-connector import --dry-run --rejects rejects.csv ventes.csv",
+				"capi-connector import --mapping crm-mapping.yaml --resume export-2026-11.csv",
+			},
+			exit: []string{exitLineOK, "1    a row was neither produced nor written to the rejects file, or Kafka failed",
+				exitLineUsage + "; a mapping or an input that cannot be read", exitLineConfig, exitLineSignal},
+		},
 		"graph-simulator": {
 			synopsis: "graph-simulator [--listen ADDR] [flags]",
 			about: "Serves the Graph API simulator: POST /{version}/{pixel_id}/events validated as strictly as the real " +
@@ -269,7 +286,8 @@ var argNames = map[string]string{
 	"listen": "ADDR", "brokers": "HOST:PORT,…", "topic": "TOPIC", "reason": "REASON,…", "exclude-reason": "REASON,…",
 	"destination": "NAME", "source-topic": "TOPIC,…", "start-offsets": "PARTITION:OFFSET,…", "pixels": "PIXEL=TOKEN,…",
 	"poison": "EVENT_ID,…", "app-secret": "SECRET", "metrics-addr": "HOST:PORT", "parts": "PART,…",
-	"cpuprofile": "FILE", "heapprofile": "FILE",
+	"cpuprofile": "FILE", "heapprofile": "FILE", "mapping": "FILE", "rejects": "FILE", "state": "FILE",
+	"format": "csv|ndjson", "encoding": "ENC", "delimiter": "CHAR", "decimal-comma": "true|false|auto",
 }
 
 // flagNames lists the flags of a command as --name, for completion.

@@ -37,14 +37,10 @@ func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	decimalComma := fs.String("decimal-comma", "auto", "read 59,90 as 59.90: true, false or auto (true when the delimiter is ;)")
 	nowFlag := fs.String("now", "", "dry run: RFC 3339 time used as now (default: the current time)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON (one object per file)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: capi-connector import [--config FILE] [--topic TOPIC] [--mapping FILE] [--format csv|ndjson] [--dry-run] [--rejects FILE] [--resume] [--encoding ENC] FILE...")
-		fs.PrintDefaults()
-	}
-	if stop, err := parseFlags(fs, args); stop {
+	files, stop, err := parseFlagsAnywhere(fs, args)
+	if stop {
 		return err
 	}
-	files := fs.Args()
 	if len(files) == 0 {
 		return usagef("no input file (give one or more files, or - for standard input)")
 	}
@@ -69,7 +65,7 @@ func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if *nowFlag != "" {
 		t, err := time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {
-			return usagef("--now: %v", err)
+			return usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", *nowFlag)
 		}
 		o.Now = t
 	}
