@@ -53,6 +53,9 @@ test-unit: deploy-tools
 # its Confluent-compatible API URL. Both start at once; stop.sh removes each whatever happens (trap). Private state
 # files keep a broker or registry started by hand out of this run: the broker fault tests kill and restart the
 # broker the state file names.
+# CAPI_KAFKA_SECURED=1 adds the secured listener (SASL_SSL, SCRAM-SHA-512, OAUTHBEARER via a local OIDC endpoint,
+# ACLs) to the same broker, for the secured tests (test/secured_test.go), which find its settings through the
+# state file.
 E2E_PKGS := ./test/...
 
 test-kafka:
@@ -62,7 +65,7 @@ test-kafka:
 	regout="$${TMPDIR:-/tmp}/capi-registry-make-$$$$.out"; \
 	trap 'test/registry/stop.sh; test/kafka/stop.sh; rm -f "$$regout"' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
 	test/registry/start.sh >"$$regout" & regpid=$$!; \
-	if ! out=$$(test/kafka/start.sh); then \
+	if ! out=$$(CAPI_KAFKA_SECURED=1 test/kafka/start.sh); then \
 		echo "make test-kafka: FAILED: could not start Apache Kafka for the real-broker suite (needs Java 17+, and Maven once to fetch the jars; see test/kafka/README.md)" >&2; \
 		exit 1; \
 	fi; \

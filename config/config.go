@@ -160,15 +160,60 @@ type TLS struct {
 
 // SASL configures broker authentication.
 type SASL struct {
-	// Mechanism is "" (no SASL), PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. PLAIN sends the password itself, so use it
-	// with TLS only; SCRAM never sends the password. A mechanism the broker does not enable fails every connection.
+	// Mechanism is "" (no SASL), PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (OIDC client credentials, see
+	// OAuth) or AWS_MSK_IAM (Amazon MSK IAM access control, see AWS). PLAIN sends the password itself and
+	// OAUTHBEARER a bearer token, so use them with TLS only; SCRAM never sends the password. A mechanism the broker
+	// does not enable fails every connection.
 	Mechanism string `yaml:"mechanism" json:"mechanism"`
-	// Username for the mechanism.
+	// Username for PLAIN and SCRAM.
 	Username string `yaml:"username" json:"username"`
-	// Password for the mechanism. Secret: prefer PasswordFile or the environment over the YAML file.
+	// Password for PLAIN and SCRAM. Secret: prefer PasswordFile or the environment over the YAML file.
 	Password Secret `yaml:"password" json:"password"`
-	// PasswordFile is read at load time into Password (trailing newline removed). A rotated file needs a restart.
+	// PasswordFile is read at load time (trailing newline removed) and read again at every authentication, so a
+	// rotated file (a Kubernetes secret update) is used by the next connection or re-authentication without a
+	// restart. If a later read fails, the last value read is used.
 	PasswordFile string `yaml:"password_file" json:"password_file"`
+	// OAuth configures OAUTHBEARER.
+	OAuth OAuth `yaml:"oauth" json:"oauth"`
+	// AWS configures AWS_MSK_IAM.
+	AWS AWSIAM `yaml:"aws" json:"aws"`
+}
+
+// OAuth is SASL/OAUTHBEARER with tokens from an OpenID Connect / OAuth 2.0 token endpoint by the client
+// credentials grant (Keycloak, Okta, Entra ID, Confluent Cloud identity pools, Strimzi). A token is fetched before
+// the first connection and again before it expires (when less than a third of its lifetime, at most a minute,
+// remains); brokers that enforce re-authentication (connections.max.reauth.ms, KIP-368) get the fresh token on the
+// same connection. While the token endpoint fails, no new connection or re-authentication can succeed: the
+// connector reports it, keeps retrying and recovers by itself.
+type OAuth struct {
+	// TokenURL is the token endpoint, e.g. https://idp.example.com/realms/kafka/protocol/openid-connect/token.
+	// https:// is required except on a loopback address (http://127.0.0.1:…, tests), which is warned about: the
+	// client secret and the tokens travel in it.
+	TokenURL string `yaml:"token_url" json:"token_url"`
+	// ClientID identifies the connector to the token endpoint (sent with ClientSecret by HTTP Basic auth,
+	// client_secret_basic). Brokers usually map the token's sub claim to the Kafka principal: User:<sub>.
+	ClientID string `yaml:"client_id" json:"client_id"`
+	// ClientSecret authenticates the client. Secret: prefer ClientSecretFile or the environment.
+	ClientSecret Secret `yaml:"client_secret" json:"client_secret"`
+	// ClientSecretFile is read at load time and again at every token request, so a rotated secret is picked up
+	// without a restart.
+	ClientSecretFile string `yaml:"client_secret_file" json:"client_secret_file"`
+	// Scope is the scope requested (space- or comma-separated); empty requests none (the provider's default).
+	Scope string `yaml:"scope" json:"scope"`
+	// Extensions are SASL extensions sent with the token (RFC 7628 key=value pairs), e.g. Confluent Cloud's
+	// logicalCluster and identityPoolId. Keys are letters only; "auth" is reserved.
+	Extensions map[string]string `yaml:"extensions" json:"extensions"`
+}
+
+// AWSIAM is SASL/AWS_MSK_IAM: every connection is signed (SigV4) with credentials from the AWS default chain —
+// environment (AWS_ACCESS_KEY_ID…), shared config/credentials files (AWS_PROFILE), web identity (IRSA on EKS), ECS
+// task role, EC2 instance role — refreshed by the SDK before they expire. The IAM policy the connector needs is in
+// the README.
+type AWSIAM struct {
+	// Region of the MSK cluster, used when the broker host name does not contain it (MSK names do:
+	// b-1.x.y.kafka.eu-west-1.amazonaws.com) and for the credential chain's STS calls. Empty uses AWS_REGION or
+	// AWS_DEFAULT_REGION.
+	Region string `yaml:"region" json:"region"`
 }
 
 // Graph configures the Meta Graph API client shared by all destinations.
@@ -396,6 +441,8 @@ const (
 	SASLPlain       = "PLAIN"
 	SASLScramSHA256 = "SCRAM-SHA-256"
 	SASLScramSHA512 = "SCRAM-SHA-512"
+	SASLOAuthBearer = "OAUTHBEARER"
+	SASLAWSMSKIAM   = "AWS_MSK_IAM"
 
 	LogJSON    = "json"
 	LogConsole = "console"

@@ -53,6 +53,13 @@ func globalBindings() []binding {
 		{"CAPI_KAFKA_SASL_USERNAME", "kafka.sasl.username"},
 		{"CAPI_KAFKA_SASL_PASSWORD", "kafka.sasl.password"},
 		{"CAPI_KAFKA_SASL_PASSWORD_FILE", "kafka.sasl.password_file"},
+		{"CAPI_KAFKA_SASL_OAUTH_TOKEN_URL", "kafka.sasl.oauth.token_url"},
+		{"CAPI_KAFKA_SASL_OAUTH_CLIENT_ID", "kafka.sasl.oauth.client_id"},
+		{"CAPI_KAFKA_SASL_OAUTH_CLIENT_SECRET", "kafka.sasl.oauth.client_secret"},
+		{"CAPI_KAFKA_SASL_OAUTH_CLIENT_SECRET_FILE", "kafka.sasl.oauth.client_secret_file"},
+		{"CAPI_KAFKA_SASL_OAUTH_SCOPE", "kafka.sasl.oauth.scope"},
+		{"CAPI_KAFKA_SASL_OAUTH_EXTENSIONS", "kafka.sasl.oauth.extensions"},
+		{"CAPI_KAFKA_SASL_AWS_REGION", "kafka.sasl.aws.region"},
 		{"CAPI_GRAPH_URL", "graph.url"},
 		{"CAPI_GRAPH_API_VERSION", "graph.api_version"},
 		{"CAPI_GRAPH_REQUEST_TIMEOUT", "graph.request_timeout"},
@@ -114,6 +121,7 @@ func destBindings() []binding {
 func globalSecretPairs() [][2]string {
 	return [][2]string{
 		{"kafka.sasl.password", "kafka.sasl.password_file"},
+		{"kafka.sasl.oauth.client_secret", "kafka.sasl.oauth.client_secret_file"},
 		{"kafka.schema_registry.password", "kafka.schema_registry.password_file"},
 	}
 }

@@ -256,6 +256,20 @@ func TestEnvValues(t *testing.T) {
 				t.Errorf("input_formats = %#v, want an empty map", c.Kafka.InputFormats)
 			}
 		}},
+		{"oauthbearer", map[string]string{"CAPI_KAFKA_SASL_MECHANISM": "OAUTHBEARER",
+			"CAPI_KAFKA_SASL_OAUTH_TOKEN_URL": "https://idp/token", "CAPI_KAFKA_SASL_OAUTH_CLIENT_ID": "capi",
+			"CAPI_KAFKA_SASL_OAUTH_CLIENT_SECRET": "s3cret\n", "CAPI_KAFKA_SASL_OAUTH_SCOPE": "kafka offline",
+			"CAPI_KAFKA_SASL_OAUTH_EXTENSIONS": "logicalCluster=lkc-1, identityPoolId=pool-2", "CAPI_KAFKA_SASL_AWS_REGION": "eu-west-1"},
+			func(t *testing.T, c Config) {
+				o := c.Kafka.SASL.OAuth
+				if c.Kafka.SASL.Mechanism != SASLOAuthBearer || o.TokenURL != "https://idp/token" || o.ClientID != "capi" ||
+					o.ClientSecret.Reveal() != "s3cret" || o.Scope != "kafka offline" || c.Kafka.SASL.AWS.Region != "eu-west-1" {
+					t.Errorf("sasl = %+v", c.Kafka.SASL)
+				}
+				if want := map[string]string{"logicalCluster": "lkc-1", "identityPoolId": "pool-2"}; !maps.Equal(o.Extensions, want) {
+					t.Errorf("extensions = %v, want %v", o.Extensions, want)
+				}
+			}},
 		{"plain strings are trimmed", map[string]string{"CAPI_KAFKA_GROUP": " g \n"}, func(t *testing.T, c Config) {
 			if c.Kafka.Group != "g" {
 				t.Errorf("group = %q", c.Kafka.Group)

@@ -378,6 +378,16 @@ func readSecretFiles(c *Config) []error {
 	return errs
 }
 
+// ReadSecretFile reads a *_file secret the way Load does (size-limited, trailing line breaks removed), for the
+// credentials that are read again at run time so that a rotated file is picked up without a restart.
+func ReadSecretFile(path string) (Secret, error) {
+	s, err := readSecretFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrSecretFile, err)
+	}
+	return Secret(s), nil
+}
+
 // readSecretFile returns the file's content without its trailing line break (files written by echo or editors end
 // with one; credentials never do).
 func readSecretFile(path string) (string, error) {

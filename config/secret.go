@@ -70,6 +70,8 @@ func (c Config) Redacted() Config {
 	r.Kafka.Topics = slices.Clone(c.Kafka.Topics)
 	r.Kafka.InputFormats = maps.Clone(c.Kafka.InputFormats)
 	r.Kafka.SASL.Password = Secret(c.Kafka.SASL.Password.masked())
+	r.Kafka.SASL.OAuth.ClientSecret = Secret(c.Kafka.SASL.OAuth.ClientSecret.masked())
+	r.Kafka.SASL.OAuth.Extensions = maps.Clone(c.Kafka.SASL.OAuth.Extensions)
 	r.Kafka.SchemaRegistry.Password = Secret(c.Kafka.SchemaRegistry.Password.masked())
 	r.ignoredEnv = slices.Clone(c.ignoredEnv)
 	if c.Destinations != nil {

@@ -22,6 +22,8 @@ import (
 var (
 	apiVersionRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 	destNameRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	// saslExtensionKeyRE is RFC 7628's key syntax: 1*(ALPHA).
+	saslExtensionKeyRE = regexp.MustCompile(`^[A-Za-z]+$`)
 )
 
 // Validate checks the whole configuration in one pass and returns nil or a *ValidationError listing every problem
@@ -222,19 +224,40 @@ func (v *validation) tls(prefix string, t *TLS) {
 	}
 }
 
+const saslMechanisms = "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or AWS_MSK_IAM"
+
 func (v *validation) sasl(k *Kafka) {
 	s := &k.SASL
+	o := &s.OAuth
+	oauthSet := o.TokenURL != "" || o.ClientID != "" || o.ClientSecret.IsSet() || o.Scope != "" || len(o.Extensions) > 0
 	switch s.Mechanism {
 	case "":
-		if s.Username != "" || s.Password.IsSet() {
-			v.fail("kafka.sasl.mechanism", "set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, or remove the credentials",
+		if s.Username != "" || s.Password.IsSet() || oauthSet {
+			v.fail("kafka.sasl.mechanism", "set "+saslMechanisms+", or remove the credentials",
 				"credentials are set but no mechanism: they would not be used")
 		}
 		return
 	case SASLPlain, SASLScramSHA256, SASLScramSHA512:
-	default:
-		v.fail("kafka.sasl.mechanism", "use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (upper case), or \"\" for none", "unknown mechanism %q", s.Mechanism)
+	case SASLOAuthBearer:
+		v.oauth(k)
 		return
+	case SASLAWSMSKIAM:
+		if s.Username != "" || s.Password.IsSet() || oauthSet {
+			v.fail("kafka.sasl.mechanism", "remove kafka.sasl.username/password and kafka.sasl.oauth: AWS_MSK_IAM takes its credentials from the AWS default chain",
+				"credentials are set that AWS_MSK_IAM does not use")
+		}
+		if !k.TLS.Enabled {
+			v.fail("kafka.tls.enabled", "set kafka.tls.enabled: true (CAPI_KAFKA_TLS_ENABLED=true); MSK IAM listeners are TLS only (port 9098, or 9198 public)",
+				"AWS_MSK_IAM requires TLS")
+		}
+		return
+	default:
+		v.fail("kafka.sasl.mechanism", "use "+saslMechanisms+" (upper case), or \"\" for none", "unknown mechanism %q", s.Mechanism)
+		return
+	}
+	if oauthSet {
+		v.fail("kafka.sasl.oauth", "set kafka.sasl.mechanism: OAUTHBEARER, or remove kafka.sasl.oauth",
+			"OAuth settings are present but the mechanism is %s: they would not be used", s.Mechanism)
 	}
 	if s.Username == "" {
 		v.fail("kafka.sasl.username", "set the SASL username (CAPI_KAFKA_SASL_USERNAME)", "required by mechanism %s", s.Mechanism)
@@ -245,6 +268,58 @@ func (v *validation) sasl(k *Kafka) {
 	if s.Mechanism == SASLPlain && !k.TLS.Enabled {
 		v.warn("kafka.sasl.mechanism", "enable kafka.tls or use SCRAM", "PLAIN without TLS sends the password in clear")
 	}
+}
+
+// oauth checks OAUTHBEARER: a token endpoint, a client id and a secret, https unless loopback.
+func (v *validation) oauth(k *Kafka) {
+	s := &k.SASL
+	o := &s.OAuth
+	if s.Username != "" || s.Password.IsSet() {
+		v.fail("kafka.sasl.username", "remove kafka.sasl.username and password: OAUTHBEARER uses kafka.sasl.oauth.client_id and client_secret",
+			"username/password are set but OAUTHBEARER does not use them")
+	}
+	if o.TokenURL == "" {
+		v.fail("kafka.sasl.oauth.token_url", "set the OIDC token endpoint (CAPI_KAFKA_SASL_OAUTH_TOKEN_URL), e.g. https://idp.example.com/oauth2/token",
+			"required by mechanism OAUTHBEARER")
+	} else if u, err := url.Parse(o.TokenURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.fail("kafka.sasl.oauth.token_url", "use an absolute https:// URL", "%q is not an absolute http(s) URL", o.TokenURL)
+	} else if u.Scheme == "http" {
+		if isLoopback(u.Hostname()) {
+			v.warn("kafka.sasl.oauth.token_url", "use https:// outside tests",
+				"plain http: the client secret and the tokens travel unencrypted (accepted on loopback only)")
+		} else {
+			v.fail("kafka.sasl.oauth.token_url", "use https:// (plain http is accepted on a loopback address only)",
+				"plain http would send the client secret and the tokens unencrypted to %s", u.Host)
+		}
+	}
+	if o.ClientID == "" {
+		v.fail("kafka.sasl.oauth.client_id", "set the OAuth client id (CAPI_KAFKA_SASL_OAUTH_CLIENT_ID)", "required by mechanism OAUTHBEARER")
+	}
+	if !o.ClientSecret.IsSet() {
+		v.fail("kafka.sasl.oauth.client_secret", "set CAPI_KAFKA_SASL_OAUTH_CLIENT_SECRET or CAPI_KAFKA_SASL_OAUTH_CLIENT_SECRET_FILE",
+			"required by mechanism OAUTHBEARER")
+	}
+	for _, key := range slices.Sorted(maps.Keys(o.Extensions)) {
+		if !saslExtensionKeyRE.MatchString(key) || key == "auth" {
+			v.fail("kafka.sasl.oauth.extensions."+key, "extension names are letters only (RFC 7628), and \"auth\" is reserved",
+				"invalid SASL extension name %q", key)
+		}
+		if strings.ContainsRune(o.Extensions[key], '\x01') {
+			v.fail("kafka.sasl.oauth.extensions."+key, "remove the control character", "the value contains \\x01, the SASL separator")
+		}
+	}
+	if !k.TLS.Enabled {
+		v.warn("kafka.sasl.mechanism", "enable kafka.tls", "OAUTHBEARER without TLS sends bearer tokens in clear")
+	}
+}
+
+// isLoopback reports whether host (a name or an IP) is this machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (v *validation) graph(g *Graph) {

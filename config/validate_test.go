@@ -106,6 +106,46 @@ func TestValidate(t *testing.T) {
 			[]string{"kafka.sasl.mechanism"}, nil},
 		{"sasl plain without tls is a warning", func(c *Config) { c.Kafka.SASL = SASL{Mechanism: SASLPlain, Username: "u", Password: "p"} },
 			nil, []string{"kafka.sasl.mechanism"}},
+		{"oauthbearer complete over tls", func(c *Config) {
+			c.Kafka.TLS.Enabled = true
+			c.Kafka.SASL = SASL{Mechanism: SASLOAuthBearer, OAuth: OAuth{TokenURL: "https://idp.example.com/token", ClientID: "capi",
+				ClientSecret: "s", Scope: "kafka", Extensions: map[string]string{"logicalCluster": "lkc-1"}}}
+		}, nil, nil},
+		{"oauthbearer needs url, client id and secret", func(c *Config) {
+			c.Kafka.TLS.Enabled = true
+			c.Kafka.SASL = SASL{Mechanism: SASLOAuthBearer}
+		}, []string{"kafka.sasl.oauth.token_url", "kafka.sasl.oauth.client_id", "kafka.sasl.oauth.client_secret"}, nil},
+		{"oauthbearer http token url on loopback is a warning", func(c *Config) {
+			c.Kafka.TLS.Enabled = true
+			c.Kafka.SASL = SASL{Mechanism: SASLOAuthBearer, OAuth: OAuth{TokenURL: "http://127.0.0.1:8080/token", ClientID: "capi", ClientSecret: "s"}}
+		}, nil, []string{"kafka.sasl.oauth.token_url"}},
+		{"oauthbearer http token url elsewhere", func(c *Config) {
+			c.Kafka.TLS.Enabled = true
+			c.Kafka.SASL = SASL{Mechanism: SASLOAuthBearer, OAuth: OAuth{TokenURL: "http://idp.example.com/token", ClientID: "capi", ClientSecret: "s"}}
+		}, []string{"kafka.sasl.oauth.token_url"}, nil},
+		{"oauthbearer without tls is a warning", func(c *Config) {
+			c.Kafka.SASL = SASL{Mechanism: SASLOAuthBearer, OAuth: OAuth{TokenURL: "https://idp/token", ClientID: "capi", ClientSecret: "s"}}
+		}, nil, []string{"kafka.sasl.mechanism"}},
+		{"oauthbearer with a username", func(c *Config) {
+			c.Kafka.TLS.Enabled = true
+			c.Kafka.SASL = SASL{Mechanism: SASLOAuthBearer, Username: "u", OAuth: OAuth{TokenURL: "https://idp/token", ClientID: "capi", ClientSecret: "s"}}
+		}, []string{"kafka.sasl.username"}, nil},
+		{"oauthbearer bad extension names", func(c *Config) {
+			c.Kafka.TLS.Enabled = true
+			c.Kafka.SASL = SASL{Mechanism: SASLOAuthBearer, OAuth: OAuth{TokenURL: "https://idp/token", ClientID: "capi", ClientSecret: "s",
+				Extensions: map[string]string{"auth": "x", "pool-id": "y"}}}
+		}, []string{"kafka.sasl.oauth.extensions.auth", "kafka.sasl.oauth.extensions.pool-id"}, nil},
+		{"oauth settings with scram", func(c *Config) {
+			c.Kafka.SASL = SASL{Mechanism: SASLScramSHA512, Username: "u", Password: "p", OAuth: OAuth{ClientID: "capi"}}
+		}, []string{"kafka.sasl.oauth"}, nil},
+		{"oauth settings without mechanism", func(c *Config) { c.Kafka.SASL = SASL{OAuth: OAuth{TokenURL: "https://idp/token"}} },
+			[]string{"kafka.sasl.mechanism"}, nil},
+		{"aws msk iam over tls", func(c *Config) {
+			c.Kafka.TLS.Enabled = true
+			c.Kafka.SASL = SASL{Mechanism: SASLAWSMSKIAM, AWS: AWSIAM{Region: "eu-west-1"}}
+		}, nil, nil},
+		{"aws msk iam needs tls and no password", func(c *Config) { c.Kafka.SASL = SASL{Mechanism: SASLAWSMSKIAM, Password: "p"} },
+			[]string{"kafka.sasl.mechanism", "kafka.tls.enabled"}, nil},
 		{"graph url", func(c *Config) { c.Graph.URL = "graph.facebook.com" }, []string{"graph.url"}, nil},
 		{"graph url scheme", func(c *Config) { c.Graph.URL = "ftp://graph.facebook.com" }, []string{"graph.url"}, nil},
 		{"graph http is a warning", func(c *Config) { c.Graph.URL = "http://localhost:8080" }, nil, []string{"graph.url"}},
@@ -228,14 +268,14 @@ func TestValidationMessagesNeverContainSecrets(t *testing.T) {
 	c := validConfig()
 	c.Destinations[0].PixelID = "bad"
 	c.Destinations[0].AppSecret = "app-secret-value"
-	c.Kafka.SASL = SASL{Mechanism: "bogus", Password: "sasl-secret-value"}
+	c.Kafka.SASL = SASL{Mechanism: "bogus", Password: "sasl-secret-value", OAuth: OAuth{ClientSecret: "oauth-secret-value"}}
 	c.Kafka.SchemaRegistry = SchemaRegistry{URL: "::", Password: "registry-secret-value"}
 	problems, warnings := c.Check()
 	if len(problems) == 0 {
 		t.Fatal("expected problems")
 	}
 	for _, p := range slices.Concat(problems, warnings) {
-		if leak := containsAny(p.String(), "token-value", "app-secret-value", "sasl-secret-value", "registry-secret-value"); leak != "" {
+		if leak := containsAny(p.String(), "token-value", "app-secret-value", "sasl-secret-value", "registry-secret-value", "oauth-secret-value"); leak != "" {
 			t.Errorf("%s leaks %s", p, leak)
 		}
 	}

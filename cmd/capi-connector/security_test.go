@@ -180,7 +180,7 @@ func TestKafkaUnreachableIsWaitedFor(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
 	defer cancel()
-	if err := service.CheckKafka(ctx, kopts, k, log, nil); err != nil {
+	if err := service.CheckKafka(ctx, kopts, k, nil, log, nil); err != nil {
 		t.Fatalf("CheckKafka = %v, want to wait until the context ends", err)
 	}
 	if !strings.Contains(logs.String(), "kafka brokers unreachable") {

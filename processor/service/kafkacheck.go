@@ -2,20 +2,18 @@ package service
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/health"
+	"github.com/capi-connector/capi-connector/processor/kafkaauth"
 )
 
 // errKafkaRefused marks connection settings the brokers refuse: retrying cannot fix them.
@@ -29,7 +27,28 @@ var errKafkaRefused = errors.New("kafka refused the connection settings")
 //
 // A broker that closes the connection right after it opens, three times in a row, is treated as a refusal: that is
 // how brokers (and kfake) answer a failed SASL login on old protocol versions or a plaintext client on a TLS port.
-func CheckKafka(ctx context.Context, kopts []kgo.Opt, k config.Kafka, log zerolog.Logger, checks *health.Registry) error {
+//
+// The credentials come first (auth, nil without SASL; the first OAuth token): a refusal ends the service, an
+// unreachable identity provider is waited for like an unreachable broker.
+func CheckKafka(ctx context.Context, kopts []kgo.Opt, k config.Kafka, auth *kafkaauth.Auth, log zerolog.Logger, checks *health.Registry) error {
+	for wait := 250 * time.Millisecond; ; wait = min(wait*2, 10*time.Second) {
+		err := auth.Prepare(ctx)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if hint := kafkaauth.Refusal(err, auth); hint != "" {
+			return &ConfigError{fmt.Errorf("%w: %s: %w", errKafkaRefused, hint, err)}
+		}
+		if checks != nil {
+			checks.Set(health.BrokersReachable, false, "kafka credentials: "+err.Error())
+		}
+		log.Warn().Err(err).Dur("retry_in", wait).Msg("cannot get Kafka credentials yet; waiting")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
 	cl, err := kgo.NewClient(kopts...)
 	if err != nil {
 		return &ConfigError{fmt.Errorf("kafka: %w", err)}
@@ -46,11 +65,15 @@ func CheckKafka(ctx context.Context, kopts []kgo.Opt, k config.Kafka, log zerolo
 			}
 			return nil
 		}
-		hint := kafkaRefusal(err)
+		hint := kafkaauth.Refusal(err, auth)
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			if closedEarly++; closedEarly >= 3 {
 				hint = "the broker closes the connection during the handshake: check the SASL credentials and mechanism " +
 					"(kafka.sasl.*) and that kafka.tls.enabled matches the listener"
+				if who := auth.Describe(); who != "" {
+					hint = "SASL authentication failed for " + who + " (the broker closes the connection during the handshake): " +
+						"check kafka.sasl.*, and that kafka.tls.enabled matches the listener"
+				}
 			}
 		} else {
 			closedEarly = 0
@@ -71,22 +94,4 @@ func CheckKafka(ctx context.Context, kopts []kgo.Opt, k config.Kafka, log zerolo
 }
 
 // kafkaRefusal explains err when it is a refusal of our settings, or returns "" for failures worth retrying.
-func kafkaRefusal(err error) string {
-	var verr *tls.CertificateVerificationError
-	var op *net.OpError
-	var rec tls.RecordHeaderError
-	switch {
-	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, kerr.UnsupportedSaslMechanism),
-		errors.Is(err, kerr.IllegalSaslState):
-		return "SASL login refused: check kafka.sasl.mechanism, username and password"
-	case errors.As(err, &verr):
-		return "the broker's TLS certificate is not trusted: check kafka.tls.ca_file and kafka.tls.server_name"
-	case errors.As(err, &op) && op.Op == "remote error": // a TLS alert from the broker (crypto/tls sets this Op)
-		return "the broker refused the TLS handshake (client certificate missing or not trusted): check kafka.tls.cert_file and key_file"
-	case errors.As(err, &rec):
-		return "the broker does not speak TLS on this port: check kafka.tls.enabled and kafka.brokers"
-	case errors.Is(err, kerr.ClusterAuthorizationFailed), errors.Is(err, kerr.TopicAuthorizationFailed):
-		return "the SASL user lacks permissions (ACLs)"
-	}
-	return ""
-}
+func kafkaRefusal(err error) string { return kafkaauth.Refusal(err, nil) }

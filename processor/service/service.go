@@ -22,6 +22,7 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi"
 	"github.com/capi-connector/capi-connector/processor/health"
+	"github.com/capi-connector/capi-connector/processor/kafkaauth"
 	"github.com/capi-connector/capi-connector/processor/metrics"
 	"github.com/capi-connector/capi-connector/processor/stream"
 )
@@ -40,6 +41,7 @@ type Service struct {
 	reg     *prometheus.Registry // nil without metrics
 	metrics *metrics.Metrics     // nil without metrics
 	checks  *health.Registry     // the readiness checks /readyz serves
+	auth    *kafkaauth.Auth      // SASL credentials (nil without SASL): prepared by Run, kept fresh while it runs
 	opts    stream.Options
 	extra   extra
 
@@ -129,10 +131,14 @@ func New(cfg config.Config, log zerolog.Logger, options ...Option) (*Service, er
 	if s.extra.observer != nil {
 		obs = s.extra.observer
 	}
-	if s.opts, err = streamOptions(cfg, p, log, obs); err != nil {
-		return nil, err
+	kopts, auth, err := kafkaConn(context.Background(), cfg.Kafka, log)
+	if err != nil {
+		return nil, &ConfigError{err}
 	}
+	s.auth = auth
+	s.opts = streamOptionsWith(cfg, kopts, p, log, obs)
 	s.opts.Health = s.checks
+	s.opts.Credentials = auth
 	s.applyExtra()
 	return s, nil
 }
@@ -187,10 +193,13 @@ func (s *Service) Run(ctx context.Context) error {
 		s.log.Info().Str("addr", addr).Msg("serving /metrics, /healthz, /readyz")
 	}
 	if !s.extra.noKafkaCheck {
-		if err := CheckKafka(ctx, s.opts.Kafka, s.cfg.Kafka, s.log, s.checks); err != nil {
+		if err := CheckKafka(ctx, s.opts.Kafka, s.cfg.Kafka, s.auth, s.log, s.checks); err != nil {
 			return err
 		}
 	}
+	authCtx, stopAuth := context.WithCancel(ctx)
+	defer stopAuth()
+	go s.auth.Run(authCtx) // keeps the OAuth token fresh; a no-op for other mechanisms
 	r, err := stream.New(s.opts)
 	if err != nil {
 		return err

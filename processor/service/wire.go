@@ -14,14 +14,13 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/twmb/franz-go/plugin/kzerolog"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/capi"
 	"github.com/capi-connector/capi-connector/processor/eligibility"
+	"github.com/capi-connector/capi-connector/processor/kafkaauth"
 	"github.com/capi-connector/capi-connector/processor/mapping"
 	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema"
@@ -132,6 +131,13 @@ func BuildPipeline(cfg config.Config) (*processor.Pipeline, error) {
 // KafkaOpts are the connection options shared by every Kafka client of the process (consumer, DLQ producer,
 // replay, produce-samples): brokers, client id, TLS, SASL, logging.
 func KafkaOpts(k config.Kafka, log zerolog.Logger) ([]kgo.Opt, error) {
+	opts, _, err := kafkaConn(context.Background(), k, log)
+	return opts, err
+}
+
+// kafkaConn is KafkaOpts plus the SASL credentials behind them, which the service prepares before connecting
+// (the first OAuth token), keeps fresh and reports on (readiness).
+func kafkaConn(ctx context.Context, k config.Kafka, log zerolog.Logger) ([]kgo.Opt, *kafkaauth.Auth, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(k.Brokers...),
 		kgo.ClientID(k.ClientID),
@@ -140,25 +146,21 @@ func KafkaOpts(k config.Kafka, log zerolog.Logger) ([]kgo.Opt, error) {
 	if k.TLS.Enabled || k.TLS.CAFile != "" || k.TLS.CertFile != "" {
 		tc, err := tlsConfig(k.TLS)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if k.TLS.InsecureSkipVerify {
 			log.Warn().Msg("kafka.tls.insecure_skip_verify is set: broker certificates are NOT verified; anyone on the network path can read and alter the stream")
 		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
+		opts = append(opts, kgo.Dialer(kafkaauth.TLSDialer(tc)))
 	}
-	switch k.SASL.Mechanism {
-	case "":
-	case config.SASLPlain:
-		opts = append(opts, kgo.SASL(plain.Auth{User: k.SASL.Username, Pass: k.SASL.Password.Reveal()}.AsMechanism()))
-	case config.SASLScramSHA256:
-		opts = append(opts, kgo.SASL(scram.Auth{User: k.SASL.Username, Pass: k.SASL.Password.Reveal()}.AsSha256Mechanism()))
-	case config.SASLScramSHA512:
-		opts = append(opts, kgo.SASL(scram.Auth{User: k.SASL.Username, Pass: k.SASL.Password.Reveal()}.AsSha512Mechanism()))
-	default:
-		return nil, fmt.Errorf("kafka.sasl.mechanism: unknown mechanism %q", k.SASL.Mechanism)
+	auth, err := kafkaauth.New(ctx, k.SASL, log, kafkaauth.Options{})
+	if err != nil {
+		return nil, nil, err
 	}
-	return opts, nil
+	if m := auth.Mechanism(); m != nil {
+		opts = append(opts, kgo.SASL(m))
+	}
+	return opts, auth, nil
 }
 
 func tlsConfig(t config.TLS) (*tls.Config, error) {
@@ -190,6 +192,11 @@ func streamOptions(cfg config.Config, p *processor.Pipeline, log zerolog.Logger,
 	if err != nil {
 		return stream.Options{}, &ConfigError{err}
 	}
+	return streamOptionsWith(cfg, kopts, p, log, obs), nil
+}
+
+// streamOptionsWith is streamOptions with the Kafka connection options already built.
+func streamOptionsWith(cfg config.Config, kopts []kgo.Opt, p *processor.Pipeline, log zerolog.Logger, obs capi.Observer) stream.Options {
 	httpClient := capi.NewHTTPClient(64)
 	o := stream.Options{
 		Kafka:                kopts,
@@ -236,7 +243,7 @@ func streamOptions(cfg config.Config, p *processor.Pipeline, log zerolog.Logger,
 			},
 		})
 	}
-	return o, nil
+	return o
 }
 
 // NewLogger builds the process logger: zerolog JSON (or console) on w at the configured level. Log entries never

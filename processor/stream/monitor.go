@@ -63,6 +63,14 @@ func (r *Runner) checkOnce(ctx context.Context, failures int) int {
 	if failures >= brokerFailures {
 		r.log.Info().Msg("kafka brokers reachable again")
 	}
+	if c := r.opts.Credentials; c != nil {
+		if err := c.Health(); err != nil {
+			r.opts.Health.Set(health.BrokersReachable, false, "kafka credentials: "+err.Error())
+			r.checkTopics(ctx)
+			r.dlq.refresh()
+			return 0
+		}
+	}
 	r.opts.Health.Set(health.BrokersReachable, true, "")
 	r.checkTopics(ctx)
 	r.dlq.refresh()

@@ -73,6 +73,10 @@ type Options struct {
 	Health *health.Registry
 	// Brokers are the seed brokers, for messages only (the connection uses Kafka).
 	Brokers []string
+	// Credentials, when set, reports whether new connections can authenticate (an OAuth token endpoint that
+	// fails): brokers_reachable fails with its reason even while the open connections still answer, because the
+	// next connection or re-authentication will not.
+	Credentials CredentialsHealth
 	// HealthInterval is how often brokers and topics are checked. Brokers unreachable for two checks in a row
 	// fail brokers_reachable. Default 5s.
 	HealthInterval time.Duration
@@ -426,4 +430,9 @@ func (r *Runner) waitIdle(deadline time.Time) bool {
 		}
 	}
 	return true
+}
+
+// CredentialsHealth reports whether SASL credentials can be obtained: nil, or the reason they cannot.
+type CredentialsHealth interface {
+	Health() error
 }

@@ -119,12 +119,13 @@ ensure_jars() {
 }
 
 # State file: one key=value per line (PID, DIR, PORT, CONTROLLER_PORT,
-# BOOTSTRAP, VERSION, LIBS). Read by key, never sourced.
+# BOOTSTRAP, VERSION, LIBS, and in secured mode SECURED = the secured.env file
+# and OIDC_PID). Read by key, never sourced.
 # shellcheck disable=SC2034 # the ST_* variables are read by the callers.
 load_state() {
 	[[ -f $STATE_FILE ]] || return 1
 	local k v
-	ST_PID="" ST_DIR="" ST_PORT="" ST_CONTROLLER_PORT="" ST_BOOTSTRAP="" ST_VERSION="" ST_LIBS=""
+	ST_PID="" ST_DIR="" ST_PORT="" ST_CONTROLLER_PORT="" ST_BOOTSTRAP="" ST_VERSION="" ST_LIBS="" ST_SECURED="" ST_OIDC_PID=""
 	while IFS='=' read -r k v; do
 		case $k in
 		PID) ST_PID=$v ;;
@@ -134,13 +135,15 @@ load_state() {
 		BOOTSTRAP) ST_BOOTSTRAP=$v ;;
 		VERSION) ST_VERSION=$v ;;
 		LIBS) ST_LIBS=$v ;;
+		SECURED) ST_SECURED=$v ;;
+		OIDC_PID) ST_OIDC_PID=$v ;;
 		esac
 	done <"$STATE_FILE"
 	[[ $ST_PID =~ ^[0-9]+$ && $ST_PORT =~ ^[0-9]+$ && -n $ST_DIR ]] ||
 		die "state file $STATE_FILE is malformed; inspect it, stop any broker by hand and delete it"
 }
 
-save_state() { # pid dir port controller_port libs
+save_state() { # pid dir port controller_port libs [secured_env oidc_pid]
 	local tmp="$STATE_FILE.tmp.$$"
 	{
 		printf 'PID=%s\n' "$1"
@@ -150,6 +153,7 @@ save_state() { # pid dir port controller_port libs
 		printf 'BOOTSTRAP=127.0.0.1:%s\n' "$3"
 		printf 'VERSION=%s\n' "$KAFKA_VERSION"
 		printf 'LIBS=%s\n' "$5"
+		[[ -z ${6:-} ]] || printf 'SECURED=%s\nOIDC_PID=%s\n' "$6" "$7"
 	} >"$tmp"
 	mv "$tmp" "$STATE_FILE"
 }
@@ -209,6 +213,14 @@ java_opts() { # dir
 		-XX:-UsePerfData "-XX:ErrorFile=$dir/logs/hs_err_%p.log" "-Djava.io.tmpdir=$dir/tmp"
 		-Djava.awt.headless=true
 		"-Dlog4j2.configurationFile=$dir/config/log4j2.properties" "-Dkafka.logs.dir=$dir/logs")
+	# Secured mode: JVM properties written at start (one per line), so that
+	# restart.sh brings the broker back with the same ones.
+	if [[ -f $dir/config/jvm.opts ]]; then
+		local opt
+		while IFS= read -r opt; do
+			[[ -n $opt ]] && JAVA_OPTS+=("$opt")
+		done <"$dir/config/jvm.opts"
+	fi
 }
 
 write_config() { # dir port controller_port
@@ -268,13 +280,15 @@ logger.controller.level = WARN
 EOF
 }
 
+# format_storage formats the KRaft storage; FORMAT_ARGS (an array, may be
+# empty) adds options, e.g. --add-scram for the secured mode's users.
 format_storage() { # dir libs
 	local dir=$1 libs=$2 cluster_id
 	# A KRaft cluster id is 16 random bytes in unpadded URL-safe base64.
 	cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
 	java_opts "$dir"
 	if ! (cd "$dir" && "$JAVA" "${JAVA_OPTS[@]}" -XX:TieredStopAtLevel=1 -cp "$libs/*" \
-		kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/config/server.properties" \
+		kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/config/server.properties" ${FORMAT_ARGS[@]+"${FORMAT_ARGS[@]}"} \
 		</dev/null >"$dir/logs/format.log" 2>&1 9<&-); then
 		cat "$dir/logs/format.log" >&2
 		return 1
@@ -380,3 +394,6 @@ remove_dir() { # dir
 		die "refusing to remove $dir: not a $DIR_PREFIX* directory"
 	rm -rf -- "$dir"
 }
+
+# shellcheck source=secured.sh
+. "$(dirname "${BASH_SOURCE[0]}")/secured.sh"

@@ -33,7 +33,7 @@ done
 
 begin=$SECONDS
 pid=$(launch_broker "$ST_DIR" "$ST_LIBS")
-KAFKA_VERSION=$ST_VERSION save_state "$pid" "$ST_DIR" "$ST_PORT" "$ST_CONTROLLER_PORT" "$ST_LIBS"
+KAFKA_VERSION=$ST_VERSION save_state "$pid" "$ST_DIR" "$ST_PORT" "$ST_CONTROLLER_PORT" "$ST_LIBS" "$ST_SECURED" "$ST_OIDC_PID"
 wait_ready "$pid" "$ST_DIR" "$ST_PORT" || die "the broker did not come back (state kept; run stop.sh to clean up)"
 
 log "restarted broker pid $pid in $((SECONDS - begin))s"

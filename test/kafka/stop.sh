@@ -18,5 +18,6 @@ if broker_alive "$ST_PID" "$ST_DIR"; then
 else
 	log "broker pid $ST_PID was not running"
 fi
+[[ -z $ST_OIDC_PID ]] || stop_oidc "$ST_OIDC_PID" "$ST_DIR"
 remove_dir "$ST_DIR"
 rm -f "$STATE_FILE"
