@@ -129,10 +129,10 @@ func TestKafkaAuthFailuresAreReported(t *testing.T) {
 		edit func(*config.Kafka)
 		want string
 	}{
-		{"wrong password", func(k *config.Kafka) { k.SASL.Password = "wrong" }, "SASL"},
-		{"unknown user", func(k *config.Kafka) { k.SASL.Username = "nobody" }, "SASL"},
-		{"untrusted CA", func(k *config.Kafka) { k.TLS.CAFile = other.CAFile }, "certificate"},
-		{"wrong server name", func(k *config.Kafka) { k.TLS.ServerName = "other.test" }, "certificate"},
+		{"wrong password", func(k *config.Kafka) { k.SASL.Password = "wrong" }, `SASL authentication failed for user "capi" with SCRAM-SHA-512`},
+		{"unknown user", func(k *config.Kafka) { k.SASL.Username = "nobody" }, `SASL authentication failed for user "nobody"`},
+		{"untrusted CA", func(k *config.Kafka) { k.TLS.CAFile = other.CAFile }, "x509: certificate signed by unknown authority"},
+		{"wrong server name", func(k *config.Kafka) { k.TLS.ServerName = "other.test" }, "x509: name mismatch"},
 		{"no client certificate", func(k *config.Kafka) { k.TLS.CertFile, k.TLS.KeyFile = "", "" }, "client certificate"},
 		{"TLS off against a TLS listener", func(k *config.Kafka) { k.TLS = config.TLS{} }, "kafka.tls.enabled"},
 	} {
