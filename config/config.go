@@ -331,7 +331,10 @@ type Window struct {
 	// SafetyMargin is subtracted from the max ages so an event still in range at check time is still in range when
 	// the batch reaches Meta after linger, retries and an open breaker. Larger sends more borderline events to the DLQ.
 	SafetyMargin time.Duration `yaml:"safety_margin" json:"safety_margin"`
-	// MaxFuture is how far ahead of the local clock event_time may be (clock skew between producers and us).
+	// MaxFuture is how far ahead of the local clock event_time may be (clock skew between producers and us). The
+	// default, five minutes, is "a few minutes" of skew: enough for NTP-synchronized hosts and mobile clocks a little
+	// ahead, small enough that a wrongly stamped event (seconds read as milliseconds, a wrong time zone of at least
+	// an hour) is caught here rather than by Facebook.
 	// Meta rejects future events; too small rejects events from producers with a fast clock.
 	MaxFuture time.Duration `yaml:"max_future" json:"max_future"`
 }

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/eligibility"
 	"github.com/capi-connector/capi-connector/processor/mapping"
 	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
 )
@@ -30,20 +31,14 @@ const (
 // avroGoldenNow is one hour after the golden events' timestamps (as in TestGoldenPayloads).
 var avroGoldenNow = time.UnixMilli(1795960800000).Add(time.Hour).UTC()
 
-type avroGoldenJSON struct{ d *schema.JSONDecoder }
-
-func (j avroGoldenJSON) Decode(_ context.Context, b []byte, ev *schema.Event) error {
-	return j.d.Decode(b, ev)
-}
-
 // avroGoldenPipeline decodes JSON by default, Confluent-framed Avro (schema from a registry over HTTP) on
 // avroConfluentTopic and plain Avro with the event schema on avroSchemaTopic. It returns the registry id of the
 // event schema.
 func avroGoldenPipeline(t *testing.T) (*processor.Pipeline, int) {
 	t.Helper()
-	p, err := processor.New(avroGoldenJSON{schema.NewJSONDecoder()}, []processor.Destination{{
+	p, err := processor.New(schema.NewJSONDecoder().Contextual(), []processor.Destination{{
 		Name: "shop", ConsentCategory: "2", DefaultRegion: "FR",
-		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: eligibility.DefaultRules(),
+		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: service.Rules(config.DefaultDestination()),
 	}})
 	if err != nil {
 		t.Fatal(err)

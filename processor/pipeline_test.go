@@ -12,20 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/eligibility"
 	"github.com/capi-connector/capi-connector/processor/mapping"
 	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
-
-type jsonDec struct{ d *schema.JSONDecoder }
-
-func (j jsonDec) Decode(_ context.Context, b []byte, ev *schema.Event) error {
-	return j.d.Decode(b, ev)
-}
 
 // now is one hour after the golden events' timestamps.
 var now = time.UnixMilli(1795960800000).Add(time.Hour).UTC()
@@ -33,7 +28,7 @@ var now = time.UnixMilli(1795960800000).Add(time.Hour).UTC()
 func shop() processor.Destination {
 	return processor.Destination{
 		Name: "shop", ConsentCategory: "2", DefaultRegion: "FR",
-		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: eligibility.DefaultRules(),
+		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: service.Rules(config.DefaultDestination()),
 	}
 }
 
@@ -42,7 +37,7 @@ func newPipeline(t testing.TB, dests ...processor.Destination) *processor.Pipeli
 	if len(dests) == 0 {
 		dests = []processor.Destination{shop()}
 	}
-	p, err := processor.New(jsonDec{schema.NewJSONDecoder()}, dests)
+	p, err := processor.New(schema.NewJSONDecoder().Contextual(), dests)
 	if err != nil {
 		t.Fatal(err)
 	}

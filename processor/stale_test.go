@@ -61,7 +61,7 @@ func TestPipelineNoStaleFields(t *testing.T) {
 		dec          processor.Decoder
 		full, sparse []byte
 	}{
-		{"json", jsonDec{schema.NewJSONDecoder()}, full, sparse},
+		{"json", schema.NewJSONDecoder().Contextual(), full, sparse},
 		{avroConfluentTopic, confluent, fullAvro, sparseAvro},
 		{avroSchemaTopic, fixed, fullAvro[5:], sparseAvro[5:]},
 	}

@@ -25,13 +25,6 @@ var eventSchemaText string
 // (avro_model.go); producers may use it as is or any schema that fits.
 func EventAvroSchema() string { return eventSchemaText }
 
-// Decoder turns a record value into an Event. Implementations: the JSON decoder (adapted by the runtime),
-// AvroDecoder (fixed schema) and AvroConfluentDecoder (schema registry). Decode resets *ev first; on error *ev is
-// the zero Event. Implementations are safe for concurrent use.
-type Decoder interface {
-	Decode(ctx context.Context, data []byte, ev *Event) error
-}
-
 var (
 	// ErrSchema: the record cannot be decoded with its schema: malformed or truncated Avro, a bad Confluent magic
 	// byte, an unknown schema id, a writer schema that is not Avro or not compatible with the reader schema, or a

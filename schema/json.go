@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -78,6 +79,18 @@ func NewJSONDecoder() *JSONDecoder {
 // ErrInvalidJSON or ErrInvalidField. The Event owns all its memory (nothing aliases data or the parser).
 func (d *JSONDecoder) Decode(data []byte, ev *Event) error {
 	return d.decode(data, ev, pathAuto)
+}
+
+// Contextual adapts d to the decoders that take a context, as the Avro decoders do (processor.Decoder): JSON
+// decoding does no I/O, so the context is ignored.
+func (d *JSONDecoder) Contextual() ContextualJSON { return ContextualJSON{d} }
+
+// ContextualJSON is a JSONDecoder with the context-taking Decode of processor.Decoder.
+type ContextualJSON struct{ d *JSONDecoder }
+
+// Decode decodes data into ev (see JSONDecoder.Decode).
+func (c ContextualJSON) Decode(_ context.Context, data []byte, ev *Event) error {
+	return c.d.Decode(data, ev)
 }
 
 // decodePath selects the decoding strategy; only tests ask for anything but pathAuto.

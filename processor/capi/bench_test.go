@@ -16,7 +16,7 @@ func BenchmarkSend1000(b *testing.B) {
 		_, _ = io.WriteString(w, `{"events_received":1000,"messages":[],"fbtrace_id":"AbCdEf"}`)
 	}))
 	defer srv.Close()
-	c, err := New(Destination{PixelID: testPixel, AccessToken: testToken, AppSecret: testSecret, BaseURL: srv.URL}, Options{})
+	c, err := New(Destination{PixelID: testPixel, AccessToken: testToken, AppSecret: testSecret, BaseURL: srv.URL, APIVersion: testAPIVersion}, configOptions())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,21 +32,15 @@ import (
 	"github.com/capi-connector/capi-connector/processor/fbevent"
 )
 
-// Defaults (see Options and Destination for the trade-offs).
+// Limits and the defaults of what the configuration does not set. The values the configuration holds (Graph URL
+// and API version, request timeout, retry and breaker settings) have their one default in config.Default; New
+// requires them.
 const (
-	DefaultBaseURL    = "https://graph.facebook.com"
-	DefaultAPIVersion = "v24.0"
-
 	// MaxBatch is the Graph API's cap on events per request. Send splits longer inputs into requests of this size.
 	MaxBatch = 1000
 
-	defaultRequestTimeout      = 30 * time.Second
-	defaultInitialBackoff      = 500 * time.Millisecond
-	defaultMaxBackoff          = 60 * time.Second
-	defaultThrottleBackoff     = 60 * time.Second
-	defaultMaxThrottleBackoff  = 15 * time.Minute
-	defaultConsecutiveFailures = 5
-	defaultOpenTimeout         = 30 * time.Second
+	// DefaultMaxThrottleBackoff caps the wait a throttling hint asks for (Options.MaxThrottleBackoff).
+	DefaultMaxThrottleBackoff = 15 * time.Minute
 )
 
 // ErrInvalidDestination is wrapped by New when a Destination cannot be used (missing pixel or token, bad URL).
@@ -67,9 +61,9 @@ type Destination struct {
 	TestEventCode string
 	// PartnerAgent identifies the integration to Meta (partner_agent).
 	PartnerAgent string
-	// BaseURL is the Graph API root, default DefaultBaseURL; tests and the demo point it at the simulator.
+	// BaseURL is the Graph API root (required: graph.url); tests and the demo point it at the simulator.
 	BaseURL string
-	// APIVersion is the Graph API version path segment, default DefaultAPIVersion. A version Meta retired answers
+	// APIVersion is the Graph API version path segment (required: graph.api_version). A version Meta retired answers
 	// a misconfiguration error, so bump it before Meta's deprecation date.
 	APIVersion string
 }
@@ -102,16 +96,16 @@ type Options struct {
 	// idle connections per host as requests in flight, or every batch pays a TLS handshake. Default NewHTTPClient(64).
 	// Its Timeout should be 0: RequestTimeout bounds each call.
 	HTTPClient *http.Client
-	// RequestTimeout bounds one HTTP call (default 30s). A timed-out call is retried (it may have landed: Facebook
+	// RequestTimeout bounds one HTTP call (required). A timed-out call is retried (it may have landed: Facebook
 	// deduplicates on event_id, so the resend is harmless).
 	RequestTimeout time.Duration
 	// InitialBackoff and MaxBackoff bound the wait before resending after a transient failure: the ceiling doubles
 	// per consecutive failure from InitialBackoff up to MaxBackoff and the wait is drawn uniformly below it (full
-	// jitter), so concurrent senders spread out. Defaults 500ms and 60s.
+	// jitter), so concurrent senders spread out. Required.
 	InitialBackoff, MaxBackoff time.Duration
-	// ThrottleBackoff is the wait after a throttling answer that carries no usable hint (default 60s). When Facebook
+	// ThrottleBackoff is the wait after a throttling answer that carries no usable hint (required). When Facebook
 	// says how long (X-Business-Use-Case-Usage estimated_time_to_regain_access, X-Ad-Account-Usage
-	// reset_time_duration, Retry-After) that wait is used instead, capped by MaxThrottleBackoff (default 15m).
+	// reset_time_duration, Retry-After) that wait is used instead, capped by MaxThrottleBackoff (default DefaultMaxThrottleBackoff).
 	// While throttled, every Send of this Client holds its requests, not only the one that was refused.
 	ThrottleBackoff, MaxThrottleBackoff time.Duration
 	// Breaker configures the circuit breaker.
@@ -189,11 +183,8 @@ func New(dest Destination, opt Options) (*Client, error) {
 	if dest.AccessToken == "" {
 		return nil, fmt.Errorf("%w %q: access token is required", ErrInvalidDestination, dest.Name)
 	}
-	if dest.BaseURL == "" {
-		dest.BaseURL = DefaultBaseURL
-	}
-	if dest.APIVersion == "" {
-		dest.APIVersion = DefaultAPIVersion
+	if dest.BaseURL == "" || dest.APIVersion == "" {
+		return nil, fmt.Errorf("%w %q: base URL and API version are required (graph.url, graph.api_version)", ErrInvalidDestination, dest.Name)
 	}
 	base, err := url.Parse(strings.TrimRight(dest.BaseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" {
@@ -218,7 +209,9 @@ func New(dest Destination, opt Options) (*Client, error) {
 	empty := fbevent.AppendBatch(nil, nil, dest.TestEventCode, dest.PartnerAgent)
 	c.tail = empty[len(bodyHead):]
 
-	c.applyDefaults()
+	if err := c.applyDefaults(); err != nil {
+		return nil, fmt.Errorf("%w %q: %w", ErrInvalidDestination, dest.Name, err)
+	}
 	c.http = c.opt.HTTPClient
 	c.obs = c.opt.Observer
 	if c.opt.Logger != nil {
@@ -238,28 +231,27 @@ func New(dest Destination, opt Options) (*Client, error) {
 	return c, nil
 }
 
-func (c *Client) applyDefaults() {
+// applyDefaults requires the settings the configuration provides and fills in the others.
+func (c *Client) applyDefaults() error {
 	o := &c.opt
+	if o.RequestTimeout <= 0 || o.InitialBackoff <= 0 || o.MaxBackoff <= 0 || o.ThrottleBackoff <= 0 ||
+		o.Breaker.ConsecutiveFailures == 0 || o.Breaker.OpenTimeout <= 0 {
+		return errors.New("RequestTimeout, InitialBackoff, MaxBackoff, ThrottleBackoff and the breaker's ConsecutiveFailures " +
+			"and OpenTimeout must be > 0 (graph.request_timeout, retry.*, breaker.*)")
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = NewHTTPClient(64)
 	}
-	setDefault(&o.RequestTimeout, defaultRequestTimeout)
-	setDefault(&o.InitialBackoff, defaultInitialBackoff)
-	setDefault(&o.MaxBackoff, defaultMaxBackoff)
 	o.MaxBackoff = max(o.MaxBackoff, o.InitialBackoff)
-	setDefault(&o.ThrottleBackoff, defaultThrottleBackoff)
-	setDefault(&o.MaxThrottleBackoff, defaultMaxThrottleBackoff)
+	setDefault(&o.MaxThrottleBackoff, DefaultMaxThrottleBackoff)
 	o.MaxThrottleBackoff = max(o.MaxThrottleBackoff, o.ThrottleBackoff)
-	if o.Breaker.ConsecutiveFailures == 0 {
-		o.Breaker.ConsecutiveFailures = defaultConsecutiveFailures
-	}
-	setDefault(&o.Breaker.OpenTimeout, defaultOpenTimeout)
 	if o.Breaker.HalfOpenMaxRequests == 0 {
 		o.Breaker.HalfOpenMaxRequests = 1
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	return nil
 }
 
 func setDefault(d *time.Duration, def time.Duration) {

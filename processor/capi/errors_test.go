@@ -19,7 +19,7 @@ func graphBody(code, subcode int, transient bool, msg string) string {
 
 // TestClassify covers every code PRODUCT.md §2.3 and §7 name, the HTTP-only cases and the boundaries of the ranges.
 func TestClassify(t *testing.T) {
-	c := newTestClient(t, "http://graph.invalid", Options{})
+	c := newTestClient(t, "http://graph.invalid", configOptions())
 	tests := []struct {
 		name   string
 		status int
@@ -99,7 +99,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestInterpretSuccess(t *testing.T) {
-	c := newTestClient(t, "http://graph.invalid", Options{})
+	c := newTestClient(t, "http://graph.invalid", configOptions())
 	tests := []struct {
 		name string
 		body string
@@ -125,7 +125,7 @@ func TestInterpretSuccess(t *testing.T) {
 }
 
 func TestGraphErrorFields(t *testing.T) {
-	c := newTestClient(t, "http://graph.invalid", Options{})
+	c := newTestClient(t, "http://graph.invalid", configOptions())
 	ge := c.interpret(400, http.Header{}, []byte(bodyInsufficient), 1).graph
 	want := GraphError{HTTPStatus: 400, Message: "Invalid parameter", Type: "OAuthException", Code: 100, Subcode: 2804050,
 		UserTitle: "Insufficient customer information",

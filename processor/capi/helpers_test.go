@@ -136,6 +136,17 @@ func testItems(n int, eventTime int64) []Item {
 	return items
 }
 
+// testAPIVersion is the version path segment of every test client (config.Default's graph.api_version).
+const testAPIVersion = "v24.0"
+
+// configOptions are the options config.Default gives a destination (request timeout, retry, breaker).
+func configOptions() Options {
+	return Options{
+		RequestTimeout: 30 * time.Second, InitialBackoff: 500 * time.Millisecond, MaxBackoff: time.Minute,
+		ThrottleBackoff: time.Minute, Breaker: BreakerSettings{ConsecutiveFailures: 5, OpenTimeout: 30 * time.Second},
+	}
+}
+
 // fastOptions shrinks every wait so tests run in milliseconds.
 func fastOptions() Options {
 	return Options{
@@ -151,7 +162,7 @@ func fastOptions() Options {
 func newTestClient(t *testing.T, baseURL string, opt Options) *Client {
 	t.Helper()
 	c, err := New(Destination{Name: "shop-fr", PixelID: testPixel, AccessToken: testToken, AppSecret: testSecret,
-		BaseURL: baseURL}, opt)
+		BaseURL: baseURL, APIVersion: testAPIVersion}, opt)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

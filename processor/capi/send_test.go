@@ -29,7 +29,7 @@ func TestSendDeliversBodyAndCredentials(t *testing.T) {
 		writeOK(w, len(req.IDs))
 	})
 	c, err := New(Destination{Name: "shop-fr", PixelID: testPixel, AccessToken: testToken, AppSecret: testSecret,
-		TestEventCode: "TEST4242", PartnerAgent: "capi-connector", BaseURL: g.srv.URL + "/"}, fastOptions())
+		TestEventCode: "TEST4242", PartnerAgent: "capi-connector", BaseURL: g.srv.URL + "/", APIVersion: testAPIVersion}, fastOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +60,8 @@ func TestSendDeliversBodyAndCredentials(t *testing.T) {
 
 // TestBodyGolden pins the exact bytes of a request body: items verbatim, optional keys escaped.
 func TestBodyGolden(t *testing.T) {
-	c, err := New(Destination{PixelID: testPixel, AccessToken: testToken, TestEventCode: `TEST"1`,
-		PartnerAgent: "capi-connector/1.0"}, Options{})
+	c, err := New(Destination{PixelID: testPixel, AccessToken: testToken, TestEventCode: `TEST"1`, BaseURL: "https://graph.facebook.com",
+		PartnerAgent: "capi-connector/1.0", APIVersion: testAPIVersion}, configOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestAppSecretProof(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) { writeOK(w, len(req.IDs)) })
-			c, err := New(Destination{PixelID: testPixel, AccessToken: testToken, AppSecret: tt.secret, BaseURL: g.srv.URL}, fastOptions())
+			c, err := New(Destination{PixelID: testPixel, AccessToken: testToken, AppSecret: tt.secret, BaseURL: g.srv.URL, APIVersion: testAPIVersion}, fastOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,13 +112,15 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"no pixel", Destination{AccessToken: testToken}},
 		{"no token", Destination{PixelID: testPixel}},
-		{"bad scheme", Destination{PixelID: testPixel, AccessToken: testToken, BaseURL: "ftp://graph.facebook.com"}},
-		{"query in base", Destination{PixelID: testPixel, AccessToken: testToken, BaseURL: "https://graph.facebook.com?x=1"}},
-		{"version with slash", Destination{PixelID: testPixel, AccessToken: testToken, APIVersion: "v24.0/x"}},
+		{"bad scheme", Destination{PixelID: testPixel, AccessToken: testToken, BaseURL: "ftp://graph.facebook.com", APIVersion: testAPIVersion}},
+		{"query in base", Destination{PixelID: testPixel, AccessToken: testToken, BaseURL: "https://graph.facebook.com?x=1", APIVersion: testAPIVersion}},
+		{"no base URL", Destination{PixelID: testPixel, AccessToken: testToken, APIVersion: testAPIVersion}},
+		{"no API version", Destination{PixelID: testPixel, AccessToken: testToken, BaseURL: "https://graph.facebook.com"}},
+		{"version with slash", Destination{PixelID: testPixel, AccessToken: testToken, BaseURL: "https://graph.facebook.com", APIVersion: "v24.0/x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.dest, Options{})
+			_, err := New(tt.dest, configOptions())
 			if !errors.Is(err, ErrInvalidDestination) {
 				t.Fatalf("err = %v, want ErrInvalidDestination", err)
 			}

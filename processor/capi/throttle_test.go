@@ -44,7 +44,7 @@ func TestThrottleHint(t *testing.T) {
 }
 
 func TestThrottleWait(t *testing.T) {
-	c := newTestClient(t, "http://graph.invalid", Options{}) // defaults: 60s, capped at 15m
+	c := newTestClient(t, "http://graph.invalid", configOptions()) // defaults: 60s, capped at 15m
 	tests := []struct {
 		name string
 		hint time.Duration
@@ -67,7 +67,7 @@ func TestThrottleWait(t *testing.T) {
 }
 
 func TestBackoffBounds(t *testing.T) {
-	c := newTestClient(t, "http://graph.invalid", Options{}) // defaults: 500ms doubling to 60s
+	c := newTestClient(t, "http://graph.invalid", configOptions()) // defaults: 500ms doubling to 60s
 	ceilings := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
 	for n, ceiling := range ceilings {
 		var longest time.Duration

@@ -15,8 +15,9 @@ import (
 	"github.com/capi-connector/capi-connector/processor/reject"
 )
 
-// Rules are the eligibility thresholds. Start from DefaultRules: every field is used as given, so a zero field
-// means zero (a zero MaxAge would reject every event).
+// Rules are the eligibility thresholds; their defaults (Meta's published rule) are config.DefaultDestination's
+// matching and window settings. Every field is used as given, so a zero field means zero (a zero MaxAge would
+// reject every event).
 type Rules struct {
 	// MinStrongKeys is how many of {em, ph, external_id, fbp, fbc} an event needs. Lowering it sends events
 	// Facebook can hardly match (they still count as received, but attribute nothing).
@@ -34,21 +35,6 @@ type Rules struct {
 	// MaxFuture is how far in the future event_time may be. It absorbs clock skew between the producers and this
 	// host; beyond it Facebook refuses the event.
 	MaxFuture time.Duration
-}
-
-// DefaultRules returns the published rule: 1 strong key and 3 other fields, 7 days (62 for physical_store) minus
-// a 1 h safety margin, and 5 minutes of future tolerance. Five minutes is "a few minutes" of clock skew: enough
-// for NTP-synchronized hosts and mobile clocks a little ahead, small enough that a wrongly stamped event
-// (seconds read as milliseconds, a wrong time zone of at least an hour) is caught here rather than by Facebook.
-func DefaultRules() Rules {
-	return Rules{
-		MinStrongKeys:       1,
-		MinOtherKeys:        3,
-		MaxAge:              7 * 24 * time.Hour,
-		MaxAgePhysicalStore: 62 * 24 * time.Hour,
-		SafetyMargin:        time.Hour,
-		MaxFuture:           5 * time.Minute,
-	}
 }
 
 // Validate reports contradictory rules with a sentence naming the field and the fix.

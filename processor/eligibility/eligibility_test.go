@@ -37,8 +37,8 @@ func ago(d time.Duration) int64 { return now.Add(-d).Unix() }
 
 func TestCheck(t *testing.T) {
 	const day = 24 * time.Hour
-	def := DefaultRules()
-	low := DefaultRules()
+	def := publishedRules()
+	low := publishedRules()
 	low.MinStrongKeys, low.MinOtherKeys = 0, 0
 	tests := []struct {
 		name   string
@@ -209,7 +209,7 @@ func TestCheck(t *testing.T) {
 
 func TestTooOld(t *testing.T) {
 	const day = 24 * time.Hour
-	r := DefaultRules()
+	r := publishedRules()
 	tests := []struct {
 		name   string
 		age    time.Duration
@@ -238,8 +238,8 @@ func TestTooOld(t *testing.T) {
 }
 
 func TestRulesValidate(t *testing.T) {
-	if err := DefaultRules().Validate(); err != nil {
-		t.Errorf("DefaultRules().Validate() = %v", err)
+	if err := publishedRules().Validate(); err != nil {
+		t.Errorf("publishedRules().Validate() = %v", err)
 	}
 	bad := []func(*Rules){
 		func(r *Rules) { r.MinStrongKeys = -1 },
@@ -250,7 +250,7 @@ func TestRulesValidate(t *testing.T) {
 		func(r *Rules) { r.MaxAgePhysicalStore = 0 },
 	}
 	for i, mutate := range bad {
-		r := DefaultRules()
+		r := publishedRules()
 		mutate(&r)
 		if r.Validate() == nil {
 			t.Errorf("case %d: Validate accepted %+v", i, r)
@@ -274,7 +274,7 @@ func TestHM(t *testing.T) {
 func BenchmarkCheck(b *testing.B) {
 	ev := eligible()
 	ev.UserData.Em, ev.UserData.Ph = hashEm, hashPh
-	r := DefaultRules()
+	r := publishedRules()
 	b.ReportAllocs()
 	for b.Loop() {
 		if rej := Check(ev, now, r); rej != nil {
@@ -298,7 +298,7 @@ func TestInsufficientDetail(t *testing.T) {
 		}
 		return " (" + strings.Join(present, ", ") + ")"
 	}
-	for _, r := range []Rules{DefaultRules(), {MinStrongKeys: 0, MinOtherKeys: 12}, {MinStrongKeys: 123, MinOtherKeys: -1}} {
+	for _, r := range []Rules{publishedRules(), {MinStrongKeys: 0, MinOtherKeys: 12}, {MinStrongKeys: 123, MinOtherKeys: -1}} {
 		for p := presence(0); p < 1<<(len(strongKeys)+len(otherKeys)); p++ {
 			strong, other := countBits(p&strongMask), countBits(p&^strongMask)
 			want := fmt.Sprintf("%d of em/ph/external_id/fbp/fbc required, %d present%s; %d other fields required, %d present%s",
@@ -352,11 +352,24 @@ func BenchmarkCheckInsufficient(b *testing.B) {
 	ev := eligible()
 	ev.EventName = "ViewContent"
 	ev.UserData = fbevent.UserData{Ct: hashX, ClientUserAgent: ua, ExternalID: hashX}
-	r := DefaultRules()
+	r := publishedRules()
 	b.ReportAllocs()
 	for b.Loop() {
 		if rej := Check(ev, now, r); rej == nil || rej.Reason != reject.InsufficientUserData {
 			b.Fatal(rej)
 		}
+	}
+}
+
+// publishedRules is Meta's published rule, as config.DefaultDestination sets it: 1 strong key and 3 other fields,
+// 7 days (62 for physical_store) minus a 1 h safety margin, 5 minutes of future tolerance.
+func publishedRules() Rules {
+	return Rules{
+		MinStrongKeys:       1,
+		MinOtherKeys:        3,
+		MaxAge:              7 * 24 * time.Hour,
+		MaxAgePhysicalStore: 62 * 24 * time.Hour,
+		SafetyMargin:        time.Hour,
+		MaxFuture:           5 * time.Minute,
 	}
 }

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -26,18 +25,11 @@ import (
 	"github.com/capi-connector/capi-connector/schema"
 )
 
-// jsonDecoder adapts the JSON decoder (no I/O) to the pipeline's decoder interface.
-type jsonDecoder struct{ d *schema.JSONDecoder }
-
-func (j jsonDecoder) Decode(_ context.Context, data []byte, ev *schema.Event) error {
-	return j.d.Decode(data, ev)
-}
-
 // newDecoder builds the decoder of one input format. Every decoder it returns is safe for concurrent use.
 func newDecoder(k config.Kafka, format string) (processor.Decoder, error) {
 	switch format {
 	case "", config.FormatJSON:
-		return jsonDecoder{schema.NewJSONDecoder()}, nil
+		return schema.NewJSONDecoder().Contextual(), nil
 	case config.FormatAvroSchema:
 		text, err := os.ReadFile(k.SchemaFile)
 		if err != nil {
@@ -82,7 +74,8 @@ func topicDecoders(k config.Kafka) (def processor.Decoder, byTopic map[string]pr
 	return def, byTopic, nil
 }
 
-func rules(d config.Destination) eligibility.Rules {
+// Rules are the eligibility rules of a configured destination.
+func Rules(d config.Destination) eligibility.Rules {
 	return eligibility.Rules{
 		MinStrongKeys:       d.Matching.MinStrongKeys,
 		MinOtherKeys:        d.Matching.MinOtherKeys,
@@ -106,7 +99,7 @@ func pipelineDestinations(ds []config.Destination) []processor.Destination {
 			Exclude:         d.Events.Exclude,
 			LDU:             processor.LDU{Enabled: d.LDU.Enabled, Country: int64(d.LDU.Country), State: int64(d.LDU.State)},
 			Mapping:         mapping.Options{CustomDataPassthrough: d.CustomDataPassthrough},
-			Rules:           rules(d),
+			Rules:           Rules(d),
 		})
 	}
 	return out
@@ -217,7 +210,7 @@ func streamOptionsWith(cfg config.Config, kopts []kgo.Opt, p *processor.Pipeline
 		Logger:               log,
 	}
 	for _, d := range cfg.Destinations {
-		r := rules(d)
+		r := Rules(d)
 		o.Destinations = append(o.Destinations, stream.Destination{
 			Graph: capi.Destination{
 				Name: d.Name, PixelID: d.PixelID, AccessToken: d.AccessToken.Reveal(), AppSecret: d.AppSecret.Reveal(),

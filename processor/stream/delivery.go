@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,32 +19,31 @@ import (
 
 // BatchOptions bound one Graph request and the concurrency towards one destination.
 type BatchOptions struct {
-	// MaxEvents per request (Graph accepts at most 1000). Default 1000.
+	// MaxEvents per request, 1..capi.MaxBatch (Graph accepts at most 1000).
 	MaxEvents int
-	// MaxBytes of the request body. Default 4 MB.
+	// MaxBytes of the request body.
 	MaxBytes int
-	// Linger is how long a partial batch waits for more events. Longer means fuller requests and more latency.
-	// Default 250ms.
+	// Linger is how long a partial batch waits for more events. Longer means fuller requests and more latency;
+	// 0 sends what is there at once.
 	Linger time.Duration
-	// MaxInFlight requests at once for this destination, so throughput does not wait on one round trip. Default 4.
+	// MaxInFlight requests at once for this destination, so throughput does not wait on one round trip.
 	MaxInFlight int
 }
 
-func (b *BatchOptions) defaults() {
-	if b.MaxEvents <= 0 || b.MaxEvents > 1000 {
-		b.MaxEvents = 1000
+// validate rejects batch settings the Graph API or the runtime cannot work with; the values come from the
+// configuration (destinations[].batch), which is their one source of defaults.
+func (b *BatchOptions) validate() error {
+	switch {
+	case b.MaxEvents <= 0 || b.MaxEvents > capi.MaxBatch:
+		return fmt.Errorf("batch: MaxEvents must be in 1..%d, got %d", capi.MaxBatch, b.MaxEvents)
+	case b.MaxBytes <= 0:
+		return fmt.Errorf("batch: MaxBytes must be > 0, got %d", b.MaxBytes)
+	case b.Linger < 0:
+		return fmt.Errorf("batch: Linger must be ≥ 0, got %s", b.Linger)
+	case b.MaxInFlight <= 0:
+		return fmt.Errorf("batch: MaxInFlight must be > 0, got %d", b.MaxInFlight)
 	}
-	if b.MaxBytes <= 0 {
-		b.MaxBytes = 4_000_000
-	}
-	if b.Linger < 0 {
-		b.Linger = 0
-	} else if b.Linger == 0 {
-		b.Linger = 250 * time.Millisecond
-	}
-	if b.MaxInFlight <= 0 {
-		b.MaxInFlight = 4
-	}
+	return nil
 }
 
 // item is one event on its way to one destination.
@@ -89,7 +89,6 @@ type destination struct {
 }
 
 func (d *destination) start(ctx context.Context) {
-	d.opts.defaults()
 	d.cond = sync.NewCond(&d.mu)
 	d.in = make(chan item, 4096)
 	d.wg.Add(1 + d.opts.MaxInFlight)

@@ -39,7 +39,6 @@ func (r *Runner) onBreaker(dest string, _, to gobreaker.State) {
 // onMisconfigured is told when a destination's configuration is refused (bad, with what to do about it when the
 // Graph error says) or accepted again.
 func (r *Runner) onMisconfigured(dest string, bad bool, fix string) {
-	r.misconf.Store(dest, bad)
 	r.setPaused("misconfigured:"+dest, bad)
 	reason := ""
 	if bad {

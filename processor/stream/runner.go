@@ -54,7 +54,7 @@ type Options struct {
 	// StartLatest makes a new group start at the end of the topics instead of the beginning (the default, so no
 	// event already in the topic is skipped).
 	StartLatest bool
-	// SessionTimeout of the group member. Default 45s.
+	// SessionTimeout of the group member (kafka.session_timeout). Required.
 	SessionTimeout time.Duration
 	// DLQTopic receives rejected records.
 	DLQTopic string
@@ -84,9 +84,9 @@ type Options struct {
 	// brokers unreachable): one line per interval, with the number held back. Default 30s.
 	LogInterval time.Duration
 	// MaxInFlightRecords caps records fetched and not yet committable. It bounds memory; too low a value starves
-	// batching (keep it ≥ batch size × in-flight requests × destinations). Default 20000.
+	// batching (keep it ≥ batch size × in-flight requests × destinations). Required (kafka.max_in_flight_records).
 	MaxInFlightRecords int
-	// FetchMaxBytes bounds one fetch response. Default 16 MiB.
+	// FetchMaxBytes bounds one fetch response (kafka.fetch_max_bytes). Required.
 	FetchMaxBytes int32
 	// FetchMaxPartitionBytes bounds each partition's share of a fetch response. franz-go keeps one response
 	// fetched ahead, decompressed, while the in-flight cap holds polling back, so this (times the partitions of
@@ -100,7 +100,7 @@ type Options struct {
 	// RevokeTimeout bounds how long a rebalance waits for in-flight work of revoked partitions. It must stay below
 	// the group's rebalance timeout (60s). Default 20s.
 	RevokeTimeout time.Duration
-	// ShutdownTimeout bounds the graceful drain after the context is cancelled. Default 30s.
+	// ShutdownTimeout bounds the graceful drain after the context is cancelled (shutdown_timeout). Required.
 	ShutdownTimeout time.Duration
 	// MisconfiguredRetry is how long a destination stopped by a configuration error waits before retrying.
 	// Default 5m.
@@ -118,6 +118,24 @@ type Options struct {
 	Now          func() time.Time
 }
 
+// Defaults of the runtime timings that are not configuration keys (Options documents each).
+const (
+	DefaultFetchMaxPartitionBytes = 256 << 10
+	DefaultCommitInterval         = time.Second
+	DefaultRevokeTimeout          = 20 * time.Second
+	DefaultMisconfiguredRetry     = 5 * time.Minute
+	DefaultDLQRetryBackoff        = 500 * time.Millisecond
+	DefaultDLQStallTimeout        = 30 * time.Second
+	DefaultHealthInterval         = 5 * time.Second
+	DefaultLogInterval            = 30 * time.Second
+)
+
+func setDefault(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
 func (o *Options) defaults() error {
 	if len(o.Topics) == 0 || o.Group == "" || o.DLQTopic == "" {
 		return errors.New("stream: topics, group and DLQ topic are required")
@@ -125,48 +143,32 @@ func (o *Options) defaults() error {
 	if o.Pipeline == nil || len(o.Destinations) != len(o.Pipeline.Destinations()) {
 		return errors.New("stream: the pipeline's destinations and the delivery destinations must match")
 	}
-	if o.SessionTimeout <= 0 {
-		o.SessionTimeout = 45 * time.Second
+	// The values the configuration holds (config.Default is their one source) are required, not invented here.
+	if o.SessionTimeout <= 0 || o.MaxInFlightRecords <= 0 || o.FetchMaxBytes <= 0 || o.ShutdownTimeout <= 0 {
+		return errors.New("stream: SessionTimeout, MaxInFlightRecords, FetchMaxBytes and ShutdownTimeout must be > 0 (kafka.session_timeout, kafka.max_in_flight_records, kafka.fetch_max_bytes, shutdown_timeout)")
 	}
-	if o.MaxInFlightRecords <= 0 {
-		o.MaxInFlightRecords = 20000
+	for i := range o.Destinations {
+		if err := o.Destinations[i].Batch.validate(); err != nil {
+			return fmt.Errorf("stream: destination %d: %w", i, err)
+		}
 	}
-	if o.FetchMaxBytes <= 0 {
-		o.FetchMaxBytes = 16 << 20
-	}
+	// Runtime timings that are not configuration keys: zero takes the named default.
 	if o.FetchMaxPartitionBytes <= 0 {
-		o.FetchMaxPartitionBytes = 256 << 10
+		o.FetchMaxPartitionBytes = DefaultFetchMaxPartitionBytes
 	}
-	if o.CommitInterval <= 0 {
-		o.CommitInterval = time.Second
-	}
-	if o.RevokeTimeout <= 0 {
-		o.RevokeTimeout = 20 * time.Second
-	}
-	if o.ShutdownTimeout <= 0 {
-		o.ShutdownTimeout = 30 * time.Second
-	}
-	if o.MisconfiguredRetry <= 0 {
-		o.MisconfiguredRetry = 5 * time.Minute
-	}
-	if o.DLQRetryBackoff <= 0 {
-		o.DLQRetryBackoff = 500 * time.Millisecond
-	}
+	setDefault(&o.CommitInterval, DefaultCommitInterval)
+	setDefault(&o.RevokeTimeout, DefaultRevokeTimeout)
+	setDefault(&o.MisconfiguredRetry, DefaultMisconfiguredRetry)
+	setDefault(&o.DLQRetryBackoff, DefaultDLQRetryBackoff)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.DLQStallTimeout <= 0 {
-		o.DLQStallTimeout = 30 * time.Second
-	}
+	setDefault(&o.DLQStallTimeout, DefaultDLQStallTimeout)
 	if o.Health == nil {
 		o.Health = health.New()
 	}
-	if o.HealthInterval <= 0 {
-		o.HealthInterval = 5 * time.Second
-	}
-	if o.LogInterval <= 0 {
-		o.LogInterval = 30 * time.Second
-	}
+	setDefault(&o.HealthInterval, DefaultHealthInterval)
+	setDefault(&o.LogInterval, DefaultLogInterval)
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -204,7 +206,6 @@ type Runner struct {
 	aborted      atomic.Bool
 	abortCtx     context.Context
 	abort        context.CancelFunc
-	misconf      sync.Map // destination → true while misconfigured
 
 	hardCtx    context.Context // cancelled when the drain deadline passes: abandons in-flight work
 	hardCancel context.CancelFunc
