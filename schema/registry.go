@@ -3,13 +3,11 @@ package schema
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,14 +23,9 @@ type RegistryConfig struct {
 	// Username and Password enable HTTP basic auth (Confluent Cloud: API key and secret). Never logged.
 	Username string
 	Password string
-	// CAFile is a PEM bundle trusted instead of the system roots; empty: the system roots.
-	CAFile string
-	// CertFile and KeyFile are a PEM client certificate and key for mutual TLS; both or neither.
-	CertFile string
-	KeyFile  string
-	// InsecureSkipVerify disables server certificate verification. For local tests only: it lets anyone on the path
-	// impersonate the registry and serve schemas that misdecode every record.
-	InsecureSkipVerify bool
+	// TLS is the client TLS configuration for an https URL (config.TLS.ClientConfig builds it from
+	// kafka.schema_registry.tls: CA bundle, client certificate, server name); nil: the system roots.
+	TLS *tls.Config
 	// Timeout bounds one registry request (default 10s). Too short turns a slow registry into endless retries;
 	// too long delays the retry of a hung connection.
 	Timeout time.Duration
@@ -129,9 +122,6 @@ func (c RegistryConfig) validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("schema registry: url must be an absolute http:// or https:// URL")
 	}
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		return errors.New("schema registry: cert_file and key_file go together (set both for mutual TLS, or neither)")
-	}
 	if c.Timeout < 0 {
 		return errors.New("schema registry: timeout must not be negative (0 selects the default)")
 	}
@@ -150,31 +140,14 @@ func newRegistryClient(c RegistryConfig) (srSource, error) {
 	if err := c.validate(); err != nil {
 		return srSource{}, err
 	}
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // opt-in, documented
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return srSource{}, fmt.Errorf("schema registry: ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return srSource{}, fmt.Errorf("schema registry: ca_file %s holds no PEM certificate", c.CAFile)
-		}
-		tlsCfg.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return srSource{}, fmt.Errorf("schema registry: cert_file/key_file: %w", err)
-		}
-		tlsCfg.Certificates = []tls.Certificate{cert}
-	}
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = DefaultRegistryTimeout
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsCfg
+	if c.TLS != nil {
+		tr.TLSClientConfig = c.TLS.Clone()
+	}
 	httpClient := &http.Client{Transport: jsonOnlyTransport{tr}, Timeout: timeout}
 
 	opts := []sr.ClientOpt{sr.URLs(c.URL), sr.HTTPClient(httpClient), sr.UserAgent("capi-connector")}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
 )
 
@@ -74,16 +75,19 @@ func TestAvroConfluentTLS(t *testing.T) {
 	tests := []struct {
 		name    string
 		mtls    bool
-		cfg     func(cfg *RegistryConfig, caFile string)
+		tls     func(caFile string) config.TLS
 		wantErr error
 	}{
-		{"trusted CA file", false, func(c *RegistryConfig, ca string) { c.CAFile = ca }, nil},
-		{"unknown authority", false, func(c *RegistryConfig, _ string) {}, ErrRegistryUnavailable},
-		{"insecure skip verify", false, func(c *RegistryConfig, _ string) { c.InsecureSkipVerify = true }, nil},
-		{"client certificate", true, func(c *RegistryConfig, ca string) {
-			c.CAFile, c.CertFile, c.KeyFile = ca, certFile, keyFile
+		{"trusted CA file", false, func(ca string) config.TLS { return config.TLS{CAFile: ca} }, nil},
+		{"unknown authority", false, func(string) config.TLS { return config.TLS{} }, ErrRegistryUnavailable},
+		{"insecure skip verify", false, func(string) config.TLS { return config.TLS{InsecureSkipVerify: true} }, nil},
+		{"client certificate", true, func(ca string) config.TLS {
+			return config.TLS{CAFile: ca, CertFile: certFile, KeyFile: keyFile}
 		}, nil},
-		{"client certificate missing", true, func(c *RegistryConfig, ca string) { c.CAFile = ca }, ErrRegistryUnavailable},
+		{"client certificate missing", true, func(ca string) config.TLS { return config.TLS{CAFile: ca} }, ErrRegistryUnavailable},
+		// httptest's certificate names example.com and 127.0.0.1: server_name is what is verified, not the host dialled.
+		{"server name verified", false, func(ca string) config.TLS { return config.TLS{CAFile: ca, ServerName: "example.com"} }, nil},
+		{"wrong server name refused", false, func(ca string) config.TLS { return config.TLS{CAFile: ca, ServerName: "registry.test"} }, ErrRegistryUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,10 +98,14 @@ func TestAvroConfluentTLS(t *testing.T) {
 			reg, caFile := newTLSRegistry(t, pool)
 			reg.Add(1, EventAvroSchema())
 			cfg := registryConfig(reg)
-			tc.cfg(&cfg, caFile)
+			tlsCfg, err := tc.tls(caFile).ClientConfig("kafka.schema_registry.tls")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.TLS = tlsCfg
 			d := mustAvroConfluent(t, cfg)
 			var ev Event
-			err := d.Decode(context.Background(), mustEncodeConfluent(t, 1, "", EventToAvro(&Event{EventName: "tls"})), &ev)
+			err = d.Decode(context.Background(), mustEncodeConfluent(t, 1, "", EventToAvro(&Event{EventName: "tls"})), &ev)
 			if tc.wantErr == nil {
 				if err != nil || ev.EventName != "tls" {
 					t.Fatalf("err = %v, event %q", err, ev.EventName)

@@ -224,10 +224,11 @@ func registryCheck(ctx context.Context, k config.Kafka) (OnlineCheck, bool) {
 	}
 	r := k.SchemaRegistry
 	c := OnlineCheck{Name: "schema registry"}
-	n, err := schema.CheckRegistry(ctx, schema.RegistryConfig{
-		URL: r.URL, Username: r.Username, Password: r.Password.Reveal(),
-		CAFile: r.TLS.CAFile, CertFile: r.TLS.CertFile, KeyFile: r.TLS.KeyFile, InsecureSkipVerify: r.TLS.InsecureSkipVerify,
-	})
+	rc, err := registryConfig(r)
+	var n int
+	if err == nil {
+		n, err = schema.CheckRegistry(ctx, rc)
+	}
 	var refused *schema.RegistryCheckError
 	switch {
 	case errors.As(err, &refused) && (refused.StatusCode == 401 || refused.StatusCode == 403):

@@ -1,9 +1,6 @@
 package service
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -37,13 +34,22 @@ func newDecoder(k config.Kafka, format string) (processor.Decoder, error) {
 		}
 		return schema.NewAvroFixed(string(text), schema.Limits{})
 	case config.FormatAvroConfluent:
-		r := k.SchemaRegistry
-		return schema.NewAvroConfluent(schema.RegistryConfig{
-			URL: r.URL, Username: r.Username, Password: r.Password.Reveal(),
-			CAFile: r.TLS.CAFile, CertFile: r.TLS.CertFile, KeyFile: r.TLS.KeyFile, InsecureSkipVerify: r.TLS.InsecureSkipVerify,
-		}, schema.Limits{})
+		rc, err := registryConfig(k.SchemaRegistry)
+		if err != nil {
+			return nil, err
+		}
+		return schema.NewAvroConfluent(rc, schema.Limits{})
 	}
 	return nil, fmt.Errorf("unknown input format %q", format)
+}
+
+// registryConfig is the schema registry client's configuration, TLS built by the one TLS helper.
+func registryConfig(r config.SchemaRegistry) (schema.RegistryConfig, error) {
+	tc, err := r.TLS.ClientConfig("kafka.schema_registry.tls")
+	if err != nil {
+		return schema.RegistryConfig{}, err
+	}
+	return schema.RegistryConfig{URL: r.URL, Username: r.Username, Password: r.Password.Reveal(), TLS: tc}, nil
 }
 
 // topicDecoders builds the default decoder (kafka.input_format) and one per kafka.input_formats entry, each format
@@ -137,7 +143,7 @@ func kafkaConn(ctx context.Context, k config.Kafka, log zerolog.Logger) ([]kgo.O
 		kgo.WithLogger(kzerolog.New(&log)),
 	}
 	if k.TLS.Enabled || k.TLS.CAFile != "" || k.TLS.CertFile != "" {
-		tc, err := tlsConfig(k.TLS)
+		tc, err := k.TLS.ClientConfig("kafka.tls")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -154,29 +160,6 @@ func kafkaConn(ctx context.Context, k config.Kafka, log zerolog.Logger) ([]kgo.O
 		opts = append(opts, kgo.SASL(m))
 	}
 	return opts, auth, nil
-}
-
-func tlsConfig(t config.TLS) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // opt-in, warned about
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka.tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("kafka.tls.ca_file: no PEM certificate found")
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka.tls.cert_file/key_file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
 
 // streamOptions maps the configuration to the runtime's options.
