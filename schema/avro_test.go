@@ -112,6 +112,7 @@ func TestAvroFixedFullEvent(t *testing.T) {
 // TestAvroEventRoundTrip: Avro(Event) decodes to the same Event, for events with few fields too (absent stays
 // absent, empty lists stay distinct from missing ones).
 func TestAvroEventRoundTrip(t *testing.T) {
+	t.Parallel()
 	d := mustAvroFixed(t, "", Limits{})
 	tests := []struct {
 		name string
@@ -146,6 +147,7 @@ func TestAvroEventRoundTrip(t *testing.T) {
 // TestAvroLegacyFields: amount and browser.* fill Value and Context.Device only when the current fields are absent,
 // as in the JSON decoder.
 func TestAvroLegacyFields(t *testing.T) {
+	t.Parallel()
 	d := mustAvroFixed(t, "", Limits{})
 	browser := map[string]any{"com.commandersact.Browser": map[string]any{"ip": "198.51.100.1", "user_agent": "OldUA"}}
 	tests := []struct {
@@ -180,6 +182,7 @@ func TestAvroLegacyFields(t *testing.T) {
 
 // TestAvroRawValues pins how Avro values become the raw JSON kept in RawField.
 func TestAvroRawValues(t *testing.T) {
+	t.Parallel()
 	d := mustAvroFixed(t, "", Limits{})
 	tests := []struct {
 		name string
@@ -219,6 +222,7 @@ func TestAvroRawValues(t *testing.T) {
 
 // TestAvroRawFieldsSorted: map keys come out sorted whatever the wire order, so the Event is deterministic.
 func TestAvroRawFieldsSorted(t *testing.T) {
+	t.Parallel()
 	d := mustAvroFixed(t, "", Limits{})
 	// Hand-built map block with keys in the order c, a, b (hamba would encode a Go map in random order).
 	body := append(avroNullFields(t, 21), 2) // the 21 root fields before extra are null; extra: branch 1 (map)
@@ -251,6 +255,7 @@ func avroNullFields(t testing.TB, n int) []byte {
 
 // TestAvroDecodeErrors: every malformed record is an ErrSchema and leaves the zero Event behind.
 func TestAvroDecodeErrors(t *testing.T) {
+	t.Parallel()
 	lim := Limits{MaxByteSliceSize: 1024, MaxSliceAllocSize: 100}
 	d := mustAvroFixed(t, "", lim)
 	full, err := EncodeAvro("", EventToAvro(fullAvroEvent()))
@@ -338,6 +343,7 @@ func TestAvroHugeLengthNoBigAllocation(t *testing.T) {
 }
 
 func TestNewAvroFixedSchemas(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		schema  string
@@ -373,6 +379,7 @@ var errAnyNonNil = errors.New("any error")
 // TestAvroSchemaEvolution: records written with an older (missing fields, narrower types) or newer (unknown fields,
 // also nested) schema decode into the event schema.
 func TestAvroSchemaEvolution(t *testing.T) {
+	t.Parallel()
 	for _, tc := range avroEvolutionCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := mustAvroFixed(t, tc.schema, Limits{})
@@ -451,6 +458,7 @@ func avroEvolutionCases(t testing.TB) []avroEvolutionCase {
 }
 
 func TestAvroDecodeConcurrent(t *testing.T) {
+	t.Parallel()
 	d := mustAvroFixed(t, "", Limits{})
 	data := readAvroTestdata(t, "full_event.bin")
 	want := fullAvroEvent()
@@ -494,6 +502,7 @@ func BenchmarkAvroDecode(b *testing.B) {
 // TestAvroEveryTruncationFails: no prefix of a valid record decodes. (hamba's avro.Unmarshal reports io.EOF as
 // success: with it, 214 of the 793 prefixes of full_event.bin decoded into partial events.)
 func TestAvroEveryTruncationFails(t *testing.T) {
+	t.Parallel()
 	d := mustAvroFixed(t, "", Limits{})
 	data := readAvroTestdata(t, "full_event.bin")
 	for i := range len(data) {
@@ -508,6 +517,7 @@ func TestAvroEveryTruncationFails(t *testing.T) {
 // enums, bytes, numbers where the model has text, int/float promotion, unions in another order, unknown nested
 // and recursive values) decodes by field name.
 func TestAvroWriterShapes(t *testing.T) {
+	t.Parallel()
 	wide := string(readAvroTestdata(t, "event_wide.avsc"))
 	d := mustAvroFixed(t, wide, Limits{})
 	data, err := EncodeAvro(wide, wideSample())
@@ -574,6 +584,7 @@ func wideSample() map[string]any {
 // TestAvroUnfitUnionBranch: a writer union may hold an alternative the model cannot use; the schema is accepted,
 // and a record that uses that alternative is an ErrSchema.
 func TestAvroUnfitUnionBranch(t *testing.T) {
+	t.Parallel()
 	w := `{"type":"record","name":"E","fields":[{"name":"event_name","type":["null","string",{"type":"array","items":"string"}]}]}`
 	d := mustAvroFixed(t, w, Limits{})
 	ok, err := EncodeAvro(w, map[string]any{"event_name": "purchase"})
@@ -595,6 +606,7 @@ func TestAvroUnfitUnionBranch(t *testing.T) {
 
 // TestAvroDecodeOwnsMemory: the Event never aliases the record's bytes (the consumer reuses its buffers).
 func TestAvroDecodeOwnsMemory(t *testing.T) {
+	t.Parallel()
 	d := mustAvroFixed(t, "", Limits{})
 	data := readAvroTestdata(t, "full_event.bin")
 	var ev Event
@@ -612,6 +624,7 @@ func TestAvroDecodeOwnsMemory(t *testing.T) {
 // TestAvroAppData: integrations.facebook.app_data arrives as the embedded schema's map, as a producer's record,
 // or as one RawJSON; each becomes one compact JSON object. Anything that is not an object is an ErrSchema.
 func TestAvroAppData(t *testing.T) {
+	t.Parallel()
 	fbSchema := func(appData string) string {
 		return `{"type":"record","name":"E","namespace":"com.example.producer","fields":[
 			{"name":"integrations","type":{"type":"record","name":"I","fields":[

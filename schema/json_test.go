@@ -25,6 +25,7 @@ func readPurchase(tb testing.TB) []byte {
 }
 
 func TestJSONDecodePurchase(t *testing.T) {
+	t.Parallel()
 	var ev Event
 	if err := NewJSONDecoder().Decode(readPurchase(t), &ev); err != nil {
 		t.Fatal(err)
@@ -62,6 +63,7 @@ func TestJSONDecodePurchase(t *testing.T) {
 
 // TestJSONDecodeFields covers every field of the model, its accepted encodings and the older names.
 func TestJSONDecodeFields(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   string
@@ -186,6 +188,7 @@ func TestJSONDecodeFields(t *testing.T) {
 }
 
 func TestJSONDecodeErrors(t *testing.T) {
+	t.Parallel()
 	const secret = "john@example.com"
 	tests := []struct {
 		name   string
@@ -273,6 +276,7 @@ func TestJSONDecodeErrors(t *testing.T) {
 // TestJSONDecodeOwnsMemory checks that a decoded event survives the input buffer and the pooled parser being
 // reused: nothing may alias them.
 func TestJSONDecodeOwnsMemory(t *testing.T) {
+	t.Parallel()
 	d := NewJSONDecoder()
 	in := []byte(`{"event_name":"purchase","user":{"email":"a@b.c"},"x":"y","integrations":{"facebook":{"custom_data":{"k":"v"}}}}`)
 	var first Event
@@ -298,6 +302,7 @@ func TestJSONDecodeOwnsMemory(t *testing.T) {
 }
 
 func TestJSONDecodeResetsEvent(t *testing.T) {
+	t.Parallel()
 	ev := Event{EventName: "old", Items: []Item{{}}, Extra: []RawField{{Key: "k"}}}
 	if err := NewJSONDecoder().Decode([]byte(`{"id":"1"}`), &ev); err != nil {
 		t.Fatal(err)
@@ -308,6 +313,7 @@ func TestJSONDecodeResetsEvent(t *testing.T) {
 }
 
 func TestJSONDecodeConcurrent(t *testing.T) {
+	t.Parallel()
 	d := NewJSONDecoder()
 	data := readPurchase(t)
 	var want Event
@@ -442,6 +448,7 @@ func FuzzJSONFastPath(f *testing.F) {
 // TestJSONFastPathTaken guards the performance of the common case: ordinary events must not fall back to the
 // fastjson path.
 func TestJSONFastPathTaken(t *testing.T) {
+	t.Parallel()
 	d := NewJSONDecoder()
 	for _, in := range [][]byte{
 		readPurchase(t),
@@ -461,6 +468,7 @@ func TestJSONFastPathTaken(t *testing.T) {
 // escapes fastjson decodes the same way exactly like the fastjson path, and decline raw control characters and
 // the escapes fastjson handles in its own best-effort way.
 func TestJSONFastPathStrings(t *testing.T) {
+	t.Parallel()
 	d := NewJSONDecoder()
 	const plain = "abcdefghijklmnopqrstuvwxyzéè日本0123456789"
 	decoded := []string{`\n`, `\"`, `\\`, `\/`, `\u00e9`, `\u00E9`, `\u0000`, `\u2028`, `\ud83d\ude00`, `\b\f\r\t`}
@@ -548,6 +556,7 @@ func BenchmarkJSONDecodeEscaped(b *testing.B) {
 // TestParseNumbersShortcut checks the strconv-free shortcuts of parseFloatText and parseIntText against strconv
 // on random number texts, around the digit-count limit and with the odd forms numeric strings allow.
 func TestParseNumbersShortcut(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	texts := []string{"0", "-0", "-0.0", "0.0", "1.", ".5", "-.5", "-", ".", "", "+1", "1e3", "007", "00.10",
 		"999999999999999", "9999999999999999", "-999999999999999", "0.000000000000001", "123456789012345.",
@@ -590,6 +599,7 @@ func TestParseNumbersShortcut(t *testing.T) {
 // TestStrSpecial checks the word-at-a-time scan against a byte loop on random strings mixing the bytes it looks
 // for, their neighbours (0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f) and bytes with the top bit set.
 func TestStrSpecial(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	alphabet := []byte{'"', '\\', 0x00, 0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 'a', 'z'}
 	want := func(b []byte) int {

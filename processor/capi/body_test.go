@@ -21,6 +21,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // TestPooledBodyWriteTo checks that io.Copy (what the HTTP transport uses) sends the body in one Write, resumes
 // after a partial Read, and refuses to touch the buffer once the body is closed (it is back in the pool).
 func TestPooledBodyWriteTo(t *testing.T) {
+	t.Parallel()
 	c := &Client{}
 	payload := bytes.Repeat([]byte(`{"event_name":"Purchase"},`), 50_000) // ~1.3 MB, a 1000-event request
 	newBody := func() *pooledBody {
@@ -60,6 +61,7 @@ func TestPooledBodyWriteTo(t *testing.T) {
 
 // TestAppendBodySizedOnce checks the body is built in one allocation of the right size.
 func TestAppendBodySizedOnce(t *testing.T) {
+	t.Parallel()
 	items := make([]Item, 1000)
 	idx := make([]int, len(items))
 	want := len(bodyHead) + len(`]}`)

@@ -14,6 +14,7 @@ import (
 // TestOnStateChangeMayCallState: the callback runs outside gobreaker's lock, so asking the client's state from it
 // (what a runtime deciding to pause or resume naturally does) must not deadlock.
 func TestOnStateChangeMayCallState(t *testing.T) {
+	t.Parallel()
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) {
 		if req.N <= 2 {
 			writeBody(w, 503, "")
@@ -51,6 +52,7 @@ func TestOnStateChangeMayCallState(t *testing.T) {
 // TestNotifierOrderAndReentrance: transitions pushed while a delivery runs, including from the callback itself,
 // are delivered once each, in order.
 func TestNotifierOrderAndReentrance(t *testing.T) {
+	t.Parallel()
 	var n notifier
 	var got []gobreaker.State
 	var deliver func(transition)
@@ -71,6 +73,7 @@ func TestNotifierOrderAndReentrance(t *testing.T) {
 
 // TestConcurrentSends: many Sends share one client under -race; the breaker and the pooled buffers hold up.
 func TestConcurrentSends(t *testing.T) {
+	t.Parallel()
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) {
 		if req.N%7 == 0 {
 			writeBody(w, 500, bodyUnknownError)

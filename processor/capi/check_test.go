@@ -12,6 +12,7 @@ import (
 // CheckPixel against the strict simulator: the same token, app secret proof, pixel and version a delivery uses,
 // no event sent, and an answer that says what to do.
 func TestCheckPixel(t *testing.T) {
+	t.Parallel()
 	sim, ts := capitest.NewTestServer(t, capitest.Config{
 		AccessTokens: map[string]string{testPixel: testToken}, AppSecret: testSecret,
 	})
@@ -52,7 +53,10 @@ func TestCheckPixel(t *testing.T) {
 			if tt.dest.AppSecret != "" {
 				d.AppSecret = tt.dest.AppSecret
 			}
-			d.APIVersion = tt.dest.APIVersion
+			d.APIVersion = testAPIVersion
+			if tt.dest.APIVersion != "" {
+				d.APIVersion = tt.dest.APIVersion
+			}
 			c, err := New(d, fastOptions())
 			if err != nil {
 				t.Fatal(err)
@@ -78,6 +82,7 @@ func TestCheckPixel(t *testing.T) {
 }
 
 func TestAdviceAndMisconfiguredError(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		e    GraphError
 		want string

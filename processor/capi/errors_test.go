@@ -19,6 +19,7 @@ func graphBody(code, subcode int, transient bool, msg string) string {
 
 // TestClassify covers every code PRODUCT.md §2.3 and §7 name, the HTTP-only cases and the boundaries of the ranges.
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t, "http://graph.invalid", configOptions())
 	tests := []struct {
 		name   string
@@ -99,6 +100,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestInterpretSuccess(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t, "http://graph.invalid", configOptions())
 	tests := []struct {
 		name string
@@ -125,6 +127,7 @@ func TestInterpretSuccess(t *testing.T) {
 }
 
 func TestGraphErrorFields(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t, "http://graph.invalid", configOptions())
 	ge := c.interpret(400, http.Header{}, []byte(bodyInsufficient), 1).graph
 	want := GraphError{HTTPStatus: 400, Message: "Invalid parameter", Type: "OAuthException", Code: 100, Subcode: 2804050,
@@ -142,6 +145,7 @@ func TestGraphErrorFields(t *testing.T) {
 }
 
 func TestMisconfiguredErrorWrapping(t *testing.T) {
+	t.Parallel()
 	ge := &GraphError{HTTPStatus: 400, Code: 190, Message: "expired"}
 	var err error = fmt.Errorf("runtime: %w", &MisconfiguredError{Destination: "shop-fr", Err: ge})
 	if !errors.Is(err, ErrMisconfigured) {
@@ -157,6 +161,7 @@ func TestMisconfiguredErrorWrapping(t *testing.T) {
 }
 
 func TestClassString(t *testing.T) {
+	t.Parallel()
 	want := map[Class]string{Unclassified: "unclassified", Transient: "transient", Throttled: "throttled",
 		Misconfigured: "misconfigured", EventRejected: "event_rejected"}
 	for c, s := range want {
@@ -167,6 +172,7 @@ func TestClassString(t *testing.T) {
 }
 
 func TestAppSecretProofTextOnlyForBareCode100(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  GraphError

@@ -22,6 +22,7 @@ import (
 const eventTime = 1_764_400_000
 
 func TestSendDeliversBodyAndCredentials(t *testing.T) {
+	t.Parallel()
 	g := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, req graphRequest) {
 		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("Content-Type = %q", ct)
@@ -60,6 +61,7 @@ func TestSendDeliversBodyAndCredentials(t *testing.T) {
 
 // TestBodyGolden pins the exact bytes of a request body: items verbatim, optional keys escaped.
 func TestBodyGolden(t *testing.T) {
+	t.Parallel()
 	c, err := New(Destination{PixelID: testPixel, AccessToken: testToken, TestEventCode: `TEST"1`, BaseURL: "https://graph.facebook.com",
 		PartnerAgent: "capi-connector/1.0", APIVersion: testAPIVersion}, configOptions())
 	if err != nil {
@@ -77,6 +79,7 @@ func TestBodyGolden(t *testing.T) {
 }
 
 func TestAppSecretProof(t *testing.T) {
+	t.Parallel()
 	if got := AppSecretProof(testSecret, testToken); got != testProof {
 		t.Fatalf("AppSecretProof = %s, want %s", got, testProof)
 	}
@@ -106,6 +109,7 @@ func TestAppSecretProof(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		dest Destination
@@ -133,6 +137,7 @@ func TestNewValidates(t *testing.T) {
 
 // TestRetryThenSuccess: every transient failure is retried with the same events until Facebook accepts them.
 func TestRetryThenSuccess(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		fail      func(w http.ResponseWriter, req graphRequest)
@@ -191,6 +196,7 @@ func TestRetryThenSuccess(t *testing.T) {
 // TestThrottleHonoursBusinessUseCaseHeader: the wait follows estimated_time_to_regain_access (1 minute here),
 // capped by MaxThrottleBackoff, instead of the tiny ThrottleBackoff.
 func TestThrottleHonoursBusinessUseCaseHeader(t *testing.T) {
+	t.Parallel()
 	const cap = 120 * time.Millisecond
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) {
 		if req.N == 1 {
@@ -217,6 +223,7 @@ func TestThrottleHonoursBusinessUseCaseHeader(t *testing.T) {
 
 // TestThrottleHoldsOtherSends: once throttled, a concurrent Send of the same client waits too.
 func TestThrottleHoldsOtherSends(t *testing.T) {
+	t.Parallel()
 	const hold = 100 * time.Millisecond
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) {
 		if req.N == 1 {
@@ -244,6 +251,7 @@ func TestThrottleHoldsOtherSends(t *testing.T) {
 }
 
 func TestMisconfiguredStopsWithoutRetry(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		status int
@@ -303,6 +311,7 @@ func poisonedGraph(t *testing.T, poisoned ...string) *fakeGraph {
 }
 
 func TestBisection(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		n        int
@@ -360,6 +369,7 @@ func TestBisection(t *testing.T) {
 }
 
 func TestSendSplitsAtMaxBatch(t *testing.T) {
+	t.Parallel()
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) {
 		if len(req.IDs) > MaxBatch {
 			writeBody(w, 400, graphBody(100, 0, false, "(#100) data can contain at most 1000 events"))
@@ -382,6 +392,7 @@ func TestSendSplitsAtMaxBatch(t *testing.T) {
 }
 
 func TestBreaker(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		failFirst int
@@ -433,6 +444,7 @@ func TestBreaker(t *testing.T) {
 // TestBreakerHalfOpensWithoutSend: the runtime learns the open timeout elapsed even when no Send is waiting
 // (its batches were abandoned), so it can resume fetching.
 func TestBreakerHalfOpensWithoutSend(t *testing.T) {
+	t.Parallel()
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, _ graphRequest) { writeBody(w, 503, "") })
 	halfOpen := make(chan struct{})
 	var once atomic.Bool
@@ -461,6 +473,7 @@ func TestBreakerHalfOpensWithoutSend(t *testing.T) {
 }
 
 func TestCancelReturnsPromptly(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		answer func(w http.ResponseWriter, r *http.Request)
@@ -500,6 +513,7 @@ func TestCancelReturnsPromptly(t *testing.T) {
 
 // TestCancelKeepsDecided: items decided before the cancellation are reported, the others are not.
 func TestCancelKeepsDecided(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) {
@@ -521,6 +535,7 @@ func TestCancelKeepsDecided(t *testing.T) {
 }
 
 func TestTooOldOnRetry(t *testing.T) {
+	t.Parallel()
 	var clock atomic.Int64
 	clock.Store(eventTime)
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) {
@@ -561,6 +576,7 @@ func TestTooOldOnRetry(t *testing.T) {
 }
 
 func TestAllTooOldSendsNothing(t *testing.T) {
+	t.Parallel()
 	g := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, req graphRequest) { writeOK(w, len(req.IDs)) })
 	opt := fastOptions()
 	opt.TooOld = func(int64, string, time.Time) bool { return true }
@@ -574,6 +590,7 @@ func TestAllTooOldSendsNothing(t *testing.T) {
 // TestSecretsNeverLeak drives failures whose natural error text would carry the URL (network errors) or the
 // token (Facebook echoing it) and checks neither errors nor logs contain a secret.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	dead := newFakeGraph(t, nil)
 	deadURL := dead.srv.URL
 	dead.srv.Close()
@@ -640,6 +657,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 }
 
 func TestEmptySend(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t, "http://graph.invalid", fastOptions())
 	res, err := c.Send(context.Background(), nil)
 	if err != nil || res.Delivered != nil {

@@ -8,6 +8,7 @@ import (
 // Summary keeps what identifies the failure (status, code, subcode, type, fbtrace_id) and drops Facebook's texts,
 // which may echo customer data; MisconfiguredError, which is logged, uses it.
 func TestSummaryDropsFacebookText(t *testing.T) {
+	t.Parallel()
 	ge := &GraphError{HTTPStatus: 400, Code: 100, Subcode: 2804019, Type: "OAuthException", FBTraceID: "AbC123",
 		Message: "Invalid parameter 198.51.100.7", UserTitle: "Bad email jane@example.com", UserMsg: "event https://x.example/?e=jane@example.com"}
 	s := ge.Summary()

@@ -7,6 +7,7 @@ import (
 )
 
 func TestThrottleHint(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 11, 29, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
@@ -44,6 +45,7 @@ func TestThrottleHint(t *testing.T) {
 }
 
 func TestThrottleWait(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t, "http://graph.invalid", configOptions()) // defaults: 60s, capped at 15m
 	tests := []struct {
 		name string
@@ -67,6 +69,7 @@ func TestThrottleWait(t *testing.T) {
 }
 
 func TestBackoffBounds(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t, "http://graph.invalid", configOptions()) // defaults: 500ms doubling to 60s
 	ceilings := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
 	for n, ceiling := range ceilings {

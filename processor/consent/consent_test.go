@@ -10,6 +10,7 @@ import (
 )
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		category string
@@ -54,6 +55,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheckDetail(t *testing.T) {
+	t.Parallel()
 	r := Check("3", &schema.Event{User: schema.User{UserFields: schema.UserFields{Email: "secret@example.com"}}})
 	if r == nil || r.Detail != `consent category "3" not granted` {
 		t.Fatalf("rejection = %+v", r)
@@ -62,6 +64,7 @@ func TestCheckDetail(t *testing.T) {
 
 // TestNotGrantedMatchesFmt pins the detail built without fmt to the text fmt gave, quoting included.
 func TestNotGrantedMatchesFmt(t *testing.T) {
+	t.Parallel()
 	for _, c := range []string{"3", "ads", "a b", `quo"te`, `back\slash`, "tab\there", "é", "\x00\xff", "日本",
 		strings.Repeat("long", 50)} {
 		if got, want := notGranted(c), fmt.Sprintf("consent category %q not granted", c); got != want {
@@ -72,6 +75,7 @@ func TestNotGrantedMatchesFmt(t *testing.T) {
 
 // TestTrimSpace checks the shortcut against strings.TrimSpace on the values at its edges.
 func TestTrimSpace(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", " ", "3", " 3", "3 ", "\t3\n", "\u00a03\u00a0", "\u20003", "a b", "\x7f", "é"} {
 		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
 			t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)

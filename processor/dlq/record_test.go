@@ -12,6 +12,7 @@ import (
 )
 
 func TestRecordHeaders(t *testing.T) {
+	t.Parallel()
 	failedAt := time.Date(2026, 11, 29, 18, 4, 5, 0, time.FixedZone("CET", 3600))
 	rej := reject.New(reject.FacebookRejected, reject.StageDelivery, "Invalid parameter (code 100)")
 	tests := []struct {

@@ -171,6 +171,7 @@ var mixed = []failed{
 }
 
 func TestReplayFilters(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		filter dlq.Filter
@@ -208,6 +209,7 @@ func TestReplayFilters(t *testing.T) {
 }
 
 func TestReplayRecordContents(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	seed(t, kopts, failed{key: "a", reason: reject.FacebookRejected, dest: "main", replayCount: 1})
 	dl := readAll(t, kopts, dlqTopic)[0]
@@ -240,6 +242,7 @@ func TestReplayRecordContents(t *testing.T) {
 // The runtime dead-letters a replayed record that fails again with its replay count (dlq.Record carries it), so
 // the limit holds across rounds.
 func TestReplayCountSurvivesAnotherFailure(t *testing.T) {
+	t.Parallel()
 	src := &kgo.Record{Topic: srcTopic, Key: []byte("k"), Headers: []kgo.RecordHeader{{Key: dlq.HeaderReplayCount, Value: []byte("0")}}}
 	for round := 1; round <= 3; round++ {
 		d := dlq.Record(dlqTopic, src, dlq.Failure{Rejection: reject.New(reject.FacebookRejected, reject.StageDelivery, "x"), FailedAt: t0})
@@ -268,6 +271,7 @@ func TestReplaySkipsReferences(t *testing.T) {
 }
 
 func TestReplayMaxReplays(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	seed(t, kopts,
 		failed{key: "r0", reason: reject.FacebookRejected, replayCount: 0},
@@ -303,6 +307,7 @@ func TestReplayMaxReplays(t *testing.T) {
 }
 
 func TestReplayDryRun(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	seed(t, kopts, mixed...)
 	s := mustReplay(t, dlq.Options{Kafka: kopts, DryRun: true, Filter: dlq.Filter{Reasons: []reject.Reason{reject.FacebookRejected}}, Sample: 2})
@@ -329,6 +334,7 @@ func TestReplayDryRun(t *testing.T) {
 }
 
 func TestReplayInterruptedResumes(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	var fs []failed
 	for i := range 40 {
@@ -364,6 +370,7 @@ func TestReplayInterruptedResumes(t *testing.T) {
 }
 
 func TestReplayStopsAtSnapshotEnd(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	var fs []failed
 	for i := range 10 {
@@ -388,6 +395,7 @@ func TestReplayStopsAtSnapshotEnd(t *testing.T) {
 }
 
 func TestReplayOneSourceRecordOncePerRun(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	seed(t, kopts,
 		failed{key: "x", reason: reject.FacebookRejected, dest: "main", srcOffset: 7},
@@ -404,6 +412,7 @@ func TestReplayOneSourceRecordOncePerRun(t *testing.T) {
 }
 
 func TestReplayTargets(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	seed(t, kopts, failed{key: "a", reason: reject.FacebookRejected}, failed{key: "b", reason: reject.FacebookRejected, srcTopic: "other"})
 	s := mustReplay(t, dlq.Options{Kafka: kopts, To: "retarget"})
@@ -416,6 +425,7 @@ func TestReplayTargets(t *testing.T) {
 }
 
 func TestReplayStartOffsetsAndCheckpointPerGroup(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	var fs []failed
 	for i := range 8 { // 4 per partition
@@ -433,6 +443,7 @@ func TestReplayStartOffsetsAndCheckpointPerGroup(t *testing.T) {
 }
 
 func TestReplayFromUsesOffsetLookup(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	var fs []failed
 	for i := range 6 {
@@ -449,6 +460,7 @@ func TestReplayFromUsesOffsetLookup(t *testing.T) {
 }
 
 func TestReplayErrors(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	if _, err := dlq.New(dlq.Options{DLQTopic: dlqTopic, Group: "g", To: dlqTopic}); !errors.Is(err, dlq.ErrInvalidOptions) {
 		t.Errorf("target = DLQ: err %v", err)
@@ -501,6 +513,7 @@ func TestReplayRefusesMistakesFirst(t *testing.T) {
 }
 
 func TestSummaryJSONShape(t *testing.T) {
+	t.Parallel()
 	kopts := newCluster(t)
 	seed(t, kopts, mixed...)
 	s := mustReplay(t, dlq.Options{Kafka: kopts, DryRun: true})
@@ -521,6 +534,7 @@ func TestSummaryJSONShape(t *testing.T) {
 }
 
 func TestFingerprint(t *testing.T) {
+	t.Parallel()
 	base := dlq.Options{DLQTopic: dlqTopic, Filter: dlq.Filter{Reasons: []reject.Reason{"a", "b"}}}
 	same := dlq.Options{DLQTopic: dlqTopic, Filter: dlq.Filter{Reasons: []reject.Reason{"b", "a"}}, MaxReplays: 3, DryRun: true, BatchSize: 7}
 	if base.Fingerprint() != same.Fingerprint() {

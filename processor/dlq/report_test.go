@@ -7,6 +7,7 @@ import (
 )
 
 func TestReplayProgressLine(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	p := &ProgressLine{W: &b}
 	p.Print(Progress{Scanned: 500, Replayed: 300, Skipped: 200, Total: 2000, Elapsed: 2 * time.Second})

@@ -36,6 +36,7 @@ func eligible() *fbevent.Event {
 func ago(d time.Duration) int64 { return now.Add(-d).Unix() }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	const day = 24 * time.Hour
 	def := publishedRules()
 	low := publishedRules()
@@ -208,6 +209,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestTooOld(t *testing.T) {
+	t.Parallel()
 	const day = 24 * time.Hour
 	r := publishedRules()
 	tests := []struct {
@@ -238,6 +240,7 @@ func TestTooOld(t *testing.T) {
 }
 
 func TestRulesValidate(t *testing.T) {
+	t.Parallel()
 	if err := publishedRules().Validate(); err != nil {
 		t.Errorf("publishedRules().Validate() = %v", err)
 	}
@@ -259,6 +262,7 @@ func TestRulesValidate(t *testing.T) {
 }
 
 func TestHM(t *testing.T) {
+	t.Parallel()
 	tests := map[time.Duration]string{
 		0: "<1m", 59 * time.Second: "<1m", time.Minute: "1m", 61 * time.Minute: "1h01m",
 		170*time.Hour + 5*time.Minute + 59*time.Second: "170h05m",
@@ -286,6 +290,7 @@ func BenchmarkCheck(b *testing.B) {
 // TestInsufficientDetail pins the append-built insufficient_user_data detail to the fmt format it replaced, for
 // every set of present keys and a few thresholds.
 func TestInsufficientDetail(t *testing.T) {
+	t.Parallel()
 	listKeys := func(p presence, names []string, off int) string {
 		var present []string
 		for i, n := range names {
@@ -313,6 +318,7 @@ func TestInsufficientDetail(t *testing.T) {
 
 // TestPresenceOf sets one user_data field at a time and checks that presenceOf reports exactly its key's bit.
 func TestPresenceOf(t *testing.T) {
+	t.Parallel()
 	fields := map[string]func(*fbevent.UserData) *string{
 		"em": func(u *fbevent.UserData) *string { return &u.Em }, "ph": func(u *fbevent.UserData) *string { return &u.Ph },
 		"fn": func(u *fbevent.UserData) *string { return &u.Fn }, "ln": func(u *fbevent.UserData) *string { return &u.Ln },

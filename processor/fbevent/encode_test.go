@@ -101,6 +101,7 @@ func TestAppendJSONGolden(t *testing.T) {
 
 // TestAppendJSONAppData: app_data goes verbatim after custom_data, and an event without it encodes as before.
 func TestAppendJSONAppData(t *testing.T) {
+	t.Parallel()
 	const app = `{"advertiser_tracking_enabled":1,"application_tracking_enabled":0,"extinfo":["i2","com.example","1.0"]}`
 	ev := &Event{
 		EventName: "Purchase", EventTime: 1767225600, ActionSource: "app",
@@ -131,6 +132,7 @@ func TestAppendJSONAppData(t *testing.T) {
 }
 
 func TestAppendJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		ev   *Event
@@ -212,6 +214,7 @@ func TestAppendJSONRoundTrip(t *testing.T) {
 }
 
 func TestAppendJSONAppends(t *testing.T) {
+	t.Parallel()
 	prefix := []byte("xyz")
 	got := AppendJSON(prefix, &Event{EventName: "Lead"})
 	if string(got) != `xyz{"event_name":"Lead"}` {
@@ -220,6 +223,7 @@ func TestAppendJSONAppends(t *testing.T) {
 }
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	tests := []string{
 		"", "plain", `quote " backslash \ slash /`, "<script>&amp;</script>", "\b\f\n\r\t", "\x00\x01\x1f\x7f",
 		"line\u2028para\u2029end", "é ü 日本 😀", "bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate", "\u00a0nbsp",
@@ -239,6 +243,7 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 // TestAppendStringWordBoundaries puts every kind of byte that needs a look at every offset of longer strings, so
 // that both the eight-byte scan and the byte-by-byte path meet it, alone and in runs.
 func TestAppendStringWordBoundaries(t *testing.T) {
+	t.Parallel()
 	specials := []string{
 		`"`, `\`, "<", ">", "&", "\x00", "\x1f", "\x7f", "é", "\u2028", "\u2029", "\xff", "日本", "😀", "\xe2\x80",
 		"=", ";", "?", "\x3d", "\x3f", "\x21", "\x20",
@@ -278,6 +283,7 @@ func FuzzAppendString(f *testing.F) {
 }
 
 func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	tests := []float64{
 		0, math.Copysign(0, -1), 1, -1, 0.1, 142.52, 1e20, 1e21, 1.5e21, 1e-6, 9.99e-7, 1.2345e-7, 1e-300,
 		math.MaxFloat64, math.SmallestNonzeroFloat64, 123456789.123456789, -0.000001, 1e100,
@@ -323,6 +329,7 @@ func FuzzAppendFloat(f *testing.F) {
 }
 
 func TestAppendBatch(t *testing.T) {
+	t.Parallel()
 	e1 := AppendJSON(nil, &Event{EventName: "Lead"})
 	e2 := AppendJSON(nil, &Event{EventName: "PageView"})
 	tests := []struct {
@@ -561,6 +568,7 @@ func toRef(ev *Event) refEvent {
 // TestPlain8 compares plain8 with plainByte on every byte value in every lane, on every pair of byte values in
 // neighbouring lanes (where a borrow could leak from one byte into the next), and on random words.
 func TestPlain8(t *testing.T) {
+	t.Parallel()
 	want := func(w uint64) bool {
 		for i := range 8 {
 			if !plainByte[byte(w>>(8*i))] {
@@ -605,6 +613,7 @@ func TestPlain8(t *testing.T) {
 // TestPlainString compares plainString, which or-s the flags of its words, with plainByte on strings of every
 // length up to 40 holding one byte of every value at every position.
 func TestPlainString(t *testing.T) {
+	t.Parallel()
 	for n := 1; n <= 40; n++ {
 		for pos := range n {
 			for c := range 256 {

@@ -37,6 +37,7 @@ func validEvent() *Event {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1767225600, 0)
 	const secret = "john_smith@gmail.com" // must never show up in an error
 	tests := []struct {
@@ -184,6 +185,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestIsSHA256Hex(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		s    string
 		want bool
@@ -206,6 +208,7 @@ func TestIsSHA256Hex(t *testing.T) {
 // TestIsSHA256HexEveryByte puts every byte value at every position of a digest and compares with the
 // definition, so each lane of the word-at-a-time check is covered.
 func TestIsSHA256HexEveryByte(t *testing.T) {
+	t.Parallel()
 	ref := func(s string) bool {
 		if len(s) != 64 {
 			return false
@@ -255,6 +258,7 @@ func BenchmarkValidate(b *testing.B) {
 }
 
 func TestValidFBPAndFBC(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		s        string
 		fbp, fbc bool
@@ -286,6 +290,7 @@ func TestValidFBPAndFBC(t *testing.T) {
 }
 
 func TestValidationErrorMessage(t *testing.T) {
+	t.Parallel()
 	err := error(&ValidationError{Field: "user_data.em", Problem: "not hashed"})
 	if got, want := err.Error(), "invalid server event: user_data.em: not hashed"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
@@ -295,6 +300,7 @@ func TestValidationErrorMessage(t *testing.T) {
 // TestValidateNamesEveryHashedField breaks each hashed user_data field in turn, with the others set to valid
 // digests, and checks the error names that field.
 func TestValidateNamesEveryHashedField(t *testing.T) {
+	t.Parallel()
 	fields := func(u *UserData) []struct {
 		key string
 		v   *string

@@ -22,6 +22,7 @@ func readyz(t *testing.T, r *Registry) (int, Status) {
 }
 
 func TestReadyz(t *testing.T) {
+	t.Parallel()
 	r := New()
 	code, s := readyz(t, r)
 	if code != http.StatusServiceUnavailable || s.Ready {

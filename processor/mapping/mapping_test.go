@@ -43,6 +43,7 @@ func mustMap(tb testing.TB, js string, opt Options) fbevent.Event {
 }
 
 func TestMapPurchase(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../schema/testdata/purchase.json")
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +77,7 @@ func TestMapPurchase(t *testing.T) {
 }
 
 func TestEventName(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"begin_checkout", "InitiateCheckout"},
 		{"purchase", "Purchase"},
@@ -112,6 +114,7 @@ func TestEventName(t *testing.T) {
 }
 
 func TestEventNameOverrideAndMissing(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, want string
 	}{
@@ -141,6 +144,7 @@ func TestEventNameOverrideAndMissing(t *testing.T) {
 }
 
 func TestEventID(t *testing.T) {
+	t.Parallel()
 	hashOf := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 	tests := []struct{ name, in, want string }{
 		{"integrations wins", `{"event_name":"e","event_id":"root","context":{"event_id":"ctx"},"integrations":{"facebook":{"event_id":"fb"}}}`, "fb"},
@@ -166,6 +170,7 @@ func TestEventID(t *testing.T) {
 }
 
 func TestEventTimeURLsActionSource(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   string
@@ -224,6 +229,7 @@ func TestEventTimeURLsActionSource(t *testing.T) {
 }
 
 func TestUserData(t *testing.T) {
+	t.Parallel()
 	const h = "2f2b0c5e7bb9c5a3d6a9cfe3c1e8f0a1b2c3d4e5f60718293a4b5c6d7e8f9012"
 	tests := []struct {
 		name string
@@ -266,6 +272,7 @@ func TestUserData(t *testing.T) {
 }
 
 func TestFBCFromFBCLID(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, in, want string }{
 		{"built from page url with event time ms", `{"event_name":"e","context":{"event_timestamp":1700000000123,"page":{"url":"https://s/p?a=1&fbclid=IwAR1&b=2"}}}`,
 			"fb.1.1700000000123.IwAR1"},
@@ -291,6 +298,7 @@ func TestFBCFromFBCLID(t *testing.T) {
 }
 
 func TestCustomData(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   string
@@ -332,6 +340,7 @@ func TestCustomData(t *testing.T) {
 }
 
 func TestUserDataOverrides(t *testing.T) {
+	t.Parallel()
 	base := `"user":{"email":"e","phone":"p","firstname":"f","lastname":"l","gender":"g","birthdate":"b","city":"c","state":"s","zipcode":"z","country":"co","id":"x"},` +
 		`"context":{"device":{"ip":"1.1.1.1","user_agent":"ua","cookie":"_fbc=c; _fbp=p"}}`
 	tests := []struct {
@@ -378,6 +387,7 @@ func TestUserDataOverrides(t *testing.T) {
 }
 
 func TestCustomDataOverrides(t *testing.T) {
+	t.Parallel()
 	base := `"value":1,"currency":"EUR","id":"O","search_term":"s","name":"n","category":"c","status":"st",` +
 		`"items":[{"product":{"id":"A","price":1},"quantity":1}]`
 	tests := []struct {
@@ -425,6 +435,7 @@ func TestCustomDataOverrides(t *testing.T) {
 }
 
 func TestOverrideRejections(t *testing.T) {
+	t.Parallel()
 	const secret = "secret-value"
 	tests := []struct{ name, fb, key string }{
 		{"value text", `"custom_data":{"value":"secret-value"}`, "integrations.facebook.custom_data.value"},
@@ -463,6 +474,7 @@ func TestOverrideRejections(t *testing.T) {
 }
 
 func TestCustomDataPassthrough(t *testing.T) {
+	t.Parallel()
 	in := `{"event_name":"e","zz":"s","n":1.5,"b":false,"nul":null,"obj":{"a":1},"arr":[1],"order_id":"typed","dup":"root",` +
 		`"integrations":{"facebook":{"custom_data":{"dup":"override","x":1}}}}`
 	t.Run("off by default", func(t *testing.T) {
@@ -498,6 +510,7 @@ func params(ps []fbevent.Param) string {
 // TestMapDeterministicAndIndependent maps the same event twice (as two destinations would) and checks the
 // outputs are equal and do not share mutable memory with each other or with the event.
 func TestMapDeterministicAndIndependent(t *testing.T) {
+	t.Parallel()
 	js := `{"event_name":"purchase","zz":"s","items":[{"product":{"id":"A","price":1},"quantity":1},{"product":{"id":"B"}}],` +
 		`"url":"https://s/?fbclid=abc","integrations":{"facebook":{"data_processing_options":["LDU"],"custom_data":{"k":"v","contents":[{"id":"C","quantity":1}]},"app_data":{"a":1}}}}`
 	ev := decode(t, js)
@@ -527,6 +540,7 @@ func TestMapDeterministicAndIndependent(t *testing.T) {
 }
 
 func TestMapResetsOut(t *testing.T) {
+	t.Parallel()
 	out := fbevent.Event{EventName: "old", UserData: fbevent.UserData{Em: "stale"}, CustomData: fbevent.CustomData{Extra: []fbevent.Param{{Key: "k"}}}}
 	if r := Map(&schema.Event{EventName: "page_view", EventID: "1"}, Input{RecordTime: recordTime}, Options{}, &out); r != nil {
 		t.Fatal(r)
@@ -588,6 +602,7 @@ func FuzzMap(f *testing.F) {
 // TestMapContentsBuffer: contents are built in Input.Contents when it is large enough (and in a new array when it
 // is not), with the same result either way and a capacity that keeps a later append off the caller's buffer.
 func TestMapContentsBuffer(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../schema/testdata/purchase.json")
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ func wideEvent(n int, nested, repeat bool) string {
 // TestCustomParamsCapped: beyond MaxCustomParams distinct keys, custom parameters are dropped and counted, in
 // input order, repeated keys counted once; the rest of the event is mapped as usual.
 func TestCustomParamsCapped(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name           string
 		n              int

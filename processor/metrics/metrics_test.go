@@ -41,6 +41,7 @@ func value(t *testing.T, reg *prometheus.Registry, name string, labels map[strin
 // The capi.Observer side: requests are labelled by destination, outcome, HTTP status class ("none" when no
 // answer arrived) and Graph error code, and each one feeds the latency and batch-size histograms; retries are counted by class.
 func TestObserverSeries(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewRegistry()
 	m := New(reg)
 	m.Request("shop", "ok", 200, 0, 40*time.Millisecond, 500)
@@ -80,6 +81,7 @@ func TestObserverSeries(t *testing.T) {
 
 // Every Metrics owns its series on its own registry: two in one process (tests, demo + service) do not collide.
 func TestNoGlobalRegistry(t *testing.T) {
+	t.Parallel()
 	ra, rb := prometheus.NewRegistry(), prometheus.NewRegistry()
 	a, _ := New(ra), New(rb)
 	a.Retry("shop", "transient")

@@ -9,6 +9,7 @@ import (
 
 // TestISO3166Table cross-checks the hand-written alpha-2/alpha-3 table against CLDR's region data.
 func TestISO3166Table(t *testing.T) {
+	t.Parallel()
 	fields := strings.Fields(iso3166)
 	if len(fields) != 2*249 {
 		t.Fatalf("iso3166 has %d codes, want 249 pairs", len(fields))
@@ -32,6 +33,7 @@ func TestISO3166Table(t *testing.T) {
 }
 
 func TestCountryNames(t *testing.T) {
+	t.Parallel()
 	iso := map[string]bool{}
 	for _, f := range strings.Fields(iso3166) {
 		iso[f] = true
@@ -61,6 +63,7 @@ func TestCountryNames(t *testing.T) {
 
 // TestCountryPairs checks that the two-letter table answers exactly like the countries map for every pair.
 func TestCountryPairs(t *testing.T) {
+	t.Parallel()
 	for a := byte('a'); a <= 'z'; a++ {
 		for b := byte('a'); b <= 'z'; b++ {
 			want, wantOK := countries[string([]byte{a, b})]

@@ -15,6 +15,7 @@ import (
 // TestEncodeHex compares the word-at-a-time hex encoder with encoding/hex on every byte value in every lane and
 // on real digests.
 func TestEncodeHex(t *testing.T) {
+	t.Parallel()
 	var sums [][sha256.Size]byte
 	for c := range 256 {
 		for lane := range 4 {
@@ -63,6 +64,7 @@ func TestEncodeHex(t *testing.T) {
 // at the end, with the exported per-field normalizers and Hash, on a mix of hashed, pre-hashed, empty and
 // invalid fields: every digest must land in its own field.
 func TestUserDataMatchesFieldNormalizers(t *testing.T) {
+	t.Parallel()
 	n := newNormalizer(t, "FR")
 	prehashed := strings.ToUpper(Hash("x"))
 	for _, in := range []fbevent.UserData{
@@ -120,6 +122,7 @@ func TestUserDataMatchesFieldNormalizers(t *testing.T) {
 // TestShortDigests compares the table of one- and two-letter digests with sha256.Sum256 on every entry, and
 // checks that nothing else is looked up in it (digestInto must hash every other value, whatever its length).
 func TestShortDigests(t *testing.T) {
+	t.Parallel()
 	tab := loadShortDigests()
 	var inputs [][]byte
 	for a := range 256 {
@@ -159,6 +162,7 @@ func TestShortDigests(t *testing.T) {
 // TestPassThroughEveryByte puts every byte value at every position of a digest, in lower and upper case, and
 // every pair of byte values at neighbouring positions, and compares passThrough with its definition.
 func TestPassThroughEveryByte(t *testing.T) {
+	t.Parallel()
 	ref := func(s string) (string, bool) {
 		if len(s) != hexLen {
 			return "", false
@@ -202,6 +206,7 @@ func TestPassThroughEveryByte(t *testing.T) {
 
 // TestIndexSep compares indexSep with the strings.IndexAny call it replaces.
 func TestIndexSep(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", "-", "1997-02-16", "16/02/1997", "16.02.1997", "19970216", "é-1", "\xff/", "a.b-c/d",
 		"abc", "日本.1", "--", "1997/02-16"} {
 		if got, want := indexSep(s), strings.IndexAny(s, "-/."); got != want {
@@ -212,6 +217,7 @@ func TestIndexSep(t *testing.T) {
 
 // TestLowerASCII8 compares lowerASCII8 with a byte loop on every ASCII byte in every lane and on random words.
 func TestLowerASCII8(t *testing.T) {
+	t.Parallel()
 	want := func(w uint64) uint64 {
 		var out uint64
 		for i := range 8 {
@@ -244,6 +250,7 @@ func TestLowerASCII8(t *testing.T) {
 // TestAppendLower compares appendLower, which copies ASCII words at a time, with a rune loop on strings where
 // non-ASCII, invalid and upper-case bytes fall at every position relative to the words.
 func TestAppendLower(t *testing.T) {
+	t.Parallel()
 	ref := func(s string) (string, bool) {
 		if !utf8.ValidString(s) {
 			return "", false

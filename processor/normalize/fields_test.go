@@ -25,6 +25,7 @@ func runFieldTable(t *testing.T, name string, fn func(string) (string, bool), ca
 }
 
 func TestEmail(t *testing.T) {
+	t.Parallel()
 	runFieldTable(t, "Email", Email, []fieldCase{
 		{"john_smith@gmail.com", "john_smith@gmail.com"},
 		{" John_Smith@Gmail.COM\t", "john_smith@gmail.com"},
@@ -69,6 +70,7 @@ func TestEmail(t *testing.T) {
 }
 
 func TestPhone(t *testing.T) {
+	t.Parallel()
 	fr := newNormalizer(t, "FR")
 	us := newNormalizer(t, "US")
 	none := newNormalizer(t, "")
@@ -126,6 +128,7 @@ func TestPhone(t *testing.T) {
 }
 
 func TestPhoneCacheBounded(t *testing.T) {
+	t.Parallel()
 	n := newNormalizer(t, "FR")
 	for i := range 3 * phoneCacheShards * phoneCacheShardSize {
 		in := fmt.Sprintf("(06) %08d", i) // parentheses: the library's parse, not the fast path
@@ -148,6 +151,7 @@ func TestPhoneCacheBounded(t *testing.T) {
 }
 
 func TestName(t *testing.T) {
+	t.Parallel()
 	runFieldTable(t, "Name", Name, []fieldCase{
 		{"John", "john"},
 		{"  MARY ", "mary"},
@@ -178,6 +182,7 @@ func TestName(t *testing.T) {
 }
 
 func TestCity(t *testing.T) {
+	t.Parallel()
 	runFieldTable(t, "City", City, []fieldCase{
 		{"Paris", "paris"},
 		{"Saint-Étienne", "saintétienne"},
@@ -194,6 +199,7 @@ func TestCity(t *testing.T) {
 }
 
 func TestGender(t *testing.T) {
+	t.Parallel()
 	runFieldTable(t, "Gender", Gender, []fieldCase{
 		{"f", "f"}, {"F", "f"}, {" Female ", "f"}, {"femme", "f"}, {"FEMME", "f"}, {"Woman", "f"}, {"w", "f"},
 		{"Frau", "f"}, {"mujer", "f"}, {"Féminin", "f"}, {"Mme", "f"}, {"Mlle.", "f"}, {"Mrs.", "f"},
@@ -205,6 +211,7 @@ func TestGender(t *testing.T) {
 }
 
 func TestDateOfBirth(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC()
 	tomorrow := now.AddDate(0, 0, 1)
 	runFieldTable(t, "DateOfBirth", DateOfBirth, []fieldCase{
@@ -254,6 +261,7 @@ func TestDateOfBirth(t *testing.T) {
 }
 
 func TestState(t *testing.T) {
+	t.Parallel()
 	runFieldTable(t, "State", State, []fieldCase{
 		{"CA", "ca"},
 		{"ca", "ca"},
@@ -273,6 +281,7 @@ func TestState(t *testing.T) {
 }
 
 func TestZip(t *testing.T) {
+	t.Parallel()
 	runFieldTable(t, "Zip", Zip, []fieldCase{
 		{"75008", "75008"},
 		{"75 008", "75008"},
@@ -296,6 +305,7 @@ func TestZip(t *testing.T) {
 }
 
 func TestCountry(t *testing.T) {
+	t.Parallel()
 	runFieldTable(t, "Country", Country, []fieldCase{
 		{"US", "us"}, {"us", "us"}, {"USA", "us"}, {"U.S.A.", "us"}, {"United States", "us"},
 		{"united states of america", "us"}, {"États-Unis", "us"},
@@ -315,6 +325,7 @@ func TestCountry(t *testing.T) {
 }
 
 func TestExternalID(t *testing.T) {
+	t.Parallel()
 	runFieldTable(t, "ExternalID", ExternalID, []fieldCase{
 		{"CUST-000123", "CUST-000123"},
 		{" CUST-000123\n", "CUST-000123"},
@@ -336,6 +347,7 @@ func repeat(s string, n int) string {
 // TestLatinIsNFC backs appendLetters' fast path: a lowercase letter below U+0300 is in NFC on its own and never
 // composes with the character before it, so a string of them is in NFC.
 func TestLatinIsNFC(t *testing.T) {
+	t.Parallel()
 	for r := rune(0); r < 0x300; r++ {
 		if !unicode.IsLetter(r) && !unicode.IsMark(r) {
 			continue

@@ -28,6 +28,7 @@ func newNormalizer(t testing.TB, region string) *Normalizer {
 }
 
 func TestHashVectors(t *testing.T) {
+	t.Parallel()
 	for clear, want := range map[string]string{
 		"john_smith@gmail.com": hashEmail, "16505551212": hashPhone, "19970216": hashDOB, "us": hashCountry,
 	} {
@@ -43,6 +44,7 @@ func TestHashVectors(t *testing.T) {
 
 // TestMetaVectorsThroughUserData checks Meta's vectors end to end: raw inputs as a customer sends them.
 func TestMetaVectorsThroughUserData(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		region string
@@ -77,6 +79,7 @@ func TestMetaVectorsThroughUserData(t *testing.T) {
 }
 
 func TestUserDataFrenchCustomer(t *testing.T) {
+	t.Parallel()
 	n := newNormalizer(t, "FR")
 	ud := frenchUser()
 	dropped := n.UserData(&ud)
@@ -128,6 +131,7 @@ func frenchUser() fbevent.UserData {
 }
 
 func TestUserDataDropped(t *testing.T) {
+	t.Parallel()
 	n := newNormalizer(t, "FR")
 	ud := fbevent.UserData{
 		Em:         "not an email",
@@ -158,6 +162,7 @@ func TestUserDataDropped(t *testing.T) {
 }
 
 func TestUserDataPassThroughHashes(t *testing.T) {
+	t.Parallel()
 	n := newNormalizer(t, "FR")
 	upper := strings.ToUpper(hashEmail)
 	mixed := hashPhone[:32] + strings.ToUpper(hashPhone[32:])
@@ -193,6 +198,7 @@ func TestUserDataPassThroughHashes(t *testing.T) {
 }
 
 func TestUserDataIdempotentOnce(t *testing.T) {
+	t.Parallel()
 	// Normalizing a fully hashed user_data again is a no-op: the stage may run on replays.
 	n := newNormalizer(t, "FR")
 	ud := frenchUser()
@@ -204,6 +210,7 @@ func TestUserDataIdempotentOnce(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
+	t.Parallel()
 	for _, region := range []string{"FR", "fr", " us ", "", "GB", "DE"} {
 		if _, err := New(region); err != nil {
 			t.Errorf("New(%q) = %v, want ok", region, err)
@@ -218,6 +225,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestUserDataConcurrent(t *testing.T) {
+	t.Parallel()
 	n := newNormalizer(t, "FR")
 	want := frenchUser()
 	n.UserData(&want)
@@ -244,6 +252,7 @@ func TestUserDataConcurrent(t *testing.T) {
 // service ran past midnight): a date after the stale day but not after the real today is valid, a date after the
 // real today is not, and the stale day moves forward.
 func TestDateOfBirthTodayCache(t *testing.T) {
+	t.Parallel()
 	n, err := New("FR")
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ func checkFastPhone(t *testing.T, tables *phoneTables, s, region string) bool {
 // TestPhoneFastPathTable pins the tricky inputs: every one must agree with the library, and the common shapes
 // must be handled by the fast path (the performance contract).
 func TestPhoneFastPathTable(t *testing.T) {
+	t.Parallel()
 	tables := loadPhoneTables()
 	tests := []struct {
 		region, in string
@@ -147,6 +148,7 @@ func TestPhoneFastPathTable(t *testing.T) {
 // TestPhoneFastPathEveryPrefix walks the first digits of national and international numbers in every region
 // the library knows, so that each region's metadata (prefixes, lengths) is exercised at least once.
 func TestPhoneFastPathEveryPrefix(t *testing.T) {
+	t.Parallel()
 	tables := loadPhoneTables()
 	regions := []string{""}
 	for r := range tables.byRegion {

@@ -7,6 +7,7 @@ import (
 
 // TestNewDetail checks that New skips fmt only when that cannot change the text.
 func TestNewDetail(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		format string
 		args   []any
@@ -32,6 +33,7 @@ func TestNewDetail(t *testing.T) {
 }
 
 func TestError(t *testing.T) {
+	t.Parallel()
 	r := &Rejection{Reason: NoConsent, Stage: StageConsent, Detail: `consent category "3" not granted`}
 	if got, want := r.Error(), fmt.Sprintf("%s at %s: %s", r.Reason, r.Stage, r.Detail); got != want {
 		t.Errorf("Error() = %q, want %q", got, want)

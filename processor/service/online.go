@@ -180,10 +180,7 @@ func groupCheck(ctx context.Context, adm *kadm.Client, k config.Kafka) OnlineChe
 // destinationCheck reads the destination's pixel node with its token: no event is sent.
 func destinationCheck(ctx context.Context, cfg config.Config, d config.Destination) OnlineCheck {
 	c := OnlineCheck{Name: "destination " + d.Name}
-	client, err := capi.New(capi.Destination{
-		Name: d.Name, PixelID: d.PixelID, AccessToken: d.AccessToken.Reveal(), AppSecret: d.AppSecret.Reveal(),
-		BaseURL: cfg.Graph.URL, APIVersion: cfg.Graph.APIVersion,
-	}, capi.Options{RequestTimeout: cfg.Graph.RequestTimeout})
+	client, err := capi.New(graphClient(cfg, d))
 	if err != nil {
 		c.Detail, c.Fix = err.Error(), "fix the destination's pixel_id, access_token and graph.url"
 		return c

@@ -193,33 +193,34 @@ func streamOptionsWith(cfg config.Config, kopts []kgo.Opt, p *processor.Pipeline
 		Logger:               log,
 	}
 	for _, d := range cfg.Destinations {
-		r := Rules(d)
-		o.Destinations = append(o.Destinations, stream.Destination{
-			Graph: capi.Destination{
-				Name: d.Name, PixelID: d.PixelID, AccessToken: d.AccessToken.Reveal(), AppSecret: d.AppSecret.Reveal(),
-				TestEventCode: d.TestEventCode, PartnerAgent: cfg.Graph.PartnerAgent,
-				BaseURL: cfg.Graph.URL, APIVersion: cfg.Graph.APIVersion,
-			},
-			Client: capi.Options{
-				HTTPClient:      httpClient,
-				RequestTimeout:  cfg.Graph.RequestTimeout,
-				InitialBackoff:  d.Retry.InitialBackoff,
-				MaxBackoff:      d.Retry.MaxBackoff,
-				ThrottleBackoff: d.Retry.ThrottleBackoff,
-				Breaker: capi.BreakerSettings{
-					ConsecutiveFailures: uint32(max(d.Breaker.ConsecutiveFailures, 0)),
-					OpenTimeout:         d.Breaker.OpenTimeout,
-				},
-				TooOld:   r.TooOld,
-				Logger:   &log,
-				Observer: obs,
-			},
+		graph, client := graphClient(cfg, d)
+		client.HTTPClient, client.TooOld, client.Logger, client.Observer = httpClient, Rules(d).TooOld, &log, obs
+		o.Destinations = append(o.Destinations, stream.Destination{Graph: graph, Client: client,
 			Batch: stream.BatchOptions{
 				MaxEvents: d.Batch.MaxEvents, MaxBytes: d.Batch.MaxBytes, Linger: d.Batch.Linger, MaxInFlight: d.Batch.MaxInFlight,
 			},
 		})
 	}
 	return o
+}
+
+// graphClient is a destination's Graph API client settings: pixel and credentials, Graph URL and version, request
+// timeout, retry and breaker settings (delivery adds the shared HTTP client, the age check, logging and metrics).
+func graphClient(cfg config.Config, d config.Destination) (capi.Destination, capi.Options) {
+	return capi.Destination{
+			Name: d.Name, PixelID: d.PixelID, AccessToken: d.AccessToken.Reveal(), AppSecret: d.AppSecret.Reveal(),
+			TestEventCode: d.TestEventCode, PartnerAgent: cfg.Graph.PartnerAgent,
+			BaseURL: cfg.Graph.URL, APIVersion: cfg.Graph.APIVersion,
+		}, capi.Options{
+			RequestTimeout:  cfg.Graph.RequestTimeout,
+			InitialBackoff:  d.Retry.InitialBackoff,
+			MaxBackoff:      d.Retry.MaxBackoff,
+			ThrottleBackoff: d.Retry.ThrottleBackoff,
+			Breaker: capi.BreakerSettings{
+				ConsecutiveFailures: uint32(max(d.Breaker.ConsecutiveFailures, 0)),
+				OpenTimeout:         d.Breaker.OpenTimeout,
+			},
+		}
 }
 
 // NewLogger builds the process logger: zerolog JSON (or console) on w at the configured level. Log entries never
