@@ -12,9 +12,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/eligibility"
 	"github.com/capi-connector/capi-connector/processor/mapping"
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/schema"
 )
 
@@ -108,18 +109,12 @@ func mustImport(t *testing.T, data []byte, o Options) (Summary, []map[string]any
 	return s, p.events(t), keys
 }
 
-type jsonDecoder struct{ d *schema.JSONDecoder }
-
-func (j jsonDecoder) Decode(_ context.Context, b []byte, ev *schema.Event) error {
-	return j.d.Decode(b, ev)
-}
-
 // testPipeline is the real transformation with one destination requiring consent category 2, phones in FR.
 func testPipeline(t *testing.T) *processor.Pipeline {
 	t.Helper()
-	p, err := processor.New(jsonDecoder{schema.NewJSONDecoder()}, []processor.Destination{{
+	p, err := processor.New(schema.NewJSONDecoder().Contextual(), []processor.Destination{{
 		Name: "shop", ConsentCategory: "2", DefaultRegion: "FR",
-		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: eligibility.DefaultRules(),
+		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: service.Rules(config.DefaultDestination()),
 	}})
 	if err != nil {
 		t.Fatal(err)
