@@ -210,7 +210,7 @@ func newDeliverEnv(t *testing.T, faults capitest.Faults) *deliverEnv {
 		newClient: func(int32) (*kgo.Client, error) { return cl, nil }, cl: cl}
 	d := &destination{name: "shop", client: client, opts: BatchOptions{MaxEvents: 1000, MaxBytes: 4_000_000, MaxInFlight: 1},
 		dlq: w, log: zerolog.Nop(), stats: newStats(), now: time.Now, misconfiguredRetry: time.Hour,
-		onMisconfigured: func(string, bool) {}}
+		onMisconfigured: func(string, bool, string) {}}
 	return &deliverEnv{d: d, sim: sim, part: newPartition("events", 0, newInflight()), cl: cl}
 }
 
@@ -298,7 +298,7 @@ func TestDeliverMisconfiguredAcknowledgesNothing(t *testing.T) {
 	t.Parallel()
 	e := newDeliverEnv(t, capitest.Faults{TokenExpired: true})
 	var reported []bool
-	e.d.onMisconfigured = func(_ string, bad bool) { reported = append(reported, bad) }
+	e.d.onMisconfigured = func(_ string, bad bool, _ string) { reported = append(reported, bad) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.d.deliver(ctx, e.batch(5)); close(done) }()
