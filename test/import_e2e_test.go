@@ -1,13 +1,18 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/schema/sample"
@@ -42,7 +47,8 @@ func storeFile(t *testing.T, n int) (path string, fates map[string]string) {
 		"E-5": "missing_pii_for_purchase", "E-6": "insufficient_user_data"}
 }
 
-// importCLI runs `capi-connector import` as a user would, configured by CAPI_* variables only.
+// importCLI runs `capi-connector import` as a user would, configured by CAPI_* variables only, and returns its
+// output with runs of white space collapsed.
 func (e *env) importCLI(args ...string) string {
 	e.t.Helper()
 	cmd := exec.Command(connectorBinary(e.t), append([]string{"import"}, args...)...)
@@ -52,7 +58,7 @@ func (e *env) importCLI(args ...string) string {
 	if err != nil {
 		e.t.Fatalf("capi-connector import %v: %v\n%s", args, err, out)
 	}
-	return string(out)
+	return strings.Join(strings.Fields(string(out)), " ") // the summary's table, one space between words
 }
 
 // TestImportedFileDeliveredTwiceWithTheSameIDs imports a store export with the real binary, runs the connector,
@@ -68,8 +74,8 @@ func TestImportedFileDeliveredTwiceWithTheSameIDs(t *testing.T) {
 	path, fates := storeFile(t, extra)
 	rejects := filepath.Join(t.TempDir(), "rejects.csv")
 	out := e.importCLI("--rejects", rejects, path)
-	for _, want := range []string{"delimiter ';', UTF-8 with BOM, decimal comma", fmt.Sprintf("produced (acknowledged)        %d", 6+extra),
-		"written to the rejects file  1", "neither produced nor rejected  0", "same event ids"} {
+	for _, want := range []string{"delimiter ';', UTF-8 with BOM, decimal comma", fmt.Sprintf("produced (acknowledged) %d", 6+extra),
+		"written to the rejects file 1", "neither produced nor rejected 0", "same event ids"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import output lacks %q:\n%s", want, out)
 		}
@@ -141,4 +147,113 @@ func findEvent(e *env, id string) string {
 		}
 	}
 	return ""
+}
+
+// TestImportKilledAndResumed SIGKILLs `capi-connector import` in the middle of a large file, then runs it again
+// with --resume: every row reaches the topic, the rows the state file counted as done are not produced again, and
+// the rows written after its last save come again under the same keys.
+func TestImportKilledAndResumed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	const rows = 100_000
+	e := newEnv(t, 3)
+	var b strings.Builder
+	b.WriteString("id;event_name;value;user.email\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "K-%d;purchase;%d,50;c%d@example.fr\n", i, i%100, i)
+	}
+	path := filepath.Join(t.TempDir(), "big.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(connectorBinary(t), "import", "--state-interval", "10ms", path)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "TMPDIR=" + os.TempDir(),
+		"CAPI_KAFKA_BROKERS=" + strings.Join(e.brokers, ","), "CAPI_KAFKA_TOPIC=" + e.topic}
+	cmd.SysProcAttr = childAttr()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	statePath := path + ".capi-import-state"
+	var st struct {
+		Rows     int64 `json:"rows_done"`
+		Complete bool  `json:"complete"`
+	}
+	killed := false
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if data, err := os.ReadFile(statePath); err == nil && json.Unmarshal(data, &st) == nil && st.Rows > 0 {
+			if !st.Complete {
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				killed = true
+			}
+			break
+		}
+	}
+	<-exited
+	if !killed {
+		t.Fatalf("the import was not caught in the middle (state %+v): make the file larger", st)
+	}
+	data, _ := os.ReadFile(statePath) // what the kill left
+	_ = json.Unmarshal(data, &st)
+	ends := e.endOffsets(e.topic)
+	var beforeResume int64
+	for _, o := range ends {
+		beforeResume += o
+	}
+	if st.Complete || st.Rows <= 0 || beforeResume < st.Rows || beforeResume >= rows {
+		t.Fatalf("after the kill: state %+v, %d records in the topic", st, beforeResume)
+	}
+
+	out := e.importCLI("--resume", path)
+	if !strings.Contains(out, fmt.Sprintf("skipped (done in an earlier run) %d", st.Rows)) || !strings.Contains(out, "neither produced nor rejected 0") {
+		t.Errorf("resumed import:\n%s", out)
+	}
+	keys := map[string]int{}
+	for _, r := range e.readAll(e.topic) {
+		keys[string(r.Key)]++
+	}
+	again := 0
+	for i := range rows {
+		n := keys[fmt.Sprintf("K-%d", i)]
+		if n == 0 {
+			t.Fatalf("row K-%d never reached the topic", i)
+		}
+		if int64(i) < st.Rows && n != 1 {
+			t.Fatalf("row K-%d was done before the kill but produced %d times", i, n)
+		}
+		again += n - 1
+	}
+	// The rows produced twice are those written after the last save: acknowledged ones, and batches the broker
+	// appended after the kill (so at least beforeResume-st.Rows).
+	t.Logf("killed with %d rows saved as done and %d records in the topic; %d rows produced again after the resume", st.Rows, beforeResume, again)
+	if int64(again) < beforeResume-st.Rows {
+		t.Errorf("%d rows produced twice, fewer than the %d in the topic past the last save", again, beforeResume-st.Rows)
+	}
+}
+
+// readAll reads a topic up to its end offsets.
+func (e *env) readAll(topic string) []*kgo.Record {
+	e.t.Helper()
+	var want int64
+	for _, o := range e.endOffsets(topic) {
+		want += o
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for int64(len(out)) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			e.t.Fatalf("read %d of %d records of %s", len(out), want, topic)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	return out
 }

@@ -32,6 +32,7 @@ func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	rejects := fs.String("rejects", "", "write unparseable rows here (same format plus a reason column); a directory when importing several files")
 	resume := fs.Bool("resume", false, "skip the rows an interrupted import of the same file already finished (from its state file)")
 	statePath := fs.String("state", "", "resume state file (default: FILE.capi-import-state next to the input)")
+	stateEvery := fs.Duration("state-interval", time.Second, "how often the resume state is saved (rows acknowledged after the last save are produced again by --resume, under the same event ids)")
 	encoding := fs.String("encoding", "auto", "input encoding: "+importer.EncodingNames)
 	delimiter := fs.String("delimiter", "", "CSV delimiter: , ; tab (default: detected from the header)")
 	decimalComma := fs.String("decimal-comma", "auto", "read 59,90 as 59.90: true, false or auto (true when the delimiter is ;)")
@@ -44,7 +45,10 @@ func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if len(files) == 0 {
 		return usagef("no input file (give one or more files, or - for standard input)")
 	}
-	o := importer.Options{Encoding: *encoding, DryRun: *dryRun, Format: *format}
+	o := importer.Options{Encoding: *encoding, DryRun: *dryRun, Format: *format, StateEvery: *stateEvery}
+	if *stateEvery <= 0 {
+		return usagef("--state-interval must be positive")
+	}
 	switch strings.ToLower(*delimiter) {
 	case "":
 	case ",", ";":
