@@ -340,6 +340,9 @@ func (im *run) produce(ctx context.Context, skip int64) error {
 	o, s, w := im.o, im.s, im.win
 	stop := context.AfterFunc(ctx, w.wake)
 	defer stop()
+	// An interrupt stops reading, not the records already handed to the client: they are sent and acknowledged
+	// (Flush below, bounded) so that the state file counts them and a resumed run does not produce them again.
+	pctx := context.WithoutCancel(ctx)
 	var loopErr error
 	for seq := int64(1); ; seq++ {
 		r, err := im.src.next()
@@ -386,7 +389,7 @@ func (im *run) produce(ctx context.Context, skip int64) error {
 			},
 		}
 		seq := seq
-		o.Producer.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+		o.Producer.Produce(pctx, rec, func(_ *kgo.Record, err error) {
 			if err == nil {
 				im.produced.Add(1)
 			}
@@ -395,7 +398,7 @@ func (im *run) produce(ctx context.Context, skip int64) error {
 	}
 	// Wait for what was handed to the client, also after an interrupt (bounded), so that the state file
 	// records every acknowledgement.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	fctx, cancel := context.WithTimeout(pctx, 30*time.Second)
 	defer cancel()
 	if err := o.Producer.Flush(fctx); err != nil && loopErr == nil && !s.Interrupted {
 		loopErr = fmt.Errorf("waiting for acknowledgements: %w", err)
