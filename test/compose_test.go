@@ -38,6 +38,9 @@ type composeFile struct {
 
 type composeService struct {
 	Image           string                      `yaml:"image"`
+	PullPolicy      string                      `yaml:"pull_policy"`
+	Profiles        []string                    `yaml:"profiles"`
+	Volumes         []string                    `yaml:"volumes"`
 	Build           *composeBuild               `yaml:"build"`
 	Entrypoint      []string                    `yaml:"entrypoint"`
 	Command         []string                    `yaml:"command"`
@@ -46,14 +49,34 @@ type composeService struct {
 	DependsOn       map[string]composeDependsOn `yaml:"depends_on"`
 	Restart         string                      `yaml:"restart"`
 	StopGracePeriod string                      `yaml:"stop_grace_period"`
-	Healthcheck     *struct {
-		Test []string `yaml:"test"`
-	} `yaml:"healthcheck"`
+	Healthcheck     *composeHealthcheck         `yaml:"healthcheck"`
+}
+
+type composeHealthcheck struct {
+	Test        []string `yaml:"test"`
+	Disable     bool     `yaml:"disable"`
+	Interval    string   `yaml:"interval"`
+	Timeout     string   `yaml:"timeout"`
+	Retries     int      `yaml:"retries"`
+	StartPeriod string   `yaml:"start_period"`
 }
 
 type composeBuild struct {
-	Context    string `yaml:"context"`
-	Dockerfile string `yaml:"dockerfile"`
+	Context    string            `yaml:"context"`
+	Dockerfile string            `yaml:"dockerfile"`
+	Args       map[string]string `yaml:"args"`
+}
+
+// capiServices are the services that run the capi-connector image.
+var capiServices = []string{"graph-simulator", "connector", "producer"}
+
+// capiBinary is where the Dockerfile puts the binary.
+const capiBinary = "/usr/local/bin/capi-connector"
+
+// usesCapiImage reports whether the service runs the image the connector service builds.
+func usesCapiImage(c composeFile, s composeService) bool {
+	conn, ok := c.Services["connector"]
+	return s.Build != nil || ok && conn.Image != "" && s.Image == conn.Image
 }
 
 type composeDependsOn struct {
@@ -186,11 +209,26 @@ func publishedPorts(ports []string) []string {
 
 func TestComposeServices(t *testing.T) {
 	c := loadCompose(t)
-	built := []string{"graph-simulator", "connector", "producer"}
-	for _, name := range built {
+	// One image, built once: only the connector builds it, under a name the other capi services run.
+	conn := composeSvc(t, c, "connector")
+	if b := conn.Build; b == nil || path.Clean(b.Context) != "." || (b.Dockerfile != "" && b.Dockerfile != "Dockerfile") {
+		t.Errorf("connector: build = %+v, want the repository's Dockerfile", b)
+	}
+	if conn.Image == "" {
+		t.Error("connector: no image name: the other services cannot share what it builds")
+	}
+	for name, s := range c.Services {
+		if name != "connector" && s.Build != nil {
+			t.Errorf("%s builds its own image: every capi service shares the connector's (built once)", name)
+		}
+	}
+	for _, name := range capiServices {
 		s := composeSvc(t, c, name)
-		if s.Build == nil || path.Clean(s.Build.Context) != "." || (s.Build.Dockerfile != "" && s.Build.Dockerfile != "Dockerfile") {
-			t.Errorf("%s: build = %+v, want the repository's Dockerfile", name, s.Build)
+		if s.Image != conn.Image {
+			t.Errorf("%s: image %q, want the connector's %q", name, s.Image, conn.Image)
+		}
+		if name != "connector" && s.PullPolicy != "never" {
+			t.Errorf("%s: pull_policy %q, want never (the image is local, built by the connector service)", name, s.PullPolicy)
 		}
 		if len(s.Entrypoint) > 0 {
 			t.Errorf("%s: entrypoint %q overrides the image's binary", name, s.Entrypoint)
@@ -199,22 +237,35 @@ func TestComposeServices(t *testing.T) {
 			t.Errorf("%s: no command (a subcommand of capi-connector)", name)
 		}
 	}
+	// The broker is the version the end-to-end suite runs against.
+	wantKafka := "apache/kafka:" + testKafkaVersion(t)
 	for _, name := range []string{"kafka", "kafka-init"} {
-		if img := composeSvc(t, c, name).Image; img != "apache/kafka:4.1.0" {
-			t.Errorf("%s: image %q, want apache/kafka:4.1.0", name, img)
+		if img := composeSvc(t, c, name).Image; img != wantKafka {
+			t.Errorf("%s: image %q, want %s (the test suite's Kafka, test/kafka/lib.sh)", name, img, wantKafka)
 		}
 	}
-	if want := []string{"run"}; !slices.Equal(composeSvc(t, c, "connector").Command, want) {
-		t.Errorf("connector command = %q, want %q", composeSvc(t, c, "connector").Command, want)
+	if want := []string{"run"}; !slices.Equal(conn.Command, want) {
+		t.Errorf("connector command = %q, want %q", conn.Command, want)
 	}
-	if r := composeSvc(t, c, "connector").Restart; r != "unless-stopped" {
-		t.Errorf("connector restart = %q, want unless-stopped", r)
+	// No restart loop on a configuration error (exit 3): a capped on-failure, never always/unless-stopped.
+	for _, name := range capiServices {
+		r := composeSvc(t, c, name).Restart
+		if name == "producer" {
+			if r != "no" {
+				t.Errorf("producer restart = %q, want no (a one-shot job)", r)
+			}
+			continue
+		}
+		n, ok := strings.CutPrefix(r, "on-failure:")
+		if max, err := strconv.Atoi(n); !ok || err != nil || max < 1 || max > 10 {
+			t.Errorf("%s restart = %q, want on-failure:N with 1 ≤ N ≤ 10 (a configuration error must not restart forever)", name, r)
+		}
 	}
 
 	deps := []struct{ from, to, condition string }{
 		{"kafka-init", "kafka", "service_healthy"},
 		{"connector", "kafka-init", "service_completed_successfully"},
-		{"connector", "graph-simulator", "service_started"},
+		{"connector", "graph-simulator", "service_healthy"},
 		{"producer", "kafka-init", "service_completed_successfully"},
 	}
 	for _, d := range deps {
@@ -225,6 +276,132 @@ func TestComposeServices(t *testing.T) {
 	hc := composeSvc(t, c, "kafka").Healthcheck
 	if hc == nil || !strings.Contains(strings.Join(hc.Test, " "), "/opt/kafka/bin/kafka-broker-api-versions.sh") {
 		t.Errorf("kafka healthcheck = %+v, want kafka-broker-api-versions.sh (kafka-init waits for it)", hc)
+	}
+	// The long-running capi services are checked by the binary itself (no shell or curl in the image): the
+	// connector's readiness on its metrics address, the simulator's liveness on its listen port.
+	for _, tc := range []struct {
+		name, wantPort string
+		live           bool
+	}{
+		{"connector", metricsPortOf(t, c), false},
+		{"graph-simulator", listenPortOf(t, c), true},
+	} {
+		hc := composeSvc(t, c, tc.name).Healthcheck
+		if hc == nil || hc.Disable || len(hc.Test) < 3 || hc.Test[0] != "CMD" || hc.Test[1] != capiBinary || hc.Test[2] != "healthcheck" {
+			t.Errorf("%s healthcheck = %+v, want [CMD %s healthcheck …]", tc.name, hc, capiBinary)
+			continue
+		}
+		args := hc.Test[3:]
+		if slices.Contains(args, "--live") != tc.live {
+			t.Errorf("%s healthcheck %q: --live %v, want %v", tc.name, args, !tc.live, tc.live)
+		}
+		port := tc.wantPort
+		if a := argValue(args, "addr"); a != "" {
+			_, port = splitAddr(t, a)
+		} else if tc.name == "connector" {
+			port = metricsPortOf(t, c) // from CAPI_METRICS_ADDR, as healthcheck reads it
+		} else {
+			port = ""
+		}
+		if port != tc.wantPort {
+			t.Errorf("%s healthcheck checks port %q, the service listens on %s", tc.name, port, tc.wantPort)
+		}
+		for _, d := range []string{hc.Interval, hc.Timeout} {
+			if _, err := time.ParseDuration(d); err != nil {
+				t.Errorf("%s healthcheck: duration %q: %v", tc.name, d, err)
+			}
+		}
+	}
+	if hc := composeSvc(t, c, "producer").Healthcheck; hc == nil || !hc.Disable {
+		t.Error("producer: the image's health check (the connector's /readyz) must be disabled for the one-shot job")
+	}
+}
+
+// metricsPortOf is the port of the connector's CAPI_METRICS_ADDR.
+func metricsPortOf(t *testing.T, c composeFile) string {
+	t.Helper()
+	_, p := splitAddr(t, composeEnvOf(composeSvc(t, c, "connector"), nil)["CAPI_METRICS_ADDR"])
+	return p
+}
+
+// listenPortOf is the port of the simulator's --listen.
+func listenPortOf(t *testing.T, c composeFile) string {
+	t.Helper()
+	_, p := splitAddr(t, argValue(composeSvc(t, c, "graph-simulator").Command, "listen"))
+	return p
+}
+
+var kafkaVersionRE = regexp.MustCompile(`(?m)^KAFKA_VERSION="\$\{CAPI_KAFKA_VERSION:-([0-9.]+)\}"`)
+
+// testKafkaVersion is the Kafka version test/kafka/lib.sh starts for the real-broker suite.
+func testKafkaVersion(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoDir, "test", "kafka", "lib.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := kafkaVersionRE.FindSubmatch(data)
+	if m == nil {
+		t.Fatal("test/kafka/lib.sh: no KAFKA_VERSION default")
+	}
+	return string(m[1])
+}
+
+// The monitoring profile runs Prometheus with the repository's alert rules, scraping the connector's metrics port.
+func TestComposeMonitoringProfile(t *testing.T) {
+	c := loadCompose(t)
+	p := composeSvc(t, c, "prometheus")
+	if !slices.Equal(p.Profiles, []string{"monitoring"}) {
+		t.Errorf("prometheus profiles %q, want [monitoring] (optional, not started by a plain up)", p.Profiles)
+	}
+	mounts := map[string]string{} // container path → host path
+	for _, v := range p.Volumes {
+		f := strings.Split(v, ":")
+		if len(f) < 2 {
+			t.Fatalf("prometheus volume %q", v)
+		}
+		mounts[f[1]] = path.Clean(f[0])
+	}
+	cfgPath := argValue(p.Command, "config.file")
+	host, ok := mounts[cfgPath]
+	if !ok {
+		t.Fatalf("--config.file %q is not a mounted file (volumes %q)", cfgPath, p.Volumes)
+	}
+	data, err := os.ReadFile(filepath.Join(repoDir, host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pc struct {
+		RuleFiles     []string `yaml:"rule_files"`
+		ScrapeConfigs []struct {
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(data, &pc); err != nil {
+		t.Fatalf("%s: %v", host, err)
+	}
+	var rules []string
+	for _, rf := range pc.RuleFiles {
+		in := rf
+		if !path.IsAbs(in) {
+			in = path.Join(path.Dir(cfgPath), rf)
+		}
+		rules = append(rules, mounts[in])
+	}
+	if !slices.Contains(rules, "deploy/prometheus/alerts.yml") {
+		t.Errorf("rule_files %q resolve to %q in the container: want deploy/prometheus/alerts.yml mounted", pc.RuleFiles, rules)
+	}
+	want := "connector:" + metricsPortOf(t, c)
+	found := false
+	for _, sc := range pc.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			found = found || slices.Contains(st.Targets, want)
+		}
+	}
+	if !found {
+		t.Errorf("%s does not scrape %s", host, want)
 	}
 }
 
@@ -620,7 +797,7 @@ func TestComposeBinary(t *testing.T) {
 	c := loadCompose(t)
 	bin := buildConnectorBinary(t)
 	for name, s := range c.Services {
-		if s.Build == nil {
+		if !usesCapiImage(c, s) {
 			continue
 		}
 		t.Run("command/"+name, func(t *testing.T) {
@@ -652,6 +829,71 @@ func TestComposeBinary(t *testing.T) {
 			}
 		})
 	}
+	// The simulator's health check, run as compose runs it (the binary in the image), against the simulator started
+	// with compose's command: unhealthy before it listens, healthy once it does. Ports are moved to a free one.
+	t.Run("graph-simulator healthcheck", func(t *testing.T) {
+		sim := composeSvc(t, c, "graph-simulator")
+		hc := sim.Healthcheck
+		if hc == nil || len(hc.Test) < 3 || hc.Test[1] != capiBinary {
+			t.Fatalf("healthcheck %+v", hc)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		free := ln.Addr().String()
+		ln.Close()
+		_, port := splitAddr(t, free)
+		withPort := func(args []string) []string {
+			out := slices.Clone(args)
+			for i, a := range out {
+				if i > 0 && (out[i-1] == "--listen" || out[i-1] == "--addr") {
+					h, _ := splitAddr(t, a)
+					if h == "0.0.0.0" {
+						h = "127.0.0.1"
+					}
+					out[i] = net.JoinHostPort(h, port)
+				}
+			}
+			return out
+		}
+		check := func() error {
+			cmd := exec.Command(bin, withPort(hc.Test[2:])...)
+			cmd.Env = isolatedEnv(composeEnvOf(sim, nil))
+			return cmd.Run()
+		}
+		if err := check(); err == nil {
+			t.Fatal("healthcheck succeeded with no simulator listening")
+		}
+		srv := exec.Command(bin, withPort(sim.Command)...)
+		srv.Env = isolatedEnv(nil)
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			err := check()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("compose's simulator healthcheck %q never succeeded: %v", hc.Test, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	t.Run("connector healthcheck flags", func(t *testing.T) {
+		hc := composeSvc(t, c, "connector").Healthcheck
+		if hc == nil || len(hc.Test) < 3 {
+			t.Fatalf("healthcheck %+v", hc)
+		}
+		cmd := exec.Command(bin, append(slices.Clone(hc.Test[2:]), "-h")...)
+		cmd.Env = isolatedEnv(composeEnvOf(composeSvc(t, c, "connector"), nil))
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "healthcheck") {
+			t.Fatalf("capi-connector %q -h: %v\n%s", hc.Test[2:], err, out)
+		}
+	})
 	t.Run("connector check-config", func(t *testing.T) {
 		cmd := exec.Command(bin, "check-config")
 		cmd.Env = isolatedEnv(composeEnvOf(composeSvc(t, c, "connector"), nil))
@@ -660,4 +902,51 @@ func TestComposeBinary(t *testing.T) {
 			t.Fatalf("check-config with the connector's environment: %v\n%s", err, out)
 		}
 	})
+}
+
+var digestRE = regexp.MustCompile(`@sha256:[0-9a-f]{64}(\s|$)`)
+
+// The image checks itself, says what it is, carries its version, and builds from pinned bases:
+//   - HEALTHCHECK runs the binary's healthcheck (no shell or curl in distroless), exec form;
+//   - OCI labels title, version, revision, created, source; version from the same build argument as -ldflags;
+//   - every FROM pinned by digest, with a comment saying how to update the digests.
+func TestDockerfileImageMetadata(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoDir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(data)
+	hcs := dockerInstructions(df, "HEALTHCHECK")
+	if len(hcs) != 1 {
+		t.Fatalf("want one HEALTHCHECK, got %q", hcs)
+	}
+	_, cmdJSON, ok := strings.Cut(hcs[0], "CMD ")
+	var hc []string
+	if !ok || json.Unmarshal([]byte(strings.TrimSpace(cmdJSON)), &hc) != nil || len(hc) < 2 || hc[0] != capiBinary || hc[1] != "healthcheck" {
+		t.Errorf("HEALTHCHECK %q: want CMD [\"%s\", \"healthcheck\", …] in exec form", hcs[0], capiBinary)
+	}
+	labels := strings.Join(dockerInstructions(df, "LABEL"), " ")
+	for _, l := range []string{"title", "description", "version", "revision", "created", "source"} {
+		if !strings.Contains(labels, "org.opencontainers.image."+l+"=") {
+			t.Errorf("no OCI label org.opencontainers.image.%s", l)
+		}
+	}
+	if !strings.Contains(labels, `org.opencontainers.image.version="${VERSION}"`) {
+		t.Errorf("the version label is not the VERSION build argument: %q", labels)
+	}
+	stamped := false
+	for _, r := range dockerInstructions(df, "RUN") {
+		stamped = stamped || strings.Contains(r, `-ldflags "-X main.version=${VERSION}"`)
+	}
+	if !stamped {
+		t.Error(`the build does not stamp the version: want -ldflags "-X main.version=${VERSION}"`)
+	}
+	for _, from := range dockerInstructions(df, "FROM") {
+		if !digestRE.MatchString(from) {
+			t.Errorf("FROM %s: not pinned by digest (@sha256:…)", from)
+		}
+	}
+	if !strings.Contains(df, "imagetools inspect") && !strings.Contains(df, "crane digest") {
+		t.Error("no comment saying how to update the pinned digests")
+	}
 }

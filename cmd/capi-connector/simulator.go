@@ -49,8 +49,15 @@ func cmdGraphSimulator(ctx context.Context, args []string, _ io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "graph simulator listening on http://%s (control: /_sim/faults, /_sim/events, /_sim/stats, /_sim/reset)\n", ln.Addr())
+	// /healthz and /readyz (not Graph API paths) let `capi-connector healthcheck --addr … [--live]` check the
+	// simulator like the connector: docker compose's healthcheck has no curl in the distroless image.
+	mux := http.NewServeMux()
+	mux.Handle("/", sim)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "graph simulator listening on http://%s (control: /_sim/faults, /_sim/events, /_sim/stats, /_sim/reset; /healthz)\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
