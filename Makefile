@@ -12,8 +12,9 @@ VERSION ?=
 .PHONY: demo test test-unit test-kafka test-deploy deploy-tools lint build bench
 
 # Tools the deployment tests run (deploy/): prometheus + promtool from Debian's package (.ci/ensure-prometheus.sh,
-# installed when missing, service not started) and kustomize from the Go module proxy, built once into TOOLS_BIN.
-# kustomize v5.8.3 and later need Go 1.27.
+# installed when missing, service not started); kustomize from the Go module proxy, built once into TOOLS_BIN
+# (v5.8.3 and later need Go 1.27); capi-k8s-validate, the manifests checked against the Kubernetes API's Go types
+# (deploy/kubernetes/validate, its own module so the connector does not depend on the Kubernetes libraries).
 TOOLS_BIN ?= $(HOME)/.cache/capi-connector/bin
 KUSTOMIZE_VERSION := v5.8.2
 export PATH := $(TOOLS_BIN):$(PATH)
@@ -34,6 +35,7 @@ deploy-tools:
 		echo "deploy-tools: go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION) into $(TOOLS_BIN)"; \
 		GOBIN="$(TOOLS_BIN)" $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION); \
 	fi
+	@$(GO) -C deploy/kubernetes/validate build -o "$(TOOLS_BIN)/capi-k8s-validate" .
 
 # The deployment checks alone: manifests through kustomize and the config loader, promtool rule tests, the
 # real-Prometheus end-to-end test, dashboard and rule metric names against a running connector.

@@ -165,14 +165,7 @@ func decodeSpec[T any](t *testing.T, o k8sObject) T {
 // kustomizeBuild renders a kustomization with the real kustomize and splits the output into objects.
 func kustomizeBuild(t *testing.T, dir string) []k8sObject {
 	t.Helper()
-	bin := tool(t, "kustomize", installKustomize)
-	cmd := exec.Command(bin, "build", dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("kustomize build %s: %v\n%s", dir, err, stderr.String())
-	}
+	out := kustomizeRender(t, dir)
 	var objs []k8sObject
 	dec := yaml.NewDecoder(bytes.NewReader(out))
 	for {
@@ -187,6 +180,41 @@ func kustomizeBuild(t *testing.T, dir string) []k8sObject {
 		objs = append(objs, o)
 	}
 	return objs
+}
+
+func kustomizeRender(t *testing.T, dir string) []byte {
+	t.Helper()
+	bin := tool(t, "kustomize", installKustomize)
+	cmd := exec.Command(bin, "build", dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v\n%s", dir, err, stderr.String())
+	}
+	return out
+}
+
+// Every rendered object decodes strictly into the Kubernetes API's Go type of its apiVersion/kind
+// (deploy/kubernetes/validate): no unknown or misspelt field, no wrong value type, no kind the version lacks.
+func TestKubernetesSchema(t *testing.T) {
+	validate := tool(t, "capi-k8s-validate", installValidator)
+	for _, dir := range overlays(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			cmd := exec.Command(validate)
+			cmd.Stdin = bytes.NewReader(kustomizeRender(t, dir))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("capi-k8s-validate: %v\n%s", err, out)
+			}
+			for _, kind := range []string{"StatefulSet", "Service", "PodDisruptionBudget", "ConfigMap", "ServiceMonitor"} {
+				if !bytes.Contains(out, []byte("ok   "+kind+" ")) {
+					t.Errorf("%s not validated:\n%s", kind, out)
+				}
+			}
+			t.Logf("%s", out)
+		})
+	}
 }
 
 func only(t *testing.T, objs []k8sObject, kind string) k8sObject {
@@ -397,6 +425,56 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 }
 
+// Installations side by side in one namespace (one per independent group of pixels) stay apart: no selector of
+// one (StatefulSet, Service, PodDisruptionBudget, ServiceMonitor) matches the other's pods or Service, and no two
+// objects of a kind share a name.
+func TestKubernetesOverlaysIndependent(t *testing.T) {
+	type install struct {
+		dir       string
+		objs      []k8sObject
+		podLabels map[string]string
+		svcLabels map[string]string
+	}
+	var all []install
+	for _, dir := range overlays(t) {
+		objs := kustomizeBuild(t, dir)
+		sts := decodeSpec[statefulSetSpec](t, only(t, objs, "StatefulSet"))
+		svc, _ := byKindName(objs, "Service", sts.ServiceName)
+		all = append(all, install{dir, objs, sts.Template.Metadata.Labels, svc.Metadata.Labels})
+	}
+	if len(all) < 2 {
+		t.Skip("one overlay")
+	}
+	for _, a := range all {
+		for _, b := range all {
+			if a.dir == b.dir {
+				continue
+			}
+			for _, o := range a.objs {
+				var sel, target map[string]string
+				switch o.Kind {
+				case "StatefulSet":
+					sel, target = decodeSpec[statefulSetSpec](t, o).Selector.MatchLabels, b.podLabels
+				case "Service":
+					sel, target = decodeSpec[serviceSpec](t, o).Selector, b.podLabels
+				case "PodDisruptionBudget":
+					sel, target = decodeSpec[pdbSpec](t, o).Selector.MatchLabels, b.podLabels
+				case "ServiceMonitor":
+					sel, target = decodeSpec[serviceMonitorSpec](t, o).Selector.MatchLabels, b.svcLabels
+				default:
+					continue
+				}
+				if subset(sel, target) {
+					t.Errorf("%s: %s %s selects %v of %s", a.dir, o.Kind, o.Metadata.Name, target, b.dir)
+				}
+				if other, clash := byKindName(b.objs, o.Kind, o.Metadata.Name); clash && other.Metadata.Namespace == o.Metadata.Namespace {
+					t.Errorf("%s and %s both define %s %s", a.dir, b.dir, o.Kind, o.Metadata.Name)
+				}
+			}
+		}
+	}
+}
+
 func checkScaledObject(t *testing.T, o k8sObject, sts k8sObject, cfg config.Config) {
 	t.Helper()
 	so := decodeSpec[scaledObjectSpec](t, o)
@@ -446,6 +524,7 @@ func loadPodConfig(t *testing.T, objs []k8sObject, sts k8sObject, pod podSpec, c
 	root := t.TempDir()
 	// Mounts → files under root.
 	mountDir := map[string]string{} // mount path → local dir
+	var secretMounts []string
 	for _, m := range c.VolumeMounts {
 		local := filepath.Join(root, strings.ReplaceAll(strings.Trim(m.MountPath, "/"), "/", "_"))
 		if err := os.MkdirAll(local, 0o700); err != nil {
@@ -469,8 +548,8 @@ func loadPodConfig(t *testing.T, objs []k8sObject, sts k8sObject, pod podSpec, c
 				if v.Secret.SecretName == "" {
 					t.Fatalf("volume %s: no secretName", v.Name)
 				}
-				// The Secret is created out of band; its key is the file the token variable names (checked below).
-				writeFile(t, filepath.Join(local, "access-token"), secretToken+"\n")
+				// The Secret is created out of band: its files are written where a *_FILE variable names them.
+				secretMounts = append(secretMounts, m.MountPath)
 			}
 		}
 	}
@@ -519,21 +598,22 @@ func loadPodConfig(t *testing.T, objs []k8sObject, sts k8sObject, pod podSpec, c
 		case e.ValueFrom != nil:
 			t.Errorf("env %s: valueFrom other than fieldRef (secrets belong in files)", e.Name)
 		case strings.HasSuffix(e.Name, "_FILE"):
-			if path.Base(e.Value) != "access-token" && strings.Contains(e.Name, "ACCESS_TOKEN") {
-				t.Errorf("env %s = %q: the Secret key is access-token", e.Name, e.Value)
+			if !slices.ContainsFunc(secretMounts, func(mp string) bool { return path.Dir(e.Value) == mp }) {
+				t.Errorf("env %s = %q: not a file of a mounted Secret", e.Name, e.Value)
 			}
 			env[e.Name] = localPath(e.Value)
+			writeFile(t, env[e.Name], secretToken+"\n")
 		default:
 			env[e.Name] = e.Value
 		}
 	}
-	for _, must := range []string{"CAPI_KAFKA_GROUP_INSTANCE_ID", "CAPI_ACCESS_TOKEN_FILE"} {
-		if _, ok := env[must]; !ok {
-			t.Errorf("the container does not set %s", must)
-		}
+	if _, ok := env["CAPI_KAFKA_GROUP_INSTANCE_ID"]; !ok {
+		t.Error("the container does not set CAPI_KAFKA_GROUP_INSTANCE_ID")
 	}
-	if v, ok := env["CAPI_ACCESS_TOKEN"]; ok {
-		t.Errorf("CAPI_ACCESS_TOKEN = %q in the manifest: the token belongs in a Secret file", v)
+	for k := range env {
+		if strings.HasSuffix(k, "ACCESS_TOKEN") || strings.HasSuffix(k, "APP_SECRET") {
+			t.Errorf("%s set in the manifest: secrets belong in a Secret file (%s_FILE)", k, k)
+		}
 	}
 	cfg, err := config.Load(localCfg, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {

@@ -30,4 +30,5 @@ func tool(t *testing.T, name, install string) string {
 const (
 	installPrometheus = "apt-get install prometheus, or .ci/ensure-prometheus.sh"
 	installKustomize  = "make deploy-tools (go install sigs.k8s.io/kustomize/kustomize/v5)"
+	installValidator  = "make deploy-tools (go -C deploy/kubernetes/validate build -o $TOOLS_BIN/capi-k8s-validate .)"
 )
