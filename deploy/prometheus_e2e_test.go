@@ -89,7 +89,7 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	produce(t, brokers, events)
 
 	// Phase 1: everything delivered or dead-lettered and committed; every named metric is exported.
-	waitFor(t, 60*time.Second, "the connector to deliver and commit the first events", func() (bool, string) {
+	waitFor(t, 90*time.Second, "the connector to deliver and commit the first events", func() (bool, string) {
 		conn.requireRunning(t)
 		m := scrape(t, metricsAddr)
 		lag, ok := m.sum("capi_consumer_lag")
@@ -98,8 +98,11 @@ func TestPrometheusEndToEnd(t *testing.T) {
 		return done, fmt.Sprintf("lag %v (reported %v)", lag, ok)
 	})
 	checkNamesExported(t, scrape(t, metricsAddr).names())
+	start := time.Now()
+	t.Logf("phase 1: %d events delivered or dead-lettered and committed; metric names checked", len(events))
 
 	waitAlert(t, prom, "CapiFacebookRejected", map[string]string{"destination": "default", "job": "capi"}, true)
+	t.Logf("CapiFacebookRejected firing after %s", time.Since(start).Round(100*time.Millisecond))
 
 	// Phase 2: the token expires. Held events must not be dead-lettered; the alert fires.
 	if err := sim.SetFaults(capitest.Faults{TokenExpired: true}); err != nil {
@@ -107,10 +110,11 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	}
 	held := onlyKind(20, sample.Deliverable, 99)
 	produce(t, brokers, held)
+	expiredAt := time.Now()
 	waitAlert(t, prom, "CapiDestinationMisconfigured", map[string]string{"destination": "default", "job": "capi", "severity": "critical"}, true)
-	if scrape(t, metricsAddr).has(`capi_ready`) {
-		waitAlert(t, prom, "CapiNotReady", map[string]string{"check": "destination:default", "job": "capi"}, true)
-	}
+	t.Logf("token expired: CapiDestinationMisconfigured firing after %s", time.Since(expiredAt).Round(100*time.Millisecond))
+	waitAlert(t, prom, "CapiNotReady", map[string]string{"check": "destination:default", "job": "capi"}, true)
+	t.Logf("CapiNotReady{check=destination:default} firing after %s", time.Since(expiredAt).Round(100*time.Millisecond))
 
 	// Phase 3: the operator puts a valid token in place and restarts; the alert resolves while Prometheus scrapes
 	// the fixed connector (not because the target went away), and the held events are delivered.
@@ -124,16 +128,20 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	restartedAt := time.Now()
 	vars["CAPI_ACCESS_TOKEN"] = "token-after-rotation"
 	conn = startConnector(t, bin, "connector-2", vars)
-	waitAlert(t, prom, "CapiDestinationMisconfigured", map[string]string{"destination": "default"}, false)
-	waitFor(t, 60*time.Second, "Prometheus to scrape the fixed connector", func() (bool, string) {
+	waitFor(t, 90*time.Second, "Prometheus to scrape the fixed connector", func() (bool, string) {
 		conn.requireRunning(t)
 		v, ok := prom.queryScalar(t, `max(capi_destination_misconfigured{job="capi",destination="default"})`)
 		at, _ := prom.queryScalar(t, `max(timestamp(capi_destination_misconfigured{job="capi",destination="default"}))`)
 		scraped := time.UnixMilli(int64(at * 1000))
 		up, _ := prom.queryScalar(t, `up{job="capi"}`)
-		return ok && v == 0 && up == 1 && scraped.After(restartedAt), fmt.Sprintf("misconfigured %v scraped at %v, up %v", v, scraped, up)
+		ready, _ := prom.queryScalar(t, `min(capi_ready{job="capi",check="destination:default"})`)
+		return ok && v == 0 && ready == 1 && up == 1 && scraped.After(restartedAt),
+			fmt.Sprintf("misconfigured %v, ready %v, scraped at %v, up %v", v, ready, scraped, up)
 	})
-	waitFor(t, 60*time.Second, "the held events to be delivered", func() (bool, string) {
+	waitAlert(t, prom, "CapiDestinationMisconfigured", map[string]string{"destination": "default"}, false)
+	waitAlert(t, prom, "CapiNotReady", map[string]string{"check": "destination:default"}, false)
+	t.Logf("fixed: both alerts resolved %s after the restart", time.Since(restartedAt).Round(100*time.Millisecond))
+	waitFor(t, 90*time.Second, "the held events to be delivered", func() (bool, string) {
 		got := sim.EventIDs()
 		missing := 0
 		for _, e := range held {
@@ -444,7 +452,7 @@ scrape_configs:
 		"--log.level=warn")
 	cmd.Dir = dir
 	p := &promServer{url: "http://" + addr, proc: startProc(t, "prometheus", cmd)}
-	waitFor(t, 30*time.Second, "Prometheus to be ready", func() (bool, string) {
+	waitFor(t, 90*time.Second, "Prometheus to be ready", func() (bool, string) {
 		p.proc.requireRunning(t)
 		resp, err := http.Get(p.url + "/-/ready")
 		if err != nil {
@@ -540,7 +548,7 @@ func waitAlert(t *testing.T, p *promServer, name string, labels map[string]strin
 	if !firing {
 		what = fmt.Sprintf("%s%v to resolve", name, labels)
 	}
-	waitFor(t, 60*time.Second, what, func() (bool, string) {
+	waitFor(t, 90*time.Second, what, func() (bool, string) {
 		p.proc.requireRunning(t)
 		var states []string
 		match := false
