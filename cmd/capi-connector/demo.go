@@ -48,7 +48,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	defer demo.Close()
 	topic, end, sim := demo.Topic, demo.Produced.End, demo.Sim
 	fmt.Fprintf(stdout, "capi-connector demo: embedded Kafka %s, Graph API simulator %s\n", strings.Join(demo.Brokers, ","), demo.SimURL)
-	fmt.Fprintf(stdout, "produced %d events to %q (%d partitions): %s\n", *events, topic, *partitions, kindSummary(demo.Produced.Kinds))
+	fmt.Fprintf(stdout, "produced %d events to %q (%d partitions), by what should become of them: %s\n", *events, topic, *partitions, kindSummary(demo.Produced.Kinds))
 
 	log := zerolog.Nop()
 	if *verbose {
@@ -115,13 +115,19 @@ func printSummary(w io.Writer, r *stream.Runner, sim *capitest.Server, end map[i
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Reason < keys[j].Reason })
+	star := false
 	for _, k := range keys {
 		dest := k.Destination
 		if dest == "" {
-			dest = "*"
+			dest, star = "*", true
 		}
 		fmt.Fprintf(w, "  dead-lettered %-28s [%s] %d\n", k.Reason, dest, rej[k])
 	}
+	fmt.Fprintf(w, "  (the DLQ reason, then [the destination]")
+	if star {
+		fmt.Fprintf(w, "; [*] is every destination: the record could not be decoded, so it failed for all of them at once")
+	}
+	fmt.Fprintln(w, ")")
 	st := sim.Stats()
 	fmt.Fprintf(w, "  graph requests      %d (accepted %d, rejected %d)\n", st.Requests, st.AcceptedRequests, st.RejectedRequests)
 	fmt.Fprintf(w, "  simulator accepted  %d events, %d duplicates\n", st.AcceptedEvents, st.DuplicateEvents)

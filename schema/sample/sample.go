@@ -24,8 +24,11 @@ const (
 	InvalidJSON               // not JSON: invalid_payload
 )
 
+// String names the kind after what becomes of it: "deliverable", else the DLQ reason (capi-reason) the connector
+// gives it, so the demo's and produce-samples' counts read like the DLQ and the metrics.
 func (k Kind) String() string {
-	return [...]string{"deliverable", "no_consent", "anonymous", "purchase_no_pii", "too_old", "poisoned", "invalid_json"}[k]
+	return [...]string{"deliverable", "no_consent", "insufficient_user_data", "missing_pii_for_purchase", "event_too_old",
+		"facebook_rejected", "invalid_payload"}[k]
 }
 
 // ConsentCategory is the category every consented sample grants; configure the destination with it.
