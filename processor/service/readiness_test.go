@@ -6,11 +6,14 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/health"
@@ -151,4 +154,68 @@ func TestReadinessChecksAndLagKept(t *testing.T) {
 	if n := len(m.series("capi_end_offset")); n != len(end) {
 		t.Errorf("%d capi_end_offset series while the broker is gone, want %d", n, len(end))
 	}
+}
+
+// The broker keeps answering DLQ writes with a retryable error (NOT_ENOUGH_REPLICAS): franz-go retries them
+// internally and never fails the record, so only their age tells. After the stall timeout dlq_writable fails with
+// the reason, nothing is committed past the held record, and once the broker accepts again everything completes and
+// the check passes.
+func TestDLQRetryableFailureBounded(t *testing.T) {
+	names := servicetest.NewNames(t)
+	c := servicetest.NewCluster(t, names, 1)
+	kopts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+	dlqID := servicetest.TopicID(t, kopts, names.DLQ)
+	var refusing atomic.Bool
+	refusing.Store(true)
+	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		pr := req.(*kmsg.ProduceRequest)
+		toDLQ := false
+		for _, tp := range pr.Topics {
+			toDLQ = toDLQ || tp.Topic == names.DLQ || tp.TopicID == dlqID
+		}
+		if !toDLQ || !refusing.Load() {
+			return nil, nil, false
+		}
+		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
+		for _, tp := range pr.Topics {
+			rt := kmsg.NewProduceResponseTopic()
+			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
+			for _, pp := range tp.Partitions {
+				rp := kmsg.NewProduceResponseTopicPartition()
+				rp.Partition = pp.Partition
+				rp.ErrorCode = kerr.NotEnoughReplicas.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	sim, simURL := servicetest.NewSim(t)
+	_ = sim
+	cfg := servicetest.Config(c.ListenAddrs(), names, simURL)
+	events := append(servicetest.Deliverable(31, 10), servicetest.NoConsent(1)...)
+	events = append(events, servicetest.Deliverable(32, 10)...)
+	end := servicetest.Produce(t, kopts, names.Topic, events)
+	svc := servicetest.Start(t, cfg, zerolog.Nop(), service.WithTuning(service.Tuning{
+		CommitInterval: 100 * time.Millisecond, HealthInterval: 100 * time.Millisecond, DLQStallTimeout: 500 * time.Millisecond,
+	}))
+	servicetest.WaitFor(t, 20*time.Second, "dlq_writable to fail on a write held for longer than the stall timeout", func() bool {
+		c, _ := svc.Health().Get(health.DLQWritable)
+		return !c.OK && strings.Contains(c.Reason, "not acknowledged for") && strings.Contains(c.Reason, names.DLQ)
+	})
+	if svc.Ready() {
+		t.Fatal("ready while a DLQ write is stuck")
+	}
+	if got := servicetest.Committed(t, kopts, names.Group, names.Topic)[0]; got > 10 {
+		t.Fatalf("committed %d, past the record held at offset 10", got)
+	}
+	refusing.Store(false)
+	servicetest.WaitFor(t, 30*time.Second, "commits to reach the end once the broker accepts", func() bool {
+		return servicetest.Reached(servicetest.Committed(t, kopts, names.Group, names.Topic), end)
+	})
+	servicetest.WaitFor(t, 10*time.Second, "dlq_writable to pass again", func() bool {
+		c, _ := svc.Health().Get(health.DLQWritable)
+		return c.OK
+	})
 }

@@ -74,6 +74,7 @@ type Tuning struct {
 	MaxThrottleBackoff time.Duration // capi.Options.MaxThrottleBackoff, every destination
 	Workers            int           // stream.Options.Workers
 	HealthInterval     time.Duration // stream.Options.HealthInterval
+	DLQStallTimeout    time.Duration // stream.Options.DLQStallTimeout
 }
 
 // WithTuning sets runtime timings the configuration does not expose.
@@ -156,6 +157,7 @@ func (s *Service) applyExtra() {
 	o.MisconfiguredRetry = orDefault(t.MisconfiguredRetry, o.MisconfiguredRetry)
 	o.DLQRetryBackoff = orDefault(t.DLQRetryBackoff, o.DLQRetryBackoff)
 	o.HealthInterval = orDefault(t.HealthInterval, o.HealthInterval)
+	o.DLQStallTimeout = orDefault(t.DLQStallTimeout, o.DLQStallTimeout)
 	if t.Workers > 0 {
 		o.Workers = t.Workers
 	}

@@ -49,6 +49,11 @@ type dlqWriter struct {
 	lastErr      error
 	topicProblem string // the DLQ topic is missing and cannot be created, or cannot be described
 	closed       bool
+	// pending holds when each write not yet acknowledged started (retries keep their first time): a write the
+	// broker keeps failing with retryable errors, which franz-go retries internally without ever failing the
+	// record, is only visible by its age.
+	pending map[uint64]time.Time
+	nextID  uint64
 }
 
 // dlqDefaultMaxBytes is what a record is measured against while the DLQ topic's limit is unknown: franz-go's
@@ -74,7 +79,33 @@ func (w *dlqWriter) write(r *kgo.Record, done func()) {
 	if size := dlq.Size(r); size+batchOverhead > int(limit) {
 		r = w.reference(r, size, int(limit))
 	}
-	w.produce(r, done, w.backoff)
+	w.mu.Lock()
+	if w.pending == nil {
+		w.pending = map[uint64]time.Time{}
+	}
+	id := w.nextID
+	w.nextID++
+	w.pending[id] = time.Now()
+	w.mu.Unlock()
+	w.produce(r, func() {
+		w.mu.Lock()
+		delete(w.pending, id)
+		w.mu.Unlock()
+		done()
+	}, w.backoff)
+}
+
+// oldestPending returns the start of the oldest write not yet acknowledged and how many are waiting.
+func (w *dlqWriter) oldestPending() (time.Time, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var oldest time.Time
+	for _, t := range w.pending {
+		if oldest.IsZero() || t.Before(oldest) {
+			oldest = t
+		}
+	}
+	return oldest, len(w.pending)
 }
 
 func (w *dlqWriter) reference(r *kgo.Record, size, limit int) *kgo.Record {
@@ -192,6 +223,10 @@ func (w *dlqWriter) refresh() {
 		if isAuthorization(err) || errors.Is(err, kerr.UnknownTopicOrPartition) || failing >= w.stallAfter {
 			reasons = append(reasons, w.problem(err, failing.Round(time.Second)))
 		}
+	}
+	if oldest, n := w.oldestPending(); len(reasons) == 0 && n > 0 && time.Since(oldest) >= w.stallAfter {
+		reasons = append(reasons, fmt.Sprintf("dead-letter writes to topic %s not acknowledged for %s (%d waiting; their source offsets are held)",
+			w.topic, time.Since(oldest).Round(time.Second), n))
 	}
 	if w.health != nil {
 		w.health.Set(health.DLQWritable, len(reasons) == 0, strings.Join(reasons, "; "))
