@@ -175,8 +175,13 @@ func TestTokenExpiryStopsDestination(t *testing.T) {
 		}
 	}
 	stopStart := time.Now()
-	if err := run.Stop(t); !errors.Is(err, stream.ErrDrainTimeout) {
+	err := run.Stop(t)
+	var ab *stream.AbandonedError
+	if !errors.Is(err, stream.ErrDrainTimeout) || !errors.As(err, &ab) {
 		t.Errorf("stop with a misconfigured destination = %v, want ErrDrainTimeout (work abandoned)", err)
+	} else if ab.Records <= 0 || ab.Records > 300 {
+		// The exit line used to say "0 records abandoned" whatever was left: it counts the fetched, uncommitted ones.
+		t.Errorf("%d records abandoned reported, want the fetched and uncommitted ones (1..300)", ab.Records)
 	}
 	// The drain does not wait for a destination that cannot acknowledge anything (ShutdownTimeout is 10s).
 	if d := time.Since(stopStart); d > 5*time.Second {

@@ -389,7 +389,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	abandoned := r.inflight.count()
 	r.close()
 	if !drained {
-		return fmt.Errorf("%w: %d records abandoned (not committed; they will be consumed again)", ErrDrainTimeout, abandoned)
+		return &AbandonedError{Records: abandoned}
 	}
 	return nil
 }
@@ -407,8 +407,19 @@ func (r *Runner) Abort() {
 	r.abort()
 }
 
-// ErrDrainTimeout reports a shutdown that could not finish in-flight work within the deadline.
+// ErrDrainTimeout reports a shutdown that could not finish in-flight work: the deadline passed, or a destination
+// is misconfigured and could acknowledge nothing. Run returns it wrapped in an *AbandonedError.
 var ErrDrainTimeout = errors.New("stream: drain deadline passed")
+
+// AbandonedError says how many fetched records were left uncommitted by a shutdown that could not drain; they will
+// be consumed again, with the same event ids.
+type AbandonedError struct{ Records int64 }
+
+func (e *AbandonedError) Error() string {
+	return fmt.Sprintf("%v: %d records abandoned (not committed; they will be consumed again)", ErrDrainTimeout, e.Records)
+}
+
+func (e *AbandonedError) Unwrap() error { return ErrDrainTimeout }
 
 func (r *Runner) close() {
 	r.cl.CloseAllowingRebalance()
