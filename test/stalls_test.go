@@ -370,3 +370,39 @@ func TestDLQNotAuthorizedThenGranted(t *testing.T) {
 		t.Fatalf("DLQ reason %q", v)
 	}
 }
+
+// The principal may not read the group: group_joined names the group and the fix instead of "not joined yet".
+func TestGroupReadNotAuthorized(t *testing.T) {
+	if realBroker() {
+		t.Skip("kfake ACLs; the secured real-broker suite covers this on Kafka")
+	}
+	e := &env{t: t, topic: "acl-grp-events", dlqTopic: "acl-grp-events.dlq", group: "acl-grp-group"}
+	allow := func(rt kmsg.ACLResourceType, name string, op kmsg.ACLOperation) kfake.ACL {
+		return kfake.ACL{Resource: rt, Name: name, Pattern: kmsg.ACLResourcePatternTypeLiteral, Operation: op, Allow: true}
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.EnableACLs(),
+		kfake.Superuser("SCRAM-SHA-256", "admin", "admin"),
+		kfake.User("SCRAM-SHA-256", "capi", "capi-pw",
+			allow(kmsg.ACLResourceTypeTopic, e.topic, kmsg.ACLOperationRead),
+			allow(kmsg.ACLResourceTypeTopic, e.topic, kmsg.ACLOperationDescribe),
+			allow(kmsg.ACLResourceTypeTopic, e.dlqTopic, kmsg.ACLOperationWrite),
+		),
+		kfake.SeedTopics(1, e.topic, e.dlqTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	e.brokers = c.ListenAddrs()
+	base := newEnv(t, 1)
+	e.sim, e.simURL = base.sim, base.simURL
+	run := e.start(e.config(func(c *config.Config) {
+		c.Kafka.SASL = config.SASL{Mechanism: config.SASLScramSHA256, Username: "capi", Password: "capi-pw"}
+	}), fastHealth)
+	want := "not authorized to read group " + e.group
+	if err := eventually(20*time.Second, func() bool { return strings.Contains(check(t, run, health.GroupJoined).Reason, want) }); err != nil {
+		t.Fatalf("group_joined: %+v, want %q", check(t, run, health.GroupJoined), want)
+	}
+	if run.Ready() {
+		t.Fatal("ready without the group")
+	}
+}

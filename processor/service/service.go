@@ -198,6 +198,9 @@ func (s *Service) Run(ctx context.Context) error {
 		if err := CheckKafka(ctx, s.opts.Kafka, s.cfg.Kafka, s.auth, s.log, s.checks); err != nil {
 			return err
 		}
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the brokers: nothing was consumed, nothing to drain
+		}
 	}
 	authCtx, stopAuth := context.WithCancel(ctx)
 	defer stopAuth()
