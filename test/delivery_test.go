@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/dlq"
+	"github.com/capi-connector/capi-connector/processor/health"
 	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
@@ -89,12 +91,18 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // several breaker probes fail meanwhile
 	guard.check(e.committed())
+	if c, _ := run.Health().Get(health.Destination("shop")); c.OK || !strings.Contains(c.Reason, "breaker open") || run.Ready() {
+		t.Errorf("destination:shop = %+v while the breaker is open, want not ok with the reason", c)
+	}
 	if err := e.sim.SetFaults(capitest.Faults{}); err != nil {
 		t.Fatal(err)
 	}
 	e.waitCommitted(p.end, 60*time.Second, guard.check)
 	if run.Runner().Paused() {
 		t.Error("fetching still paused after recovery")
+	}
+	if c, _ := run.Health().Get(health.Destination("shop")); !c.OK {
+		t.Errorf("destination:shop = %+v after recovery", c)
 	}
 	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
@@ -318,6 +326,9 @@ func TestDLQProduceFailureHoldsOffset(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // several commit intervals
 	if off := e.committed()[0]; off > 20 {
 		t.Fatalf("committed %d past the record whose DLQ produce keeps failing (offset 20)", off)
+	}
+	if c, _ := run.Health().Get(health.DLQWritable); c.OK || !strings.Contains(c.Reason, "not authorized to write topic "+e.dlqTopic) {
+		t.Errorf("dlq_writable = %+v while the DLQ refuses writes", c)
 	}
 	failing.Store(false)
 	e.waitCommitted(p.end, 30*time.Second, nil)
