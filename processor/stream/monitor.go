@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor/health"
 )
@@ -41,10 +42,13 @@ func (r *Runner) monitorFrom(ctx context.Context, failures int) {
 
 // checkOnce runs one round of checks and returns the number of failed pings in a row.
 func (r *Runner) checkOnce(ctx context.Context, failures int) int {
+	if r.shuttingDown.Load() {
+		return failures // the clients are closing: a failed ping now says nothing about the brokers
+	}
 	pctx, cancel := context.WithTimeout(ctx, r.opts.HealthInterval)
 	err := r.cl.Ping(pctx)
 	cancel()
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || errors.Is(err, kgo.ErrClientClosed) || r.shuttingDown.Load() {
 		return failures
 	}
 	if err != nil {
