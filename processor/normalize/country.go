@@ -40,10 +40,13 @@ var countryPairs = func() (t [26 * 26]string) {
 var countries = buildCountries()
 
 func buildCountries() map[string]string {
-	m := make(map[string]string, 2*len(iso3166)/7+len(countryNames)+8)
+	m := make(map[string]string, 2*len(iso3166)/7+len(isoCountryNames)+len(countryNames))
 	for i := 0; i+7 <= len(iso3166); i += 7 {
 		a2, a3 := iso3166[i:i+2], iso3166[i+3:i+6]
 		m[a2], m[a3] = a2, a2
+	}
+	for name, code := range isoCountryNames {
+		m[name] = code
 	}
 	for name, code := range countryNames {
 		m[name] = code

@@ -19,8 +19,8 @@ import (
 //     the small words of dates ("de", "of", "der") ignored: "3 octobre 1945", "October 3, 1945", "3. Oktober
 //     1945", "3 de octubre de 1945", "03-Oct-1945". Month names and their usual abbreviations in English, French,
 //     German, Spanish, Italian, Portuguese and Dutch;
-//   - a Unix timestamp in seconds (9 or 10 digits) or milliseconds (11 to 13 digits), negative for births before
-//     1970, taken in UTC.
+//   - a Unix timestamp in seconds (9 or 10 digits, or 8 when they are not a YYYYMMDD date) or milliseconds (11
+//     to 13 digits), negative for births before 1970, taken in UTC.
 //
 // A year-last date with two numbers up to 12 ("03/04/1981") is AMBIGUOUS and read DAY FIRST (3 April), the order
 // of most of the world and of the connector's European customers; when the first number is over 12 it is a day
@@ -54,7 +54,11 @@ func appendDateOfBirth(dst []byte, s string, now date) ([]byte, bool) {
 // not checked for existence or plausibility.
 func parseDate(s string) (y, m, d int, ok bool) {
 	if len(s) == 8 && allDigits(s) {
-		return atoi(s[:4]), atoi(s[4:6]), atoi(s[6:]), true
+		if y, m, d := atoi(s[:4]), atoi(s[4:6]), atoi(s[6:]); m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m) {
+			return y, m, d, true
+		}
+		// Not a calendar date: Unix seconds of mid-1970 to early 1973 have eight digits too.
+		return unixDate(atoi(s), false)
 	}
 	if y, m, d, ok := parseTimestamp(s); ok {
 		return y, m, d, true
@@ -103,11 +107,14 @@ func parseTimestamp(s string) (y, m, d int, ok bool) {
 	if len(s) != len(digits) {
 		v = -v
 	}
-	var t time.Time
-	if len(digits) <= 10 {
-		t = time.Unix(v, 0)
-	} else {
-		t = time.UnixMilli(v)
+	return unixDate(int(v), len(digits) > 10)
+}
+
+// unixDate is the UTC calendar date of a Unix time in seconds or milliseconds.
+func unixDate(v int, millis bool) (y, m, d int, ok bool) {
+	t := time.Unix(int64(v), 0)
+	if millis {
+		t = time.UnixMilli(int64(v))
 	}
 	yy, mm, dd := t.UTC().Date()
 	return yy, int(mm), dd, true

@@ -288,6 +288,7 @@ func trimSpace(s string) string {
 // appendField appends the normalized clear value of s (already trimmed, not empty) for field f to dst, or
 // returns why it is dropped. region is the phone region of the event; cc its lowercase country code or "".
 func (n *Normalizer) appendField(f field, dst []byte, s string, region, cc string) ([]byte, Reason) {
+	start := len(dst)
 	if f != fieldExternalID {
 		s = prepare(s)
 	}
@@ -320,8 +321,8 @@ func (n *Normalizer) appendField(f field, dst []byte, s string, region, cc strin
 		if out, ok := appendDateOfBirth(dst, s, t); ok {
 			return out, Kept
 		}
-		if _, _, _, parsed := parseDate(s); parsed {
-			return dst, ReasonImplausibleDate
+		if y, m, d, parsed := parseDate(s); parsed && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m) {
+			return dst, ReasonImplausibleDate // a real day, outside the window
 		}
 		return dst, ReasonUnparseableDate
 	case fieldCt:
@@ -337,6 +338,12 @@ func (n *Normalizer) appendField(f field, dst []byte, s string, region, cc strin
 	}
 	if !ok {
 		return dst, failReason[f]
+	}
+	switch f {
+	case fieldFn, fieldLn, fieldCt, fieldSt, fieldZp:
+		if n.placeholders.matchFolded(dst[start:]) {
+			return dst[:start], ReasonPlaceholder
+		}
 	}
 	return dst, Kept
 }

@@ -283,3 +283,33 @@ func TestDateOfBirthTodayCache(t *testing.T) {
 		t.Errorf("the day seen as today is %d after a later date was checked, want %d", got, now)
 	}
 }
+
+// Placeholders are matched on the trimmed value ignoring case, and, for names, cities, states and zip codes, on
+// the normalized value when it has three letters or more ("(null)", "<Unknown>"); "N/A" is caught as written,
+// but a name that normalizes to "na" is kept.
+func TestPlaceholders(t *testing.T) {
+	n, err := NewWithOptions(Options{DefaultRegion: "FR", Placeholders: []string{"n/a", "-", "null", "undefined", "none", "unknown", "test", "xxx"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		field, in string
+		dropped   bool
+	}{
+		{"fn", "N/A", true}, {"fn", " n/a ", true}, {"fn", "Ｎ/Ａ", true}, {"fn", "(null)", true}, {"ln", "<Unknown>", true},
+		{"ct", "TEST.", true}, {"zp", "XXX", true}, {"st", "none", true}, {"em", "NULL", true}, {"ph", "-", true},
+		{"external_id", "undefined", true}, {"db", "unknown", true}, {"ge", "Unknown", true},
+		{"fn", "Na", false}, {"ln", "Nullington", false}, {"ct", "Testa", false}, {"em", "null@example.com", false},
+		{"external_id", "test-1", false},
+	} {
+		_, r := n.Field(tt.field, tt.in, "")
+		if got := r == ReasonPlaceholder; got != tt.dropped {
+			t.Errorf("%s %q: reason %q, want placeholder %v", tt.field, tt.in, r, tt.dropped)
+		}
+	}
+	// Without placeholders configured, they are values like any other.
+	plain := newNormalizer(t, "FR")
+	if v, r := plain.Field("fn", "Unknown", ""); v != "unknown" || r != Kept {
+		t.Errorf("no placeholders: %q %s", v, r)
+	}
+}

@@ -75,6 +75,12 @@ type placeholders struct {
 	list  []string // lowercase
 	lens  uint64   // bit n set when some entry is n bytes long (n < 64)
 	first [256]bool
+	// folded holds the entries of at least three letters or digits in the form the text rules give them
+	// ("null", "unknown"), so that "(null)", "<unknown>" or "Test." are caught after normalization too; shorter
+	// forms ("na" from "n/a") are real names and are not matched that way.
+	folded      map[string]bool
+	foldedLens  uint64
+	foldedFirst [256]bool
 }
 
 func newPlaceholders(list []string) *placeholders {
@@ -102,8 +108,36 @@ func newPlaceholders(list []string) *placeholders {
 				p.first[c] = true
 			}
 		}
+		var buf [64]byte
+		if f := appendLettersDigits(buf[:0], w); len(f) >= 3 {
+			if p.folded == nil {
+				p.folded = map[string]bool{}
+			}
+			p.folded[string(f)] = true
+			p.foldedLens |= 1 << len(f)
+			p.foldedFirst[f[0]] = true
+		}
 	}
 	return p
+}
+
+// matchFolded reports whether a value normalized by a text rule (letters, or letters and digits, lowercase) is
+// the folded form of a placeholder.
+func (p *placeholders) matchFolded(b []byte) bool {
+	if len(b) < 3 || len(b) >= 64 || p.foldedLens&(1<<len(b)) == 0 || !p.foldedFirst[b[0]] {
+		return false
+	}
+	return p.folded[string(b)]
+}
+
+// appendLettersDigits appends the lowercase letters and digits of s.
+func appendLettersDigits(dst []byte, s string) []byte {
+	for _, r := range lowerFull(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst
 }
 
 // match reports whether the prepared value s is a placeholder.
