@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
@@ -372,6 +373,50 @@ func TestLowerRuneByRuneIsFull(t *testing.T) {
 			}
 			if got, want := string(appendLowerRunes(nil, s)), lowerFull(s); got != want {
 				t.Errorf("U+%04X: rune by rune %q, full %q", r, got, want)
+			}
+		}
+	}
+}
+
+// TestLatinNFKC checks latinNFKC's premise: every string it accepts is its own NFKC, on each character of
+// U+0080–U+024F alone, after ASCII, before a combining mark, and doubled.
+func TestLatinNFKC(t *testing.T) {
+	accepted := 0
+	for r := rune(0x80); r <= 0x24f; r++ {
+		for _, s := range []string{string(r), "a" + string(r), string(r) + "b", string(r) + string(r), string(r) + "\u0301"} {
+			if latinNFKC(s) {
+				accepted++
+				if !norm.NFKC.IsNormalString(s) {
+					t.Errorf("latinNFKC(%q) = true, but it is not in NFKC", s)
+				}
+			}
+		}
+	}
+	if accepted < 4*(0x180-0xc0-6) {
+		t.Errorf("only %d strings accepted: the fast path does not cover Latin-1 and Latin Extended-A letters", accepted)
+	}
+	for _, s := range []string{"\xc3", "\xc3(", "ĳ", "ſ", "e\u0301", "Ａ"} {
+		if latinNFKC(s) {
+			t.Errorf("latinNFKC(%q) = true", s)
+		}
+	}
+}
+
+// TestTrimSpace compares trimSpace with strings.TrimSpace around every Unicode space and a few non-spaces.
+func TestTrimSpace(t *testing.T) {
+	var runes []rune
+	for r := rune(0); r <= 0x3000; r++ {
+		if unicode.IsSpace(r) {
+			runes = append(runes, r)
+		}
+	}
+	runes = append(runes, 'é', 'x', '東', 0xFFFD, 0x200B)
+	for _, a := range runes {
+		for _, b := range runes {
+			for _, s := range []string{string(a) + "x" + string(b), string(a), "É" + string(b), string(a) + "É", "\xff" + string(b)} {
+				if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+					t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
+				}
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 
@@ -277,10 +278,24 @@ func trimInPlace(s *string) {
 }
 
 // trimSpace is strings.TrimSpace with a shortcut for the common value that has nothing to trim: one that begins
-// and ends with a printable ASCII byte (every Unicode space is either at most ' ' or not ASCII).
+// with a printable ASCII byte or the first byte of a non-space character (every Unicode space is at most ' ' or
+// starts with 0xC2, 0xE1, 0xE2 or 0xE3 in UTF-8), and ends with a printable ASCII byte or a non-space character.
 func trimSpace(s string) string {
-	if len(s) > 0 && ' ' < s[0] && s[0] < utf8.RuneSelf && ' ' < s[len(s)-1] && s[len(s)-1] < utf8.RuneSelf {
+	if len(s) == 0 {
 		return s
+	}
+	c := s[0]
+	startOK := ' ' < c && (c < utf8.RuneSelf || c >= 0xC3 && c != 0xE1 && c != 0xE2 && c != 0xE3)
+	if startOK {
+		e := s[len(s)-1]
+		if ' ' < e && e < utf8.RuneSelf {
+			return s
+		}
+		if e >= utf8.RuneSelf {
+			if r, _ := utf8.DecodeLastRuneInString(s); r != utf8.RuneError && !unicode.IsSpace(r) {
+				return s
+			}
+		}
 	}
 	return strings.TrimSpace(s)
 }
