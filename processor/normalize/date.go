@@ -19,8 +19,8 @@ import (
 //     the small words of dates ("de", "of", "der") ignored: "3 octobre 1945", "October 3, 1945", "3. Oktober
 //     1945", "3 de octubre de 1945", "03-Oct-1945". Month names and their usual abbreviations in English, French,
 //     German, Spanish, Italian, Portuguese and Dutch;
-//   - a Unix timestamp in seconds (9 or 10 digits, or 8 when they are not a YYYYMMDD date) or milliseconds (11
-//     to 13 digits), negative for births before 1970, taken in UTC.
+//   - a Unix timestamp in seconds (9 or 10 digits, or 8 when they are negative or not a YYYYMMDD date) or
+//     milliseconds (11 to 13 digits), negative for births before 1970, taken in UTC.
 //
 // A year-last date with two numbers up to 12 ("03/04/1981") is AMBIGUOUS and read DAY FIRST (3 April), the order
 // of most of the world and of the connector's European customers; when the first number is over 12 it is a day
@@ -63,19 +63,38 @@ func parseDate(s string) (y, m, d int, ok bool) {
 	if y, m, d, ok := parseTimestamp(s); ok {
 		return y, m, d, true
 	}
-	// Split off a time: only after a 10-character date part.
-	datePart, timePart := s, ""
-	if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
-		datePart, timePart = s[:10], s[11:]
+	s, ok = cutTime(s)
+	if !ok {
+		return 0, 0, 0, false
 	}
-	if validTime(timePart) {
-		if a, b, c, ok := splitDate(datePart); ok {
-			if y, m, d, ok := orderNumbers(a, b, c); ok {
-				return y, m, d, true
-			}
+	if a, b, c, ok := splitDate(s); ok {
+		if y, m, d, ok := orderNumbers(a, b, c); ok {
+			return y, m, d, true
 		}
 	}
 	return parseDateWords(s)
+}
+
+// cutTime removes a clock time written after the date ("T00:00:00Z", " 00:00", " 12:00:00 AM", " 00:00 UTC"):
+// from the hour before the first ':' to the end, which must read as a time. ok is false when what follows the
+// date is not a time.
+func cutTime(s string) (string, bool) {
+	i := strings.IndexByte(s, ':')
+	if i < 0 {
+		return s, true
+	}
+	h := i
+	for h > 0 && '0' <= s[h-1] && s[h-1] <= '9' {
+		h--
+	}
+	if h == i || h == 0 || !validTime(s[h:]) {
+		return s, false
+	}
+	date := s[:h]
+	for len(date) > 0 && (date[len(date)-1] == 'T' || date[len(date)-1] == ' ' || date[len(date)-1] == ',') {
+		date = date[:len(date)-1]
+	}
+	return date, true
 }
 
 // orderNumbers puts three digit strings in year, month, day order: year first, or year last with the day first
@@ -97,7 +116,11 @@ func orderNumbers(a, b, c string) (y, m, d int, ok bool) {
 // parseTimestamp reads a Unix time in seconds (9 or 10 digits) or milliseconds (11 to 13), with an optional '-'.
 func parseTimestamp(s string) (y, m, d int, ok bool) {
 	digits := strings.TrimPrefix(s, "-")
-	if len(digits) < 9 || len(digits) > 13 || !allDigits(digits) {
+	minDigits := 9
+	if len(digits) != len(s) {
+		minDigits = 8 // a negative number is never a YYYYMMDD date
+	}
+	if len(digits) < minDigits || len(digits) > 13 || !allDigits(digits) {
 		return 0, 0, 0, false
 	}
 	v, err := strconv.ParseInt(digits, 10, 64)
@@ -277,13 +300,28 @@ func indexSep(s string) int {
 	return -1
 }
 
+// validTime reports whether t reads as a clock time and zone: digits, ':', '.', '+', '-', spaces, 'Z', and the
+// words AM, PM, UTC and GMT.
 func validTime(t string) bool {
-	if len(t) > 32 {
+	if len(t) > 40 {
 		return false
 	}
 	for i := 0; i < len(t); i++ {
 		c := t[i]
-		if !('0' <= c && c <= '9' || c == ':' || c == '.' || c == '+' || c == '-' || c == 'Z' || c == 'z') {
+		switch {
+		case '0' <= c && c <= '9', c == ':', c == '.', c == '+', c == '-', c == ' ', c == 'Z', c == 'z':
+		case isASCIILetter(c):
+			j := i
+			for j < len(t) && isASCIILetter(t[j]) {
+				j++
+			}
+			switch strings.ToLower(t[i:j]) {
+			case "am", "pm", "utc", "gmt":
+			default:
+				return false
+			}
+			i = j - 1
+		default:
 			return false
 		}
 	}

@@ -291,7 +291,8 @@ MONTHS = {
 def date_forms(rng, d):
     y, m, dd = d.year, d.month, d.day
     forms = [f"{y:04d}-{m:02d}-{dd:02d}", f"{y:04d}{m:02d}{dd:02d}", f"{y:04d}/{m:02d}/{dd:02d}", f"{dd:02d}.{m:02d}.{y:04d}",
-             f"{y:04d}-{m:02d}-{dd:02d}T00:00:00Z", f"{y:04d}-{m:02d}-{dd:02d} 00:00:00"]
+             f"{y:04d}-{m:02d}-{dd:02d}T00:00:00Z", f"{y:04d}-{m:02d}-{dd:02d} 00:00:00",
+             f"{y:04d}-{m:02d}-{dd:02d} 00:00:00 UTC", f"{MONTHS['en'][m - 1][:3]} {dd}, {y} 12:00:00 AM"]
     if dd > 12:  # unambiguous either way
         forms += [f"{dd:02d}/{m:02d}/{y:04d}", f"{m:02d}/{dd:02d}/{y:04d}", f"{m}/{dd}/{y}"]
     else:  # ambiguous: day first
