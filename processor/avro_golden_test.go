@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/mapping"
 	"github.com/capi-connector/capi-connector/processor/reject"
-	"github.com/capi-connector/capi-connector/processor/service"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
 )
@@ -36,13 +34,7 @@ var avroGoldenNow = time.UnixMilli(1795960800000).Add(time.Hour).UTC()
 // event schema.
 func avroGoldenPipeline(t *testing.T) (*processor.Pipeline, int) {
 	t.Helper()
-	p, err := processor.New(schema.NewJSONDecoder().Contextual(), []processor.Destination{{
-		Name: "shop", ConsentCategory: "2", DefaultRegion: "FR",
-		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: service.Rules(config.DefaultDestination()),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := servicetest.Pipeline(t)
 	confluent, fixed, id := avroDecoders(t)
 	p.SetTopicDecoder(avroConfluentTopic, confluent)
 	p.SetTopicDecoder(avroSchemaTopic, fixed)

@@ -12,12 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/mapping"
 	"github.com/capi-connector/capi-connector/processor/reject"
-	"github.com/capi-connector/capi-connector/processor/service"
-	"github.com/capi-connector/capi-connector/schema"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -25,23 +22,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // now is one hour after the golden events' timestamps.
 var now = time.UnixMilli(1795960800000).Add(time.Hour).UTC()
 
-func shop() processor.Destination {
-	return processor.Destination{
-		Name: "shop", ConsentCategory: "2", DefaultRegion: "FR",
-		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: service.Rules(config.DefaultDestination()),
-	}
-}
+func shop() processor.Destination { return servicetest.Shop() }
 
 func newPipeline(t testing.TB, dests ...processor.Destination) *processor.Pipeline {
 	t.Helper()
-	if len(dests) == 0 {
-		dests = []processor.Destination{shop()}
-	}
-	p, err := processor.New(schema.NewJSONDecoder().Contextual(), dests)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return servicetest.Pipeline(t, dests...)
 }
 
 // render is the golden form of an outcome: the exact server event bytes, or the rejection.

@@ -16,6 +16,7 @@ import (
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/health"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
@@ -293,27 +294,12 @@ func TestDLQProduceFailureHoldsOffset(t *testing.T) {
 	e.cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		e.cluster.KeepControl()
 		pr := req.(*kmsg.ProduceRequest)
-		toDLQ := false
-		for _, tp := range pr.Topics {
-			toDLQ = toDLQ || tp.Topic == e.dlqTopic || tp.TopicID == dlqID
-		}
-		if !failing.Load() || !toDLQ {
+		if !failing.Load() || !servicetest.ProducesTo(pr, e.dlqTopic, dlqID) {
 			return nil, nil, false
 		}
 		refused.Add(1)
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, tp := range pr.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
-			for _, pp := range tp.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = pp.Partition
-				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code // not retriable by franz-go: our own retry loop runs
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
-		return resp, nil, true
+		// TopicAuthorizationFailed is not retriable by franz-go: our own retry loop runs.
+		return servicetest.RefuseProduce(pr, kerr.TopicAuthorizationFailed.Code), nil, true
 	})
 	all := only(30, sample.Deliverable)
 	events := append(append(all[:20:20], only(1, sample.NoConsent)...), all[20:]...)

@@ -147,7 +147,7 @@ func clearCAPIEnv(t *testing.T) {
 // check-config and at run start — before any connection — and CAPI_ALLOW_UNKNOWN_ENV=true lets it through.
 func TestUnknownEnvRefused(t *testing.T) {
 	clearCAPIEnv(t)
-	t.Setenv("CAPI_KAFKA_BROKERS", closedPort(t))
+	t.Setenv("CAPI_KAFKA_BROKERS", servicetest.ClosedAddr(t))
 	t.Setenv("CAPI_PIXEL_ID", "1234567890")
 	t.Setenv("CAPI_ACCESS_TOKEN", "EAAB-token")
 	t.Setenv("CAPI_CONSENT_CATEGRY", "2")

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
 // runMain runs the command line in-process and returns its exit status and outputs.
@@ -44,23 +46,11 @@ func opsStub(t *testing.T, ready, live int) (addr string, paths *[]string) {
 	return srv.Listener.Addr().String(), &seen
 }
 
-// closedPort returns a loopback address on which nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 func TestHealthcheck(t *testing.T) {
 	readyAddr, readyPaths := opsStub(t, 200, 200)
 	notReadyAddr, _ := opsStub(t, 503, 200)
 	_, port, _ := net.SplitHostPort(notReadyAddr)
-	closed := closedPort(t)
+	closed := servicetest.ClosedAddr(t)
 
 	cases := []struct {
 		name     string
@@ -111,7 +101,7 @@ func TestHealthcheckAddressFromConfig(t *testing.T) {
 	if code, out, errOut := runMain(t, "healthcheck", "--config", path); code != exitOK {
 		t.Fatalf("exit status %d with metrics_addr %s in the file\n%s%s", code, addr, out, errOut)
 	}
-	closed := closedPort(t)
+	closed := servicetest.ClosedAddr(t)
 	t.Setenv("CAPI_METRICS_ADDR", closed)
 	if code, _, errOut := runMain(t, "healthcheck", "--config", path); code != exitFail || !strings.Contains(errOut, closed) {
 		t.Fatalf("CAPI_METRICS_ADDR=%s should override the file: exit %d, %s", closed, code, errOut)

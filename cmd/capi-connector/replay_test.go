@@ -15,6 +15,7 @@ import (
 
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
 // replayEnv starts a cluster holding a DLQ with one record per reason given, and points the CAPI_* environment
@@ -183,7 +184,7 @@ func endOffset(t *testing.T, brokers, topic string) int64 {
 // the valid reasons listed; a --to topic that does not exist is refused before anything is read, with no summary.
 func TestReplayRefusesMistakesBeforeWork(t *testing.T) {
 	clearCAPIEnv(t)
-	t.Setenv("CAPI_KAFKA_BROKERS", closedPort(t))
+	t.Setenv("CAPI_KAFKA_BROKERS", servicetest.ClosedAddr(t))
 	start := time.Now()
 	code, out, errOut := runReplay(t, "--reason", "facebok_rejected")
 	if code != exitUsage || !strings.Contains(errOut, "unknown reason facebok_rejected; the reasons are no_consent, ") ||

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
 func TestVersionCommand(t *testing.T) {
@@ -64,7 +66,7 @@ func TestBinaryVersionAndHealthcheck(t *testing.T) {
 		t.Errorf("--version first line %q, want the stamped version", first)
 	}
 
-	closed := closedPort(t)
+	closed := servicetest.ClosedAddr(t)
 	cmd := exec.Command(bin, "healthcheck", "--addr", closed)
 	cmd.Env = []string{} // no CAPI_* from the calling shell
 	combined, err := cmd.CombinedOutput()

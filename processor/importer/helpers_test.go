@@ -12,11 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/mapping"
-	"github.com/capi-connector/capi-connector/processor/service"
-	"github.com/capi-connector/capi-connector/schema"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
 // memProducer acknowledges every record at once and keeps it (or fails from the failAt-th record on).
@@ -112,14 +109,7 @@ func mustImport(t *testing.T, data []byte, o Options) (Summary, []map[string]any
 // testPipeline is the real transformation with one destination requiring consent category 2, phones in FR.
 func testPipeline(t *testing.T) *processor.Pipeline {
 	t.Helper()
-	p, err := processor.New(schema.NewJSONDecoder().Contextual(), []processor.Destination{{
-		Name: "shop", ConsentCategory: "2", DefaultRegion: "FR",
-		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: service.Rules(config.DefaultDestination()),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return servicetest.Pipeline(t)
 }
 
 func writeFile(t *testing.T, name string, data []byte) string {

@@ -142,27 +142,11 @@ func TestLogsCarryNoPersonalDataOrSecrets(t *testing.T) {
 	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		pr := req.(*kmsg.ProduceRequest)
-		toDLQ := false
-		for _, tp := range pr.Topics {
-			toDLQ = toDLQ || tp.Topic == names.DLQ || tp.TopicID == dlqID
-		}
-		if !toDLQ || dlqRefusals.Load() >= 3 {
+		if !servicetest.ProducesTo(pr, names.DLQ, dlqID) || dlqRefusals.Load() >= 3 {
 			return nil, nil, false
 		}
 		dlqRefusals.Add(1)
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, tp := range pr.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
-			for _, pp := range tp.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = pp.Partition
-				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
-		return resp, nil, true
+		return servicetest.RefuseProduce(pr, kerr.TopicAuthorizationFailed.Code), nil, true
 	})
 
 	sim, err := capitest.New(capitest.Config{AccessTokens: map[string]string{logsPixelA: logsTokenA}, AppSecret: logsSecretA})

@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -41,23 +40,12 @@ func checkOf(s health.Status, name string) (health.Check, bool) {
 	return health.Check{}, false
 }
 
-func closedAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // Kafka unreachable at start: /healthz, /readyz and /metrics are served at once (a liveness probe must not restart
 // the pod in a loop during a Kafka outage), /readyz is 503 saying the brokers are unreachable, and capi_ready names
 // the failing check.
 func TestOpsServedBeforeKafka(t *testing.T) {
 	names := servicetest.NewNames(t)
-	broker := closedAddr(t)
+	broker := servicetest.ClosedAddr(t)
 	cfg := servicetest.Config([]string{broker}, names, "http://127.0.0.1:1")
 	cfg.MetricsAddr = "127.0.0.1:0"
 	cfg.LogLevel = "info"

@@ -26,13 +26,17 @@ import (
 	"time"
 
 	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/mapping"
 	"github.com/capi-connector/capi-connector/processor/service"
+	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/sample"
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 const (
@@ -128,15 +132,9 @@ func Produce(t testing.TB, kopts []kgo.Opt, topic string, events []sample.Event)
 
 // Committed is the group's committed offsets of topic as the broker sees them.
 func Committed(t testing.TB, kopts []kgo.Opt, group, topic string) map[int32]int64 {
-	t.Helper()
-	cl, err := kgo.NewClient(kopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
+	adm, ctx, done := admin(t, kopts)
+	defer done()
+	offs, err := adm.FetchOffsets(ctx, group)
 	out := map[int32]int64{}
 	if err != nil {
 		return out
@@ -147,6 +145,17 @@ func Committed(t testing.TB, kopts []kgo.Opt, group, topic string) map[int32]int
 		}
 	})
 	return out
+}
+
+// admin is an admin client on kopts and a 5-second context for one request; done releases both.
+func admin(t testing.TB, kopts []kgo.Opt) (adm *kadm.Client, ctx context.Context, done func()) {
+	t.Helper()
+	cl, err := kgo.NewClient(kopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	return kadm.NewClient(cl), ctx, func() { cancel(); cl.Close() }
 }
 
 // WaitFor polls cond every 20ms until it holds, failing the test after timeout.
@@ -286,6 +295,7 @@ func WritePEM(t testing.TB, path, typ string, der []byte) {
 // LogLines splits captured JSON logs into lines (for messages in failures).
 func LogLines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
 
+// NoConsent returns n sample events without consent (seeded, deterministic).
 func NoConsent(n int) []sample.Event {
 	g := sample.New(3, time.Now())
 	var out []sample.Event
@@ -297,16 +307,11 @@ func NoConsent(n int) []sample.Event {
 	return out
 }
 
+// EndOffsets is the end offset of every partition of topic.
 func EndOffsets(t testing.TB, kopts []kgo.Opt, topic string) map[int32]int64 {
-	t.Helper()
-	cl, err := kgo.NewClient(kopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	adm, ctx, done := admin(t, kopts)
+	defer done()
+	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,6 +320,7 @@ func EndOffsets(t testing.TB, kopts []kgo.Opt, topic string) map[int32]int64 {
 	return out
 }
 
+// WriteYAML writes a configuration file in a temporary directory and returns its path.
 func WriteYAML(t testing.TB, text string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "config.yaml")
@@ -348,15 +354,9 @@ func ReadAll(t testing.TB, kopts []kgo.Opt, topic string) []*kgo.Record {
 
 // TopicID is the broker's id of topic (Produce v13+ names topics by id).
 func TopicID(t testing.TB, kopts []kgo.Opt, topic string) [16]byte {
-	t.Helper()
-	cl, err := kgo.NewClient(kopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	td, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	adm, ctx, done := admin(t, kopts)
+	defer done()
+	td, err := adm.ListTopics(ctx, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,4 +418,65 @@ func (r *Running) Stop(t testing.TB) error {
 		t.Error("service did not stop within 60s")
 		return nil
 	}
+}
+
+// ProducesTo reports whether a produce request writes to topic (named, or by id for Produce v13+).
+func ProducesTo(pr *kmsg.ProduceRequest, topic string, id [16]byte) bool {
+	for _, tp := range pr.Topics {
+		if tp.Topic == topic || tp.TopicID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// RefuseProduce is the broker's answer refusing every partition of pr with code (for kfake's ControlKey).
+func RefuseProduce(pr *kmsg.ProduceRequest, code int16) *kmsg.ProduceResponse {
+	resp := pr.ResponseKind().(*kmsg.ProduceResponse)
+	for _, tp := range pr.Topics {
+		rt := kmsg.NewProduceResponseTopic()
+		rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
+		for _, pp := range tp.Partitions {
+			rp := kmsg.NewProduceResponseTopicPartition()
+			rp.Partition = pp.Partition
+			rp.ErrorCode = code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
+}
+
+// ClosedAddr returns a loopback address on which nothing listens.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// Shop is the pipeline destination of the transformation tests: "shop", consent category 2, phones in FR, custom
+// data passed through, and the eligibility rules of config.DefaultDestination.
+func Shop() processor.Destination {
+	return processor.Destination{
+		Name: "shop", ConsentCategory: "2", DefaultRegion: "FR",
+		Mapping: mapping.Options{CustomDataPassthrough: true}, Rules: service.Rules(config.DefaultDestination()),
+	}
+}
+
+// Pipeline is the real transformation of JSON input for dests (Shop when none).
+func Pipeline(t testing.TB, dests ...processor.Destination) *processor.Pipeline {
+	t.Helper()
+	if len(dests) == 0 {
+		dests = []processor.Destination{Shop()}
+	}
+	p, err := processor.New(schema.NewJSONDecoder().Contextual(), dests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
