@@ -19,6 +19,12 @@ func prepare(s string) string {
 	if isASCII(s) || latinNFKC(s) {
 		return s
 	}
+	if !utf8.ValidString(s) {
+		// Invalid bytes become U+FFFD first: the norm package may read them together with the character that
+		// follows, leaving it unfolded, so that normalizing the output again would change it. U+FFFD is no
+		// letter, digit or address character, so every rule drops it (or the value) afterwards.
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	t := norm.NFKC.String(s)
 	if len(t) == len(s) && t == s {
 		return s
