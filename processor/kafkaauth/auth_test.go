@@ -108,6 +108,8 @@ func (p *countingProvider) Retrieve(context.Context) (aws.Credentials, error) {
 // AWS_MSK_IAM with fixed credentials: the handshake is a SigV4-signed kafka-cluster:Connect for the broker's host
 // and region, and credentials are retrieved again once they expire.
 func TestAWSMSKIAMSignsWithRefreshedCredentials(t *testing.T) {
+	t.Setenv("AWS_REGION", "") // New may set it from the configured region; restored after the test
+	t.Setenv("AWS_DEFAULT_REGION", "")
 	p := &countingProvider{ttl: time.Hour}
 	load := func(_ context.Context, region string) (aws.Config, error) {
 		return aws.Config{Region: region, Credentials: p}, nil

@@ -31,7 +31,7 @@ const (
 	// receive it a little later).
 	expirySkew = 2 * time.Second
 	minRetry   = time.Second
-	maxRetry   = 30 * time.Second
+	maxRetry   = 10 * time.Second
 )
 
 // TokenError is a failed token request: which endpoint, which client, what it answered. It never holds the client
@@ -262,7 +262,7 @@ func (s *tokenSource) invalidate(tok string) {
 	}
 }
 
-// run refreshes the token ahead of expiry until ctx ends, and retries a failing endpoint (1 s doubling to 30 s),
+// run refreshes the token ahead of expiry until ctx ends, and retries a failing endpoint (1 s doubling to 10 s),
 // so that Health recovers by itself even when no connection needs a token at that moment.
 func (s *tokenSource) run(ctx context.Context) {
 	retry := minRetry
