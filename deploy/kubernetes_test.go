@@ -445,6 +445,21 @@ func TestKubernetesOverlaysIndependent(t *testing.T) {
 	if len(all) < 2 {
 		t.Skip("one overlay")
 	}
+	// The alert rules group by job and cover every installation: one PrometheusRule per namespace, or every
+	// alert fires once per copy.
+	rulesIn := map[string][]string{}
+	for _, in := range all {
+		for _, o := range in.objs {
+			if o.Kind == "PrometheusRule" {
+				rulesIn[o.Metadata.Namespace] = append(rulesIn[o.Metadata.Namespace], in.dir)
+			}
+		}
+	}
+	for ns, dirs := range rulesIn {
+		if len(dirs) > 1 {
+			t.Errorf("namespace %s gets the alert rules from %q: include components/alerts once", ns, dirs)
+		}
+	}
 	for _, a := range all {
 		for _, b := range all {
 			if a.dir == b.dir {
