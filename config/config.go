@@ -277,7 +277,7 @@ type Destination struct {
 	// CustomDataPassthrough sends the extra keys of integrations.facebook.custom_data as custom parameters. Turn it
 	// off when producers might put personal data there: custom_data is not hashed.
 	CustomDataPassthrough bool `yaml:"custom_data_passthrough" json:"custom_data_passthrough"`
-	// Matching sets the minimal customer-information rule (PRODUCT.md §5).
+	// Matching sets the minimal customer-information rule (docs/mapping.md).
 	Matching Matching `yaml:"matching" json:"matching"`
 	// Window sets which event times are accepted before batching.
 	Window Window `yaml:"window" json:"window"`

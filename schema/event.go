@@ -2,7 +2,7 @@
 // produce it. Every decoder yields the same Event for the same logical input, so the pipeline after decoding is one.
 package schema
 
-// Event is a Commanders Act event as the connector understands it (PRODUCT.md §4). Absent fields are zero values;
+// Event is a Commanders Act event as the connector understands it (docs/mapping.md). Absent fields are zero values;
 // numeric fields that may legitimately be zero carry a Has* flag so "absent" and "0" stay distinct.
 //
 // Older field names are folded in by the decoders: `amount` fills Value when `value` is absent, `browser.ip` and

@@ -59,7 +59,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // maxPooledInput is the largest input whose parser and scratch buffers go back to the pool.
 const maxPooledInput = 256 << 10
 
-// JSONDecoder decodes Commanders Act events from JSON (PRODUCT.md §4). It is safe for concurrent use: parsers
+// JSONDecoder decodes Commanders Act events from JSON (docs/mapping.md). It is safe for concurrent use: parsers
 // and scratch buffers are pooled, and a decoded Event never refers to them.
 //
 // Leniency, chosen because producers are tag templates and batch exports, not careful serializers:

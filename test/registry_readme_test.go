@@ -16,10 +16,10 @@ import (
 	"github.com/capi-connector/capi-connector/schema"
 )
 
-// readmeExample returns the shell lines of the README block that follows the marker naming this test.
+// readmeExample returns the shell lines of the docs/configuration.md block that follows the marker naming this test.
 func readmeExample(t *testing.T) []string {
 	t.Helper()
-	f, err := os.Open("../README.md")
+	f, err := os.Open("../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func readmeExample(t *testing.T) []string {
 			lines = append(lines, l)
 		}
 	}
-	t.Fatalf("README.md has no sh block after a marker naming test/registry_readme_test.go (state %d)", state)
+	t.Fatalf("docs/configuration.md has no sh block after a marker naming test/registry_readme_test.go (state %d)", state)
 	return nil
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
-// Proof 8 (PRODUCT.md §3): a DLQ with mixed reasons; once the simulator stops rejecting, replaying
+// Proof 8 (docs/dlq.md): a DLQ with mixed reasons; once the simulator stops rejecting, replaying
 // facebook_rejected brings those events to it exactly once (by event_id) through the whole pipeline, and leaves
 // the others in the DLQ untouched. Rerunning the replay resumes (nothing left); replaying the same range again
 // under another group re-sends the same event_ids only (what Facebook deduplicates). Replayed no_consent events

@@ -14,7 +14,7 @@ import (
 	"github.com/capi-connector/capi-connector/processor/service"
 )
 
-// cmdReplay re-produces dead-lettered records (PRODUCT.md §3). Brokers, topics, group and security come from the
+// cmdReplay re-produces dead-lettered records (docs/dlq.md). Brokers, topics, group and security come from the
 // same configuration as run (file and/or CAPI_* environment), so in a running service's environment
 // `capi-connector replay --reason facebook_rejected` needs no other flag. Progress goes to stderr when it is a
 // terminal; the summary goes to stdout (also after an error or an interrupt, saying how far it got).

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Class is what the client does about a failed call (PRODUCT.md §2.3). Values are stable: String() is used as a
+// Class is what the client does about a failed call (docs/graph-errors.md). Values are stable: String() is used as a
 // metrics label.
 type Class int
 

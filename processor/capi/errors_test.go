@@ -17,7 +17,7 @@ func graphBody(code, subcode int, transient bool, msg string) string {
 		msg, code, sub, transient)
 }
 
-// TestClassify covers every code PRODUCT.md §2.3 and §7 name, the HTTP-only cases and the boundaries of the ranges.
+// TestClassify covers every code docs/graph-errors.md names, the HTTP-only cases and the boundaries of the ranges.
 func TestClassify(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, "http://graph.invalid", configOptions())

@@ -1,4 +1,4 @@
-// Package consent is the consent stage (PRODUCT.md §5): a destination configured with a TRUST Commander
+// Package consent is the consent stage (docs/mapping.md): a destination configured with a TRUST Commander
 // consent category only receives events whose user granted that category.
 package consent
 

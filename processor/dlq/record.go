@@ -1,4 +1,4 @@
-// Package dlq defines the dead-letter record (PRODUCT.md §3): the source record's key, value and headers byte for
+// Package dlq defines the dead-letter record (docs/dlq.md): the source record's key, value and headers byte for
 // byte, plus capi-* headers saying why, where and when. Replay reads the same headers back.
 package dlq
 
@@ -25,7 +25,7 @@ const (
 	HeaderReplayCount     = "capi-replay-count"
 	// HeaderSourceTimestamp is the source record's timestamp in Unix milliseconds. The DLQ record's own timestamp
 	// is the time of failure; replay restores this one, so an event without context.event_timestamp keeps its
-	// original event_time (PRODUCT.md §4) instead of the failure time.
+	// original event_time (docs/mapping.md) instead of the failure time.
 	HeaderSourceTimestamp = "capi-source-timestamp"
 	// HeaderFacebookCode and HeaderFacebookSubcode are set when Facebook rejected the event.
 	HeaderFacebookCode    = "capi-facebook-code"

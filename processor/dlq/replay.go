@@ -18,7 +18,7 @@ import (
 	"github.com/capi-connector/capi-connector/processor/reject"
 )
 
-// Replay (PRODUCT.md §3) reads the DLQ topic from the replay group's checkpoint up to the end offsets seen at
+// Replay (docs/dlq.md) reads the DLQ topic from the replay group's checkpoint up to the end offsets seen at
 // start, and re-produces the records that pass the filter to their source topic with capi-replay-count + 1.
 //
 // Guarantees:

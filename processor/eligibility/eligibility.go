@@ -1,6 +1,6 @@
 // Package eligibility is the pipeline stage that decides, after normalization, whether a server event may be
 // sent to Facebook at all: inside the time window, with the data its action_source needs, and with enough
-// customer information to be matched (PRODUCT.md §5). An event that fails here would make the Graph API reject
+// customer information to be matched (docs/mapping.md). An event that fails here would make the Graph API reject
 // the whole batch it travels in, so it goes to the DLQ with a precise reason before batching.
 package eligibility
 

@@ -49,7 +49,7 @@ var typedCustomKeys = [...]string{
 	"content_category", "content_type", "status", "num_items",
 }
 
-// Validate checks ev against the shape rules the Graph API applies to a server event (PRODUCT.md §7) and returns
+// Validate checks ev against the shape rules the Graph API applies to a server event (docs/graph-errors.md) and returns
 // the first broken rule as a *ValidationError wrapping ErrInvalidEvent, or nil. It is meant for the final,
 // normalized and hashed event: every hashed user_data field must already be a SHA-256 hex digest.
 //

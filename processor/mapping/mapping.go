@@ -1,4 +1,4 @@
-// Package mapping is the mapping stage (PRODUCT.md §4): it turns a Commanders Act event into a Conversions API
+// Package mapping is the mapping stage (docs/mapping.md): it turns a Commanders Act event into a Conversions API
 // server event, with user data still in clear. The normalize stage hashes it afterwards.
 //
 // The mapping is a pure function of (event, record bytes, record time, options): the same inputs always give the
@@ -114,7 +114,7 @@ func eventName(ev *schema.Event) string {
 	return n
 }
 
-// StandardEvent returns the Meta standard event for a Commanders Act standard event name (PRODUCT.md §4).
+// StandardEvent returns the Meta standard event for a Commanders Act standard event name (docs/mapping.md).
 // ok is false for any other name, which is then sent as a custom event under its own name.
 func StandardEvent(name string) (string, bool) {
 	switch name {
@@ -158,7 +158,7 @@ func StandardEvent(name string) (string, bool) {
 	return "", false
 }
 
-// eventID follows PRODUCT.md §2.2: never random, never the offset.
+// eventID follows docs/delivery.md#event-ids: never random, never the offset.
 func eventID(ev *schema.Event, raw []byte) string {
 	for _, id := range [...]string{ev.Integrations.Facebook.EventID, ev.EventID, ev.Context.EventID} {
 		if strings.TrimSpace(id) != "" {

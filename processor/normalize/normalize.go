@@ -1,4 +1,4 @@
-// Package normalize is the normalize + SHA-256 stage (PRODUCT.md §6): it turns the clear customer information the
+// Package normalize is the normalize + SHA-256 stage (docs/mapping.md): it turns the clear customer information the
 // mapping stage put in user_data into the normalized, lowercase-hex SHA-256 values the Conversions API matches on.
 //
 // Contract:
@@ -37,7 +37,7 @@ var ErrUnknownRegion = errors.New("unknown phone region")
 // address is at most 254 bytes); longer ones are garbage, and the bound keeps the stage's cost per event bounded.
 const maxInput = 512
 
-// Normalizer normalizes and hashes user_data in place (PRODUCT.md §6). It is safe for concurrent use: its only
+// Normalizer normalizes and hashes user_data in place (docs/mapping.md). It is safe for concurrent use: its only
 // mutable state is the phone cache, which has its own locks, and the last date seen as today (atomic).
 type Normalizer struct {
 	region string // upper-case ISO 3166-1 alpha-2 phone region, or "" for none
@@ -371,7 +371,7 @@ var failReason = [numFields]Reason{
 }
 
 // passThrough reports whether s already is a SHA-256 in hex (any case) and returns it lowercased. Such a value is
-// never hashed again: upstream pre-hashed it (PRODUCT.md §4, user.<field>_sha256).
+// never hashed again: upstream pre-hashed it (docs/mapping.md, user.<field>_sha256).
 //
 // It reads eight bytes at a time (TestPassThroughEveryByte): an upstream that pre-hashes sends eleven of these
 // per event. A hex digit in either case, or-ed with 0x20, is a lowercase hex digit; the only other bytes that

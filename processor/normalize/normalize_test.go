@@ -10,7 +10,7 @@ import (
 	"github.com/capi-connector/capi-connector/processor/fbevent"
 )
 
-// Meta's published test vectors (PRODUCT.md §6).
+// Meta's published test vectors (docs/mapping.md).
 const (
 	hashEmail   = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f" // john_smith@gmail.com
 	hashPhone   = "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176" // 16505551212

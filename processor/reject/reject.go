@@ -13,7 +13,7 @@ import (
 // never rename one.
 type Reason string
 
-// Reason codes (PRODUCT.md §3, extended).
+// Reason codes (docs/dlq.md#reasons).
 const (
 	NoConsent             Reason = "no_consent"
 	InsufficientUserData  Reason = "insufficient_user_data"

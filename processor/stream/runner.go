@@ -1,6 +1,6 @@
 // Package stream is the Kafka side of the connector: a franz-go consumer group feeds records through the
 // processor pipeline, events are batched per destination and delivered by processor/capi, rejections are
-// dead-lettered, and a record's offset is committed only when every outcome of it is durable (PRODUCT.md §2).
+// dead-lettered, and a record's offset is committed only when every outcome of it is durable (docs/delivery.md).
 //
 // Guarantees:
 //   - A partition's committed offset is the contiguous watermark of done records: never past unacknowledged work,

@@ -50,7 +50,7 @@
 //	400  100/2804004     false         event_time in the future (sim)
 //	400  100/2804008     false         required event parameter missing, incl. Purchase value/currency,
 //	                                   website event_source_url/client_user_agent, app app_data (sim)
-//	400  100/2804016     false         a hashed user_data field is not a SHA-256 hex digest (sim, per PRODUCT.md)
+//	400  100/2804016     false         a hashed user_data field is not a SHA-256 hex digest (sim)
 //	400  100/2804019     false         invalid event parameter: type, format, unknown or repeated key; a poisoned
 //	                                   event_id (sim)
 //	400  100/2804050     false         insufficient customer information (Meta)
