@@ -3,7 +3,7 @@
 
 Every value is built from a known truth (a person, a phone number, a date…) rendered the way CRMs, tag templates
 and POS exports write it; the expected normalized string follows from Meta's customer-information-parameter rules
-as PRODUCT.md §6 and issue 12 state them, independently of the Go code:
+as docs/mapping.md (normalization) and issue 12 state them, independently of the Go code:
 
   em          NFKC, trim, full lowercase; dropped unless shaped like an address
   ph          NFKC; an extension is cut; read in the event's country (else the destination's region, FR here);
