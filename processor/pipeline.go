@@ -5,7 +5,6 @@
 package processor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -211,7 +210,7 @@ func (p *Pipeline) Destinations() []Destination {
 func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out []Outcome) ([]Outcome, error) {
 	sc := p.scratch.Get().(*scratch)
 	defer p.release(sc)
-	if len(bytes.TrimSpace(rec.Value)) == 0 {
+	if blank(rec.Value) {
 		// Said as it is rather than as a syntax error at byte 0: a tombstone (a null value, e.g. a compaction delete)
 		// or an empty record is a producer's doing an operator should recognise at once.
 		detail := "empty record"
@@ -242,6 +241,17 @@ func (p *Pipeline) Process(ctx context.Context, rec Record, now time.Time, out [
 		out = append(out, p.dests[i].process(sc, rec, now, i))
 	}
 	return out, nil
+}
+
+// blank reports whether b holds nothing but JSON white space; it stops at the first other byte (the first byte
+// of every real event).
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Pipeline) release(sc *scratch) {
