@@ -60,6 +60,10 @@ type dlqWriter struct {
 // default batch size, itself the broker's default message.max.bytes less the batch overhead.
 const dlqDefaultMaxBytes = 1_000_012
 
+// dlqMaxBackoff caps the wait between retries of one failed DLQ write: after a fix (an ACL granted, a topic
+// created) the held records go through within this time.
+const dlqMaxBackoff = 10 * time.Second
+
 // batchOverhead is the room kept for the record batch header and the record's own framing when a record is
 // measured against max.message.bytes.
 const batchOverhead = 512
@@ -162,7 +166,7 @@ func (w *dlqWriter) produce(r *kgo.Record, done func(), wait time.Duration) {
 			w.onError()
 		}
 		w.failed(err, gen, wait)
-		next := min(wait*2, 30*time.Second)
+		next := min(wait*2, dlqMaxBackoff)
 		time.AfterFunc(wait, func() { resend(next) })
 	})
 }
