@@ -199,3 +199,22 @@ func TestTimestamps(t *testing.T) {
 		t.Error("an ambiguous day/month date was accepted without a layout")
 	}
 }
+
+func TestItemsColumns(t *testing.T) {
+	data := "event_name;id;items.0.product.id;items.0.product.price;items.0.quantity;items.1.product.id;items.1.quantity\n" +
+		"purchase;1;SKU-1;9,90;2;SKU-2;1\n" +
+		"purchase;2;;;;SKU-3;4\n"
+	_, p, err := importBytes(t, []byte(data), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{"event_name":"purchase","id":"1","integrations":{"facebook":{"event_id":"1"}},"items":[{"product":{"id":"SKU-1","price":9.9},"quantity":2},{"product":{"id":"SKU-2"},"quantity":1}],"type":"offline"}`,
+		`{"event_name":"purchase","id":"2","integrations":{"facebook":{"event_id":"2"}},"items":[{"product":{"id":"SKU-3"},"quantity":4}],"type":"offline"}`,
+	}
+	for i, r := range p.recs {
+		if string(r.Value) != want[i] {
+			t.Errorf("row %d:\n got %s\nwant %s", i+1, r.Value, want[i])
+		}
+	}
+}

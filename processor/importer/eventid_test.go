@@ -131,3 +131,19 @@ func TestNDJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestSameIDAsPreviousRow(t *testing.T) {
+	lineItems := "event_name;id;items.0.product.id;value\npurchase;ORD-1;SKU-1;10\npurchase;ORD-1;SKU-2;5\npurchase;ORD-2;SKU-1;10\npurchase;ORD-1;SKU-3;1\n"
+	s, _, err := importBytes(t, []byte(lineItems), Options{})
+	if err != nil || s.SameIDAsPrevious != 1 {
+		t.Fatalf("%v: same id as previous %d, want 1 (rows 2 and 3 share ORD-1)", err, s.SameIDAsPrevious)
+	}
+	var b strings.Builder
+	_ = s.WriteText(&b)
+	if !strings.Contains(b.String(), "warning: 1 rows have the same event id as the row before them") {
+		t.Errorf("summary:\n%s", b.String())
+	}
+	if s, _, _ := importBytes(t, []byte(noIDFile), Options{}); s.SameIDAsPrevious != 0 {
+		t.Errorf("hash ids of distinct rows counted as repeats: %d", s.SameIDAsPrevious)
+	}
+}

@@ -132,6 +132,9 @@ type Summary struct {
 	Problems       []Problem `json:"problems,omitempty"` // the first MaxProblems rejected rows
 	// IgnoredColumns are header names that map to no field (their values are not imported).
 	IgnoredColumns []string `json:"ignored_columns,omitempty"`
+	// SameIDAsPrevious counts rows whose event id is the previous row's (a line-item export keyed by order id):
+	// Meta keeps one event per (event_id, event_name), so such rows collapse into one.
+	SameIDAsPrevious int64 `json:"same_id_as_previous,omitempty"`
 	// NoTimestamp: no column gives context.event_timestamp, so event_time is when the connector reads the record.
 	NoTimestamp    bool                 `json:"no_timestamp,omitempty"`
 	Destinations   []DestinationSummary `json:"destinations,omitempty"`
@@ -225,7 +228,8 @@ type run struct {
 	rmu     sync.Mutex // the rejects writer (main loop writes, the state saver flushes)
 	rejects *rejectsWriter
 
-	win *window
+	win    *window
+	lastID string
 }
 
 func (im *run) progress(done bool) {
@@ -378,6 +382,7 @@ func (im *run) produce(ctx context.Context, skip int64) error {
 			w.done(seq, nil)
 			continue
 		}
+		im.checkSameID(r.id)
 		rec := &kgo.Record{
 			Topic: o.Topic,
 			Key:   []byte(r.id),
@@ -444,6 +449,7 @@ func (im *run) dryRun(ctx context.Context, skip int64) error {
 			}
 			continue
 		}
+		im.checkSameID(r.id)
 		outs, err = o.Pipeline.Process(ctx, processor.Record{Topic: o.Topic, Value: r.value, Timestamp: o.Now}, o.Now, outs[:0])
 		if err != nil {
 			return fmt.Errorf("line %d: %w", r.line, err)
@@ -465,6 +471,15 @@ func (im *run) dryRun(ctx context.Context, skip int64) error {
 			}
 		}
 	}
+}
+
+// checkSameID counts a row whose event id repeats the previous produced row's. Only neighbours are compared:
+// line-item exports group an order's rows, and remembering every id would not fit a bounded memory.
+func (im *run) checkSameID(id string) {
+	if id == im.lastID {
+		im.s.SameIDAsPrevious++
+	}
+	im.lastID = id
 }
 
 func (im *run) saveState(complete bool) error {

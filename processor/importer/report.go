@@ -52,6 +52,9 @@ func (s Summary) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nevent ids: %s. Importing the same file again sends the same event ids, which Meta deduplicates.\n", s.EventIDs)
+	if s.SameIDAsPrevious > 0 {
+		fmt.Fprintf(w, "warning: %d rows have the same event id as the row before them (one order on several lines?): Meta keeps one event per event id and event name; map a column that is unique per row to integrations.facebook.event_id, or one row per order.\n", s.SameIDAsPrevious)
+	}
 	if s.NoTimestamp {
 		fmt.Fprintln(w, "note: no column gives context.event_timestamp: event_time is the time the connector reads each record.")
 	}
