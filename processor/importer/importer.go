@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor"
@@ -201,9 +202,9 @@ func Run(ctx context.Context, in io.Reader, o Options) (Summary, error) {
 	im.src = src
 	err = im.loop(ctx)
 	s.ElapsedSeconds = time.Since(start).Seconds()
-	if err == nil && !o.DryRun {
+	if !o.DryRun {
 		s.Unaccounted = s.Rows - s.Skipped - s.Produced - s.RejectsWritten
-		if s.Unaccounted > 0 {
+		if s.Unaccounted > 0 && err == nil {
 			err = fmt.Errorf("%w: %d of %d rows", ErrUnaccounted, s.Unaccounted, s.Rows)
 		}
 	}
@@ -371,7 +372,9 @@ func (im *run) produce(ctx context.Context, skip int64) error {
 				s.Interrupted = true
 				break
 			}
-			loopErr = err
+			if w.err() == nil {
+				loopErr = err
+			} // else a produce error, reported below with its topic
 			break
 		}
 		if r.problem != "" {
@@ -410,7 +413,11 @@ func (im *run) produce(ctx context.Context, skip int64) error {
 	}
 	s.Produced = im.produced.Load()
 	if perr := w.err(); perr != nil && loopErr == nil {
-		loopErr = fmt.Errorf("producing to %s: %w", o.Topic, perr)
+		hint := ""
+		if errors.Is(perr, kerr.UnknownTopicOrPartition) {
+			hint = " (create the topic, or check --topic / kafka.topics)"
+		}
+		loopErr = fmt.Errorf("producing to %s: %w%s", o.Topic, perr, hint)
 	}
 	if ctx.Err() != nil {
 		s.Interrupted = true
