@@ -3,6 +3,8 @@ package importer
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -216,5 +218,17 @@ func TestItemsColumns(t *testing.T) {
 		if string(r.Value) != want[i] {
 			t.Errorf("row %d:\n got %s\nwant %s", i+1, r.Value, want[i])
 		}
+	}
+}
+
+func TestUnterminatedQuoteKeepsMemoryBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("event_name;id;name\npurchase;1;ok\npurchase;2;\"never closed\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "purchase;%d;row\n", i+3)
+	}
+	s, _, err := importBytes(t, []byte(b.String()), Options{MaxRowBytes: 64 << 10, Rejects: &strings.Builder{}})
+	if !errors.Is(err, ErrRowTooLarge) || s.Produced != 1 {
+		t.Fatalf("err %v, summary %+v", err, s)
 	}
 }

@@ -15,6 +15,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,6 +86,7 @@ type Options struct {
 
 	MaxInFlight   int            // produced rows awaiting acknowledgement (default 10 000)
 	MaxLineBytes  int            // JSON Lines: the longest line (default 1 MiB)
+	MaxRowBytes   int            // CSV: the largest row (default 16 MiB); a larger one ends the input with ErrRowTooLarge
 	MaxProblems   int            // rejected rows listed in the summary (default 20)
 	Progress      func(Progress) // called every ProgressEvery and once at the end
 	ProgressEvery time.Duration  // default 1 s
@@ -180,7 +182,7 @@ func Run(ctx context.Context, in io.Reader, o Options) (Summary, error) {
 	var src source
 	switch o.Format {
 	case FormatCSV, "":
-		cs, err := newCSVSource(text, o.Mapping, o.Delimiter, o.DecimalComma)
+		cs, err := newCSVSource(text, o.Mapping, o.Delimiter, o.DecimalComma, cmp.Or(o.MaxRowBytes, maxRowBytes))
 		if err != nil {
 			return s, err
 		}

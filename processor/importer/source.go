@@ -50,11 +50,11 @@ type csvSource struct {
 	buf   []byte
 }
 
-func newCSVSource(t *textInput, m Mapping, delim rune, decimalComma *bool) (*csvSource, error) {
+func newCSVSource(t *textInput, m Mapping, delim rune, decimalComma *bool, maxRow int) (*csvSource, error) {
 	if delim == 0 {
 		delim = detectDelimiter(t.r)
 	}
-	s := &csvSource{text: t, delim: delim, tee: &tee{r: t.r}}
+	s := &csvSource{text: t, delim: delim, tee: &tee{r: t.r, max: maxRow}}
 	s.dec = delim == ';'
 	if decimalComma != nil {
 		s.dec = *decimalComma

@@ -149,9 +149,20 @@ type tee struct {
 	r    io.Reader
 	buf  []byte
 	base int64 // stream offset of buf[0]
+	max  int   // the most one record may hold; beyond, Read fails with ErrRowTooLarge
 }
 
+// ErrRowTooLarge ends an input whose row outgrows the limit: usually a quote that is never closed, which would
+// otherwise make the rest of the file one row held in memory.
+var ErrRowTooLarge = errors.New("a row is larger than the limit (an unterminated quote?)")
+
+// maxRowBytes is the default limit of one CSV row.
+const maxRowBytes = 16 << 20
+
 func (t *tee) Read(p []byte) (int, error) {
+	if t.max > 0 && len(t.buf) > t.max {
+		return 0, fmt.Errorf("%w: more than %d MiB after byte %d", ErrRowTooLarge, t.max>>20, t.base)
+	}
 	n, err := t.r.Read(p)
 	t.buf = append(t.buf, p[:n]...)
 	return n, err
