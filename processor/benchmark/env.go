@@ -20,7 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
-	"github.com/capi-connector/capi-connector/schema/sample"
+	"github.com/capi-connector/capi-connector/processor/service"
 )
 
 // Env is the world the benchmark measures against: a Kafka cluster and a Graph API simulator. Everything in it
@@ -167,38 +167,14 @@ func (l *local) fill(ctx context.Context, req Request) (Response, error) {
 		return Response{}, err
 	}
 	defer cl.Close()
-	gen := sample.New(req.Seed, time.Now())
-	resp := Response{End: map[int32]int64{}, Kinds: map[string]int{}}
-	var (
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
-	)
-	for n := 0; n < req.Events; {
-		e := gen.Next()
-		if req.DeliverableOnly && e.Kind != sample.Deliverable {
-			continue
-		}
-		n++
-		resp.Kinds[e.Kind.String()]++
-		resp.Bytes += int64(len(e.Value))
-		wg.Add(1)
-		cl.Produce(ctx, &kgo.Record{Key: e.Key, Value: e.Value}, func(r *kgo.Record, err error) {
-			defer wg.Done()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if first == nil {
-					first = err
-				}
-				return
-			}
-			resp.End[r.Partition] = max(resp.End[r.Partition], r.Offset+1)
-		})
+	res, err := service.ProduceSamples(ctx, cl, service.ProduceOptions{Topic: req.Topic, Events: req.Events, Seed: req.Seed,
+		DeliverableOnly: req.DeliverableOnly}, nil)
+	if err != nil {
+		return Response{}, fmt.Errorf("%w: produce: %v", ErrEnv, err)
 	}
-	wg.Wait()
-	if first != nil {
-		return Response{}, fmt.Errorf("%w: produce: %v", ErrEnv, first)
+	resp := Response{End: res.End, Kinds: map[string]int{}, Bytes: res.Bytes}
+	for k, n := range res.Kinds {
+		resp.Kinds[k.String()] = n
 	}
 	return resp, nil
 }

@@ -27,6 +27,7 @@ type ProduceOptions struct {
 	Rate                                   float64 // events per second; 0: unpaced
 	Seed                                   uint64
 	PoisonEvery, TooOldEvery, InvalidEvery int
+	DeliverableOnly                        bool          // only Deliverable events (the generator is drawn until it yields them)
 	Partitions                             int32         // for EnsureTopic
 	ProgressEvery                          time.Duration // 0: no progress lines
 }
@@ -35,6 +36,7 @@ type ProduceOptions struct {
 type ProduceResult struct {
 	Acked    int
 	Kinds    map[sample.Kind]int // acknowledged records by kind
+	Bytes    int64               // bytes of the acknowledged values
 	End      map[int32]int64     // partition → end offset after the acknowledged records
 	Poisoned []string            // event ids of the acknowledged Poisoned events (for the simulator's faults)
 	Elapsed  time.Duration
@@ -76,6 +78,7 @@ func ProduceSamples(ctx context.Context, cl *kgo.Client, o ProduceOptions, progr
 		mu          sync.Mutex
 		kinds       = map[sample.Kind]int{}
 		end         = map[int32]int64{}
+		bytes       int64
 		poisoned    []string
 		firstErr    error
 	)
@@ -93,7 +96,10 @@ func ProduceSamples(ctx context.Context, cl *kgo.Client, o ProduceOptions, progr
 			break
 		}
 		ev := gen.Next()
-		kind, id := ev.Kind, ev.EventID
+		for o.DeliverableOnly && ev.Kind != sample.Deliverable {
+			ev = gen.Next()
+		}
+		kind, id, size := ev.Kind, ev.EventID, int64(len(ev.Value))
 		sent.Add(1)
 		cl.Produce(pctx, &kgo.Record{Topic: o.Topic, Key: ev.Key, Value: ev.Value}, func(r *kgo.Record, err error) {
 			mu.Lock()
@@ -108,6 +114,7 @@ func ProduceSamples(ctx context.Context, cl *kgo.Client, o ProduceOptions, progr
 			}
 			acked.Add(1)
 			kinds[kind]++
+			bytes += size
 			end[r.Partition] = max(end[r.Partition], r.Offset+1)
 			if kind == sample.Poisoned {
 				poisoned = append(poisoned, id)
@@ -123,7 +130,7 @@ func ProduceSamples(ctx context.Context, cl *kgo.Client, o ProduceOptions, progr
 	mu.Lock()
 	defer mu.Unlock()
 	// A copy: after a flush timeout, late acknowledgements may still update kinds.
-	res := ProduceResult{Acked: int(acked.Load()), Kinds: maps.Clone(kinds), End: maps.Clone(end),
+	res := ProduceResult{Acked: int(acked.Load()), Kinds: maps.Clone(kinds), Bytes: bytes, End: maps.Clone(end),
 		Poisoned: slices.Clone(poisoned), Elapsed: time.Since(start)}
 	switch {
 	case firstErr != nil:
