@@ -208,7 +208,7 @@ type OAuth struct {
 // AWSIAM is SASL/AWS_MSK_IAM: every connection is signed (SigV4) with credentials from the AWS default chain —
 // environment (AWS_ACCESS_KEY_ID…), shared config/credentials files (AWS_PROFILE), web identity (IRSA on EKS), ECS
 // task role, EC2 instance role — refreshed by the SDK before they expire. The IAM policy the connector needs is in
-// the README.
+// docs/security.md.
 type AWSIAM struct {
 	// Region of the MSK cluster, used when the broker host name does not contain it (MSK names do:
 	// b-1.x.y.kafka.eu-west-1.amazonaws.com) and for the credential chain's STS calls. Empty uses AWS_REGION or

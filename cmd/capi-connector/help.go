@@ -18,7 +18,7 @@ type commandHelp struct {
 	exit     []string // "N  meaning", the exit statuses of this command
 }
 
-// Exit statuses shared by every command (README "Exit status").
+// Exit statuses shared by every command (README.md#exit-status).
 const (
 	exitLineOK     = "0    success"
 	exitLineFail   = "1    failure at run time"

@@ -65,7 +65,7 @@ func Refusal(err error, a *Auth) string {
 	case errors.As(err, &rec):
 		return brokerOf(err) + "the broker does not speak TLS on this port: check kafka.tls.enabled and kafka.brokers"
 	case errors.Is(err, kerr.ClusterAuthorizationFailed), errors.Is(err, kerr.TopicAuthorizationFailed):
-		return fmt.Sprintf("%s lacks permissions (ACLs): see the README's least-privilege list", orSASLUser(who))
+		return fmt.Sprintf("%s lacks permissions (ACLs): see the least-privilege ACLs in docs/security.md", orSASLUser(who))
 	}
 	return ""
 }

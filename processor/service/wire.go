@@ -225,7 +225,7 @@ func graphClient(cfg config.Config, d config.Destination) (capi.Destination, cap
 }
 
 // NewLogger builds the process logger: zerolog JSON (or console) on w at the configured level. Log entries never
-// carry event contents or secrets; see README "Logs".
+// carry event contents or secrets; see docs/security.md.
 func NewLogger(w io.Writer, level, format string) zerolog.Logger {
 	if format == config.LogConsole {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
