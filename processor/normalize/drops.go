@@ -56,15 +56,6 @@ func (r Reason) String() string {
 	return "unknown"
 }
 
-// Reasons returns every reason code, in a fixed order (for metric registration and documentation).
-func Reasons() []Reason {
-	out := make([]Reason, 0, numReasons-1)
-	for r := Kept + 1; r < numReasons; r++ {
-		out = append(out, r)
-	}
-	return out
-}
-
 // Fields returns the user_data keys of the hashed fields, in a fixed order.
 func Fields() []string { return keys[:] }
 
