@@ -16,7 +16,7 @@ import (
 
 // NewProgressLine returns a progress line on w when w is a terminal, else nil.
 func NewProgressLine(w io.Writer) *ProgressLine {
-	if !isTerminal(w) {
+	if !IsTerminal(w) {
 		return nil
 	}
 	return &ProgressLine{W: w}
@@ -160,9 +160,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// isTerminal reports whether w is a character device (a terminal), where a self-overwriting progress line helps;
+// IsTerminal reports whether w is a character device (a terminal), where a self-overwriting progress line helps;
 // redirected to a file or a pipe it would only add noise.
-func isTerminal(w io.Writer) bool {
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -3,12 +3,12 @@ package importer
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/capi-connector/capi-connector/processor"
+	"github.com/capi-connector/capi-connector/processor/dlq"
 )
 
 // WriteText prints the summary for people. It never prints a value of the input: line numbers, column names,
@@ -143,7 +143,7 @@ func WriteProgress(w io.Writer, p Progress) {
 // ProgressDisplay returns the Options.Progress and Options.ProgressEvery for w: a bar rewritten in place every
 // 200 ms on a terminal, a plain line every 10 s otherwise (a log file or a pipe gets no carriage returns).
 func ProgressDisplay(w io.Writer, name string) (func(Progress), time.Duration) {
-	if isTerminal(w) {
+	if dlq.IsTerminal(w) {
 		return func(p Progress) {
 			fmt.Fprint(w, "\r")
 			WriteProgress(w, p)
@@ -160,14 +160,4 @@ func ProgressDisplay(w io.Writer, name string) (func(Progress), time.Duration) {
 			fmt.Fprintln(w)
 		}
 	}, 10 * time.Second
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
