@@ -271,35 +271,10 @@ func (im *run) loop(ctx context.Context) (err error) {
 		bg.Wait()
 		im.progress(true)
 	}()
-	bg.Add(1)
-	go func() {
-		defer bg.Done()
-		t := time.NewTicker(o.ProgressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopCtx.Done():
-				return
-			case <-t.C:
-				im.progress(false)
-			}
-		}
-	}()
+	everyTick(stopCtx, &bg, o.ProgressEvery, func() { im.progress(false) })
 	if o.State != nil && !o.DryRun {
-		bg.Add(1)
-		go func() {
-			defer bg.Done()
-			t := time.NewTicker(o.StateEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-stopCtx.Done():
-					return
-				case <-t.C:
-					_ = im.saveState(false) // retried at the next tick; the final save reports its error
-				}
-			}
-		}()
+		// retried at the next tick; the final save reports its error
+		everyTick(stopCtx, &bg, o.StateEvery, func() { _ = im.saveState(false) })
 	}
 
 	if o.DryRun {
@@ -593,4 +568,22 @@ func SortedReasons(m map[string]int64) []string {
 		return ks[i] < ks[j]
 	})
 	return ks
+}
+
+// everyTick runs f every d in a goroutine counted by bg until ctx is done.
+func everyTick(ctx context.Context, bg *sync.WaitGroup, d time.Duration, f func()) {
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
 }
