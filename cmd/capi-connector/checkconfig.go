@@ -81,16 +81,7 @@ func report(cfg config.Config, problems, warnings []config.Problem, w io.Writer)
 // test_event_code is exactly the one an operator must be told about.
 func validate(cfg config.Config, w io.Writer) error {
 	problems, warnings := cfg.Check()
-	for _, p := range warnings {
-		fmt.Fprintf(w, "warning: %s\n", p)
-	}
-	if len(problems) > 0 {
-		return &configError{Err: &config.ValidationError{Problems: problems, Warnings: warnings}}
-	}
-	if _, err := service.BuildPipeline(cfg); err != nil {
-		return err
-	}
-	return nil
+	return report(cfg, problems, warnings, w)
 }
 
 // checkKeys reports the configuration problems under the given key prefixes only: the commands that reach Kafka
