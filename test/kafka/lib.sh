@@ -17,40 +17,11 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # The temporary broker directories all carry this prefix; nothing else is
 # ever removed by these scripts.
 DIR_PREFIX="capi-kafka."
-
-log() { printf 'kafka: %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
-
-# take_lock serialises the scripts on one state file: go test runs packages in
-# parallel, and two suites calling start.sh at once must share one broker. The
-# lock is an flock on the state file's directory so that no lock file is left
-# behind. File descriptor 9 must be closed for every long-lived child (see
-# launch_broker), or the broker would hold the lock for its whole life.
-take_lock() {
-	if ! command -v flock >/dev/null 2>&1; then
-		log "warning: flock not found; concurrent calls are not serialised"
-		return 0
-	fi
-	local d
-	d=$(dirname "$STATE_FILE")
-	[[ -d $d ]] || die "state directory $d does not exist"
-	exec 9<"$d"
-	flock -w 180 9 || die "timed out waiting for the lock on $d"
-}
-
-require_java() {
-	command -v "$JAVA" >/dev/null 2>&1 ||
-		die "java not found (need Java 17 or later on PATH or in JAVA_HOME)"
-	local v major
-	v=$("$JAVA" -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')
-	major=${v%%.*}
-	[[ $major == 1 ]] && major=$(cut -d. -f2 <<<"$v")
-	[[ $major =~ ^[0-9]+$ ]] || die "cannot read the Java version from '$JAVA -version' (got '$v')"
-	((major >= 17)) || die "Kafka $KAFKA_VERSION needs Java 17 or later; $JAVA is $v"
-}
+LOG_NAME=kafka
+LOCK_WAIT=180
+JAVA_FOR="Kafka $KAFKA_VERSION"
+# shellcheck source=../common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 # cache_complete is true when a previous fetch finished: the marker lists
 # every jar it copied, and each one must still be there.
@@ -167,24 +138,6 @@ broker_alive() { # pid dir
 		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
 		[[ $cmd == *kafka.Kafka* && $cmd == *"$dir/config/server.properties"* ]]
 	fi
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# pick_free_port picks a port below the usual ephemeral range
-# (32768-60999), so that an outgoing connection is unlikely to take it
-# between a kill and a restart.
-pick_free_port() { # port to avoid
-	local p i
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + RANDOM % 12000))
-		[[ $p == "${1:-}" ]] && continue
-		port_in_use "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	die "found no free port on 127.0.0.1"
 }
 
 # api_versions_ok sends a Kafka ApiVersions v0 request (api key 18,
@@ -385,14 +338,6 @@ wait_reaped() { # pid
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
-}
-
-remove_dir() { # dir
-	local dir=$1
-	[[ -n $dir && -d $dir ]] || return 0
-	[[ $(basename "$dir") == "$DIR_PREFIX"* ]] ||
-		die "refusing to remove $dir: not a $DIR_PREFIX* directory"
-	rm -rf -- "$dir"
 }
 
 # shellcheck source=secured.sh

@@ -34,37 +34,11 @@ API_PATH="/apis/ccompat/v7"
 # The temporary registry directories all carry this prefix; nothing else is
 # ever removed by these scripts.
 DIR_PREFIX="capi-registry."
-
-log() { printf 'registry: %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
-
-# take_lock serialises the scripts on the state file's directory (see
-# test/kafka/lib.sh). File descriptor 9 is closed for the registry process.
-take_lock() {
-	if ! command -v flock >/dev/null 2>&1; then
-		log "warning: flock not found; concurrent calls are not serialised"
-		return 0
-	fi
-	local d
-	d=$(dirname "$STATE_FILE")
-	[[ -d $d ]] || die "state directory $d does not exist"
-	exec 9<"$d"
-	flock -w 600 9 || die "timed out waiting for the lock on $d"
-}
-
-require_java() {
-	command -v "$JAVA" >/dev/null 2>&1 ||
-		die "java not found (need Java 17 or later on PATH or in JAVA_HOME)"
-	local v major
-	v=$("$JAVA" -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')
-	major=${v%%.*}
-	[[ $major == 1 ]] && major=$(cut -d. -f2 <<<"$v")
-	[[ $major =~ ^[0-9]+$ ]] || die "cannot read the Java version from '$JAVA -version' (got '$v')"
-	((major >= 17)) || die "Apicurio Registry $APICURIO_VERSION is built here for Java 17 or later; $JAVA is $v"
-}
+LOG_NAME=registry
+LOCK_WAIT=600
+JAVA_FOR="Apicurio Registry $APICURIO_VERSION as built here"
+# shellcheck source=../common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 RUNNER="$CACHE_DIR/app/registry-runner.jar"
 
@@ -275,20 +249,6 @@ registry_alive() { # pid dir
 	fi
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-pick_free_port() {
-	local p i
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + RANDOM % 12000))
-		port_in_use "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	die "found no free port on 127.0.0.1"
-}
-
 # api_ok sends GET /apis/ccompat/v7/subjects from bash and checks for a 200
 # JSON answer: the registry API itself, not just an open port.
 api_ok() { # port
@@ -365,12 +325,4 @@ terminate() { # pid dir grace_seconds
 		sleep 0.1
 	done
 	die "registry pid $pid survived SIGKILL"
-}
-
-remove_dir() { # dir
-	local dir=$1
-	[[ -n $dir && -d $dir ]] || return 0
-	[[ $(basename "$dir") == "$DIR_PREFIX"* ]] ||
-		die "refusing to remove $dir: not a $DIR_PREFIX* directory"
-	rm -rf -- "$dir"
 }
