@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,9 +23,20 @@ import (
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/schema/sample"
+	"github.com/capi-connector/capi-connector/test/proctest"
 )
 
 const dashboardFile = "grafana/capi-connector.json"
+
+// connector is the capi-connector binary, built once per run.
+var connector = proctest.Binary{ModuleRoot: ".."}
+
+// TestMain only removes the connector binary.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	connector.Remove()
+	os.Exit(code)
+}
 
 // TestPrometheusEndToEnd runs the real pieces together: the capi-connector binary (kfake + the Graph API
 // simulator), a real Prometheus server scraping it with the alert rules of deploy/prometheus/alerts.yml (their
@@ -42,7 +51,7 @@ func TestPrometheusEndToEnd(t *testing.T) {
 		t.Skip("starts the connector and a Prometheus server")
 	}
 	promBin := tool(t, "prometheus", installPrometheus)
-	bin := buildConnector(t)
+	bin := connector.Path(t)
 
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "events"), kfake.SeedTopics(1, "events.dlq"))
 	if err != nil {
@@ -62,7 +71,7 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	sim, srv := capitest.NewTestServer(t, capitest.Config{AcceptAnyPixel: true, MaxRecordedEvents: 10000,
 		Faults: capitest.Faults{FailNext: 2, PoisonedEventIDs: poisoned}})
 
-	metricsAddr := freeAddr(t)
+	metricsAddr := proctest.FreeAddr(t)
 	vars := map[string]string{
 		"CAPI_KAFKA_BROKERS":                strings.Join(brokers, ","),
 		"CAPI_KAFKA_TOPIC":                  "events",
@@ -85,12 +94,12 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	}
 
 	prom := startPrometheus(t, promBin, metricsAddr)
-	conn := startConnector(t, bin, "connector-1", vars)
+	conn := proctest.StartConnector(t, bin, "connector-1", vars, 10*time.Second)
 	produce(t, brokers, events)
 
 	// Phase 1: everything delivered or dead-lettered and committed; every named metric is exported.
 	waitFor(t, 90*time.Second, "the connector to deliver and commit the first events", func() (bool, string) {
-		conn.requireRunning(t)
+		conn.RequireRunning()
 		m := scrape(t, metricsAddr)
 		lag, ok := m.sum("capi_consumer_lag")
 		done := ok && lag == 0 && m.has(`capi_events_rejected_total{destination="default",reason="facebook_rejected"}`) &&
@@ -123,13 +132,13 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	}
 	// SIGTERM with work held by the misconfigured destination: the connector gives up on it after
 	// shutdown_timeout (not committed, consumed again after the restart), so any exit status is accepted here.
-	conn.stop(30 * time.Second)
-	t.Logf("connector-1 stopped while misconfigured: %v", conn.err)
+	conn.Stop(30 * time.Second)
+	t.Logf("connector-1 stopped while misconfigured: %v", conn.Err())
 	restartedAt := time.Now()
 	vars["CAPI_ACCESS_TOKEN"] = "token-after-rotation"
-	conn = startConnector(t, bin, "connector-2", vars)
+	conn = proctest.StartConnector(t, bin, "connector-2", vars, 10*time.Second)
 	waitFor(t, 90*time.Second, "Prometheus to scrape the fixed connector", func() (bool, string) {
-		conn.requireRunning(t)
+		conn.RequireRunning()
 		v, ok := prom.queryScalar(t, `max(capi_destination_misconfigured{job="capi",destination="default"})`)
 		at, _ := prom.queryScalar(t, `max(timestamp(capi_destination_misconfigured{job="capi",destination="default"}))`)
 		scraped := time.UnixMilli(int64(at * 1000))
@@ -151,7 +160,7 @@ func TestPrometheusEndToEnd(t *testing.T) {
 		}
 		return missing == 0, fmt.Sprintf("%d of %d held events not delivered", missing, len(held))
 	})
-	conn.terminate(t, 30*time.Second)
+	conn.Terminate(30 * time.Second)
 }
 
 // trafficMix is sample traffic that makes every series appear: deliveries with every match key, each DLQ reason
@@ -280,141 +289,10 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// buildConnector builds cmd/capi-connector the way the Dockerfile does (CGO off).
-func buildConnector(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "capi-connector")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/capi-connector")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// proc is a child process whose output goes to a file, shown when the test fails.
-type proc struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{}
-	err     error
-}
-
-func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
-	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	f, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.stop(10 * time.Second)
-		if t.Failed() {
-			p.dumpLog(t, 40)
-		}
-	})
-	return p
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM, then SIGKILL after grace; it returns once the process is reaped.
-func (p *proc) stop(grace time.Duration) {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// terminate is a graceful stop that must succeed: exit status 0 within timeout.
-func (p *proc) terminate(t *testing.T, timeout time.Duration) {
-	t.Helper()
-	p.requireRunning(t)
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Fatalf("%s did not exit within %s of SIGTERM", p.name, timeout)
-	}
-	if p.err != nil {
-		t.Fatalf("%s exited with %v after SIGTERM, want status 0", p.name, p.err)
-	}
-}
-
-func (p *proc) requireRunning(t *testing.T) {
-	t.Helper()
-	if p.exited() {
-		t.Fatalf("%s exited: %v", p.name, p.err)
-	}
-}
-
-func (p *proc) dumpLog(t *testing.T, n int) {
-	f, err := os.Open(p.logPath)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if lines = append(lines, sc.Text()); len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	t.Logf("---- last %d lines of %s:\n%s", len(lines), p.name, strings.Join(lines, "\n"))
-}
-
-// startConnector runs `capi-connector run` with vars as its whole CAPI_* environment.
-func startConnector(t *testing.T, bin, name string, vars map[string]string) *proc {
-	t.Helper()
-	cmd := exec.Command(bin, "run")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "TMPDIR=" + os.TempDir()}
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	return startProc(t, name, cmd)
-}
-
 // promServer is a real Prometheus server started for one test.
 type promServer struct {
 	url  string
-	proc *proc
+	proc *proctest.Proc
 }
 
 // forRE matches the `for:` of a rule; the test copy of the rules shortens it.
@@ -444,16 +322,16 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, target))
-	addr := freeAddr(t)
+	addr := proctest.FreeAddr(t)
 	cmd := exec.Command(bin,
 		"--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr,
 		"--log.level=warn")
 	cmd.Dir = dir
-	p := &promServer{url: "http://" + addr, proc: startProc(t, "prometheus", cmd)}
+	p := &promServer{url: "http://" + addr, proc: proctest.Start(t, "prometheus", cmd, 10*time.Second)}
 	waitFor(t, 90*time.Second, "Prometheus to be ready", func() (bool, string) {
-		p.proc.requireRunning(t)
+		p.proc.RequireRunning()
 		resp, err := http.Get(p.url + "/-/ready")
 		if err != nil {
 			return false, err.Error()
@@ -549,7 +427,7 @@ func waitAlert(t *testing.T, p *promServer, name string, labels map[string]strin
 		what = fmt.Sprintf("%s%v to resolve", name, labels)
 	}
 	waitFor(t, 90*time.Second, what, func() (bool, string) {
-		p.proc.requireRunning(t)
+		p.proc.RequireRunning()
 		var states []string
 		match := false
 		for _, a := range p.alerts(t) {

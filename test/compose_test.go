@@ -26,6 +26,7 @@ import (
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/schema/sample"
+	"github.com/capi-connector/capi-connector/test/proctest"
 )
 
 // repoDir is the module root, relative to this package's directory (where go test runs).
@@ -769,28 +770,6 @@ func printsUsage(out, name string) bool {
 	return strings.Contains(out, "Usage of "+name) || strings.Contains(out, "usage: capi-connector "+name)
 }
 
-// buildConnectorBinary builds cmd/capi-connector the way the Dockerfile does (CGO off).
-func buildConnectorBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "capi-connector")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/capi-connector")
-	cmd.Dir = repoDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// isolatedEnv is a minimal process environment plus vars: the test machine's CAPI_* variables must not leak in.
-func isolatedEnv(vars map[string]string) []string {
-	out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}
-	for k, v := range vars {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
 // What compose runs is accepted by the binary the Dockerfile builds:
 //   - every command of a built service is a subcommand that accepts the flags it is given (the flags are parsed
 //     in order, then -h stops before anything runs);
@@ -801,15 +780,14 @@ func TestComposeBinary(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	c := loadCompose(t)
-	bin := buildConnectorBinary(t)
+	bin := connectorBinary(t)
 	for name, s := range c.Services {
 		if !usesCapiImage(c, s) {
 			continue
 		}
 		t.Run("command/"+name, func(t *testing.T) {
 			args := append(slices.Clone(s.Command), "-h")
-			cmd := exec.Command(bin, args...)
-			cmd.Env = isolatedEnv(composeEnvOf(s, nil))
+			cmd := proctest.Command(bin, composeEnvOf(s, nil), args...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Run(); err != nil {
@@ -828,8 +806,7 @@ func TestComposeBinary(t *testing.T) {
 		{"check-config"},
 	} {
 		t.Run("documented/"+strings.Join(args, " "), func(t *testing.T) {
-			cmd := exec.Command(bin, append(slices.Clone(args), "-h")...)
-			cmd.Env = isolatedEnv(composeEnvOf(composeSvc(t, c, "connector"), nil))
+			cmd := proctest.Command(bin, composeEnvOf(composeSvc(t, c, "connector"), nil), append(slices.Clone(args), "-h")...)
 			if out, err := cmd.CombinedOutput(); err != nil || !printsUsage(string(out), args[0]) {
 				t.Fatalf("capi-connector %q -h: %v\n%s", args, err, out)
 			}
@@ -843,13 +820,7 @@ func TestComposeBinary(t *testing.T) {
 		if hc == nil || len(hc.Test) < 3 || hc.Test[1] != capiBinary {
 			t.Fatalf("healthcheck %+v", hc)
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		free := ln.Addr().String()
-		ln.Close()
-		_, port := splitAddr(t, free)
+		_, port := splitAddr(t, proctest.FreeAddr(t))
 		withPort := func(args []string) []string {
 			out := slices.Clone(args)
 			for i, a := range out {
@@ -864,29 +835,17 @@ func TestComposeBinary(t *testing.T) {
 			return out
 		}
 		check := func() error {
-			cmd := exec.Command(bin, withPort(hc.Test[2:])...)
-			cmd.Env = isolatedEnv(composeEnvOf(sim, nil))
+			cmd := proctest.Command(bin, composeEnvOf(sim, nil), withPort(hc.Test[2:])...)
 			return cmd.Run()
 		}
 		if err := check(); err == nil {
 			t.Fatal("healthcheck succeeded with no simulator listening")
 		}
-		srv := exec.Command(bin, withPort(sim.Command)...)
-		srv.Env = isolatedEnv(nil)
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			err := check()
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("compose's simulator healthcheck %q never succeeded: %v", hc.Test, err)
-			}
-			time.Sleep(100 * time.Millisecond)
+		srv := proctest.Command(bin, nil, withPort(sim.Command)...)
+		proctest.Start(t, "graph-simulator", srv, 0)
+		var err error
+		if eventually(20*time.Second, func() bool { err = check(); return err == nil }) != nil {
+			t.Fatalf("compose's simulator healthcheck %q never succeeded: %v", hc.Test, err)
 		}
 	})
 	t.Run("connector healthcheck flags", func(t *testing.T) {
@@ -894,15 +853,13 @@ func TestComposeBinary(t *testing.T) {
 		if hc == nil || len(hc.Test) < 3 {
 			t.Fatalf("healthcheck %+v", hc)
 		}
-		cmd := exec.Command(bin, append(slices.Clone(hc.Test[2:]), "-h")...)
-		cmd.Env = isolatedEnv(composeEnvOf(composeSvc(t, c, "connector"), nil))
+		cmd := proctest.Command(bin, composeEnvOf(composeSvc(t, c, "connector"), nil), append(slices.Clone(hc.Test[2:]), "-h")...)
 		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "healthcheck") {
 			t.Fatalf("capi-connector %q -h: %v\n%s", hc.Test[2:], err, out)
 		}
 	})
 	t.Run("connector check-config", func(t *testing.T) {
-		cmd := exec.Command(bin, "check-config")
-		cmd.Env = isolatedEnv(composeEnvOf(composeSvc(t, c, "connector"), nil))
+		cmd := proctest.Command(bin, composeEnvOf(composeSvc(t, c, "connector"), nil), "check-config")
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "configuration OK") {
 			t.Fatalf("check-config with the connector's environment: %v\n%s", err, out)

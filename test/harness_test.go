@@ -22,6 +22,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
@@ -99,9 +101,65 @@ func newEnv(t testing.TB, partitions int32) *env {
 			t.Fatalf("create topic %s: %v %v", topic, err, resp.Err)
 		}
 	}
-	sim, srv := capitest.NewTestServer(t, capitest.Config{AccessTokens: map[string]string{pixelID: token}})
-	e.sim, e.simURL = sim, srv.URL
+	e.startSim()
 	return e
+}
+
+// startSim starts the env's Graph API simulator, which knows the pixel and its token.
+func (e *env) startSim() {
+	sim, srv := capitest.NewTestServer(e.t, capitest.Config{AccessTokens: map[string]string{pixelID: token}})
+	e.sim, e.simURL = sim, srv.URL
+}
+
+// acl is one grant: operations on a resource.
+type acl struct {
+	kind string // topic, group, cluster
+	name string
+	ops  []kadm.ACLOperation
+	// prefixed makes the resource name a prefix (replay's groups).
+	prefixed bool
+}
+
+// aclAdmin authenticates as the super user of the clusters newACLEnv starts.
+var aclAdmin = kgo.SASL(scram.Auth{User: "admin", Pass: "admin"}.AsSha256Mechanism())
+
+// aclUser makes the connector authenticate as the user of the clusters newACLEnv starts.
+func aclUser(c *config.Config) {
+	c.Kafka.SASL = config.SASL{Mechanism: config.SASLScramSHA256, Username: "capi", Password: "capi-pw"}
+}
+
+// newACLEnv is an env on its own kfake cluster that enforces ACLs, with topic and topic.dlq (one partition each)
+// and group: the env's admin client (also returned, producing to topic) is the super user admin (aclAdmin), the
+// connector is the user capi (aclUser) with only grants (literal resource names). kfake only: on a real broker
+// the secured suite grants the same with grant.
+func newACLEnv(t *testing.T, topic, group string, grants ...acl) (*env, *kgo.Client) {
+	t.Helper()
+	e := &env{t: t, topic: topic, dlqTopic: topic + ".dlq", group: group}
+	var allowed []kfake.ACL
+	for _, g := range grants {
+		rt := map[string]kmsg.ACLResourceType{"topic": kmsg.ACLResourceTypeTopic, "group": kmsg.ACLResourceTypeGroup,
+			"cluster": kmsg.ACLResourceTypeCluster}[g.kind]
+		for _, op := range g.ops {
+			allowed = append(allowed, kfake.ACL{Resource: rt, Name: g.name, Pattern: kmsg.ACLResourcePatternTypeLiteral,
+				Operation: op, Allow: true})
+		}
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.EnableACLs(),
+		kfake.Superuser("SCRAM-SHA-256", "admin", "admin"), kfake.User("SCRAM-SHA-256", "capi", "capi-pw", allowed...),
+		kfake.SeedTopics(1, e.topic, e.dlqTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	e.brokers = c.ListenAddrs()
+	admin, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), aclAdmin, kgo.DefaultProduceTopic(e.topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Close)
+	e.adm = kadm.NewClient(admin)
+	e.startSim()
+	return e, admin
 }
 
 // produced is what a test put in the source topic.
@@ -113,13 +171,42 @@ type produced struct {
 
 // mix generates n events with the generator's defaults plus special kinds every Nth.
 func mix(n int, poison, tooOld, invalid int) []sample.Event {
-	g := sample.New(42, time.Now())
+	return mixSeeded(42, n, poison, tooOld, invalid)
+}
+
+// mixSeeded is mix with its own generator seed: two batches of one test must not share event ids.
+func mixSeeded(seed uint64, n int, poison, tooOld, invalid int) []sample.Event {
+	g := sample.New(seed, time.Now())
 	g.PoisonEvery, g.TooOldEvery, g.InvalidEvery = poison, tooOld, invalid
 	out := make([]sample.Event, n)
 	for i := range out {
 		out[i] = g.Next()
 	}
 	return out
+}
+
+// poisonedIDs returns the event ids the simulator must reject as Facebook would.
+func poisonedIDs(events ...[]sample.Event) []string {
+	var out []string
+	for _, evs := range events {
+		for _, ev := range evs {
+			if ev.Kind == sample.Poisoned {
+				out = append(out, ev.EventID)
+			}
+		}
+	}
+	return out
+}
+
+// countKind counts events of kind k.
+func countKind(events []sample.Event, k sample.Kind) int {
+	n := 0
+	for _, ev := range events {
+		if ev.Kind == k {
+			n++
+		}
+	}
+	return n
 }
 
 // only generates n events of the given kind (the generator is drawn until it yields them).
@@ -262,34 +349,55 @@ func (e *env) waitCommitted(end map[int32]int64, timeout time.Duration, check fu
 }
 
 // dlqRecords reads the whole DLQ topic.
-func (e *env) dlqRecords() []*kgo.Record {
+func (e *env) dlqRecords() []*kgo.Record { return e.readAll(e.dlqTopic) }
+
+// readAll reads a topic up to its end offsets.
+func (e *env) readAll(topic string) []*kgo.Record {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ends, err := e.adm.ListEndOffsets(ctx, e.dlqTopic)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var want int64
-	ends.Each(func(o kadm.ListedOffset) { want += o.Offset })
+	want := sumOffsets(e.endOffsets(topic))
 	if want == 0 {
 		return nil
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.dlqTopic),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	var out []*kgo.Record
 	for int64(len(out)) < want {
 		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			e.t.Fatalf("read %d of %d DLQ records: %v", len(out), want, err)
+		if ctx.Err() != nil {
+			e.t.Fatalf("read %d of %d records of %s", len(out), want, topic)
 		}
 		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
 	}
 	return out
+}
+
+// endOffsets is the end offset of every partition of topic.
+func (e *env) endOffsets(topic string) map[int32]int64 {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ends, err := e.adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	return out
+}
+
+// sumOffsets is the sum of per-partition offsets: the number of records below them.
+func sumOffsets(m map[int32]int64) int64 {
+	var n int64
+	for _, o := range m {
+		n += o
+	}
+	return n
 }
 
 // expectedReason is the DLQ reason each sample kind must end with ("" = delivered).

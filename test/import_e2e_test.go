@@ -1,21 +1,17 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/schema/sample"
+	"github.com/capi-connector/capi-connector/test/proctest"
 )
 
 // storeFile writes what a French point-of-sale export looks like: UTF-8 with a BOM, ';' delimiters, decimal
@@ -51,14 +47,13 @@ func storeFile(t *testing.T, n int) (path string, fates map[string]string) {
 // output with runs of white space collapsed.
 func (e *env) importCLI(args ...string) string {
 	e.t.Helper()
-	cmd := exec.Command(connectorBinary(e.t), append([]string{"import"}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "TMPDIR=" + os.TempDir(),
-		"CAPI_KAFKA_BROKERS=" + strings.Join(e.brokers, ","), "CAPI_KAFKA_TOPIC=" + e.topic}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		e.t.Fatalf("capi-connector import %v: %v\n%s", args, err, out)
-	}
-	return strings.Join(strings.Fields(string(out)), " ") // the summary's table, one space between words
+	out := proctest.Output(e.t, connectorBinary(e.t), e.importVars(), append([]string{"import"}, args...)...)
+	return strings.Join(strings.Fields(out), " ") // the summary's table, one space between words
+}
+
+// importVars are the CAPI_* variables of `capi-connector import` for this test's broker and source topic.
+func (e *env) importVars() map[string]string {
+	return map[string]string{"CAPI_KAFKA_BROKERS": strings.Join(e.brokers, ","), "CAPI_KAFKA_TOPIC": e.topic}
 }
 
 // TestImportedFileDeliveredTwiceWithTheSameIDs imports a store export with the real binary, runs the connector,
@@ -167,15 +162,7 @@ func TestImportKilledAndResumed(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(connectorBinary(t), "import", "--state-interval", "10ms", path)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "TMPDIR=" + os.TempDir(),
-		"CAPI_KAFKA_BROKERS=" + strings.Join(e.brokers, ","), "CAPI_KAFKA_TOPIC=" + e.topic}
-	cmd.SysProcAttr = childAttr()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	imp := proctest.Start(t, "import", proctest.Command(connectorBinary(t), e.importVars(), "import", "--state-interval", "10ms", path), 0)
 	statePath := path + ".capi-import-state"
 	var st struct {
 		Rows     int64 `json:"rows_done"`
@@ -185,23 +172,19 @@ func TestImportKilledAndResumed(t *testing.T) {
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if data, err := os.ReadFile(statePath); err == nil && json.Unmarshal(data, &st) == nil && st.Rows > 0 {
 			if !st.Complete {
-				_ = cmd.Process.Signal(syscall.SIGKILL)
+				imp.Kill()
 				killed = true
 			}
 			break
 		}
 	}
-	<-exited
+	<-imp.Done()
 	if !killed {
 		t.Fatalf("the import was not caught in the middle (state %+v): make the file larger", st)
 	}
 	data, _ := os.ReadFile(statePath) // what the kill left
 	_ = json.Unmarshal(data, &st)
-	ends := e.endOffsets(e.topic)
-	var beforeResume int64
-	for _, o := range ends {
-		beforeResume += o
-	}
+	beforeResume := sumOffsets(e.endOffsets(e.topic))
 	if st.Complete || st.Rows <= 0 || beforeResume < st.Rows || beforeResume >= rows {
 		t.Fatalf("after the kill: state %+v, %d records in the topic", st, beforeResume)
 	}
@@ -231,29 +214,4 @@ func TestImportKilledAndResumed(t *testing.T) {
 	if int64(again) < beforeResume-st.Rows {
 		t.Errorf("%d rows produced twice, fewer than the %d in the topic past the last save", again, beforeResume-st.Rows)
 	}
-}
-
-// readAll reads a topic up to its end offsets.
-func (e *env) readAll(topic string) []*kgo.Record {
-	e.t.Helper()
-	var want int64
-	for _, o := range e.endOffsets(topic) {
-		want += o
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for int64(len(out)) < want {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			e.t.Fatalf("read %d of %d records of %s", len(out), want, topic)
-		}
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	return out
 }

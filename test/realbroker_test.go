@@ -1,8 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +30,69 @@ func requireRealBroker(t *testing.T) {
 	}
 }
 
+// errNoState means the broker is not one test/kafka/start.sh manages (no state file, or another address).
+var errNoState = errors.New("no test/kafka state for this broker")
+
+// kafkaStateFile is the state file the test/kafka scripts use (CAPI_KAFKA_STATE, as in lib.sh).
+func kafkaStateFile() string {
+	if s := os.Getenv("CAPI_KAFKA_STATE"); s != "" {
+		return s
+	}
+	return "/tmp/capi-kafka.state"
+}
+
+// keyValues reads a file of key=value lines, as the test/kafka scripts write them (the state file, secured.env).
+func keyValues(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// managedBroker returns the test/kafka state when brokers is the single broker test/kafka/start.sh runs (its state
+// file names the same bootstrap address): only then may a test kill and restart it.
+func managedBroker(brokers []string) (map[string]string, error) {
+	st, err := keyValues(kafkaStateFile())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNoState, err)
+	}
+	v, ok := st["BOOTSTRAP"]
+	if !ok {
+		return nil, fmt.Errorf("%w: state file %s has no BOOTSTRAP", errNoState, kafkaStateFile())
+	}
+	if len(brokers) != 1 || v != brokers[0] {
+		return nil, fmt.Errorf("%w: state file %s names %s, the suite uses %v", errNoState, kafkaStateFile(), v, brokers)
+	}
+	return st, nil
+}
+
+// kafkaScript runs test/kafka/<name> and returns the last line of its standard output; its diagnostics go to the
+// test log.
+func kafkaScript(t testing.TB, name string) string {
+	t.Helper()
+	start := time.Now()
+	cmd := exec.Command("bash", filepath.Join("kafka", name))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	t.Logf("test/kafka/%s (%s): %s", name, time.Since(start).Round(time.Millisecond), bytes.TrimSpace(stderr.Bytes()))
+	if err != nil {
+		t.Fatalf("test/kafka/%s: %v", name, err)
+	}
+	out := bytes.TrimSpace(stdout.Bytes())
+	if i := bytes.LastIndexByte(out, '\n'); i >= 0 {
+		out = out[i+1:]
+	}
+	return string(out)
+}
+
 // mergeEnds is the per-partition maximum of end offsets.
 func mergeEnds(ends ...map[int32]int64) map[int32]int64 {
 	out := map[int32]int64{}
@@ -33,14 +102,6 @@ func mergeEnds(ends ...map[int32]int64) map[int32]int64 {
 		}
 	}
 	return out
-}
-
-func sumOffsets(m map[int32]int64) int64 {
-	var n int64
-	for _, o := range m {
-		n += o
-	}
-	return n
 }
 
 // assignments returns the group's state and, per member client id, the partitions of e.topic it is assigned.
@@ -79,7 +140,7 @@ func (e *env) assignments() (string, map[string][]int32) {
 func TestBrokerKilledAndRestarted(t *testing.T) {
 	requireRealBroker(t)
 	e := newEnv(t, 4)
-	if err := managedBroker(e.brokers); err != nil {
+	if _, err := managedBroker(e.brokers); err != nil {
 		t.Skipf("the broker is not the one test/kafka/start.sh runs, so it cannot be killed: %v", err)
 	}
 	// The generator's own mix dead-letters about a third of the events (no consent, anonymous, purchase without
@@ -165,14 +226,14 @@ func TestConnectorProcessKilledAndRestarted(t *testing.T) {
 	// Killed once it has committed something, so that the restart must resume from a committed offset (and not
 	// consume anything below it again) with delivered-but-uncommitted work above it.
 	if err := eventually(60*time.Second, func() bool {
-		a.requireRunning()
+		a.RequireRunning()
 		c := e.committed()
 		guard.check(c)
 		return len(e.sim.EventIDs()) > 500 && sumOffsets(c) > 0
 	}); err != nil {
 		t.Fatal("no progress (deliveries and a commit) before the kill")
 	}
-	a.kill()
+	a.Kill()
 	atKill := len(e.sim.EventIDs())
 	committedAtKill := e.committed()
 	guard.check(committedAtKill)
@@ -182,9 +243,9 @@ func TestConnectorProcessKilledAndRestarted(t *testing.T) {
 
 	b := e.startConnector(bin, "connector-b", e.connectorEnv("connector-b"))
 	restarted := time.Now()
-	e.waitCommitted(p.end, 120*time.Second, func(c map[int32]int64) { b.requireRunning(); guard.check(c) })
+	e.waitCommitted(p.end, 120*time.Second, func(c map[int32]int64) { b.RequireRunning(); guard.check(c) })
 	caughtUp := time.Since(restarted)
-	b.terminate(30 * time.Second)
+	b.Terminate(30 * time.Second)
 	e.verify(p, false)
 	checkNoRedeliveryBelow(t, p, committedAtKill, e.sim.EventIDs())
 	t.Logf("delivered at kill %d of %d (committed %v of %v); restarted process caught up in %s; duplicates %d",
@@ -208,7 +269,7 @@ func TestTwelvePartitionsThreeProcessesOneKilled(t *testing.T) {
 	var assigned map[string][]int32
 	if err := eventually(60*time.Second, func() bool {
 		for _, p := range procs {
-			p.requireRunning()
+			p.RequireRunning()
 		}
 		var state string
 		state, assigned = e.assignments()
@@ -246,7 +307,7 @@ func TestTwelvePartitionsThreeProcessesOneKilled(t *testing.T) {
 	}); err != nil {
 		t.Fatal("no progress (deliveries, a commit by the victim) before the kill")
 	}
-	procs[victim].kill()
+	procs[victim].Kill()
 	atKill := len(e.sim.EventIDs())
 	committedAtKill := e.committed()
 	guard.check(committedAtKill)
@@ -264,7 +325,7 @@ func TestTwelvePartitionsThreeProcessesOneKilled(t *testing.T) {
 	e.waitCommitted(p.end, 120*time.Second, func(c map[int32]int64) {
 		for _, n := range names {
 			if n != victim {
-				procs[n].requireRunning()
+				procs[n].RequireRunning()
 			}
 		}
 		guard.check(c)
@@ -273,7 +334,7 @@ func TestTwelvePartitionsThreeProcessesOneKilled(t *testing.T) {
 	_, final := e.assignments()
 	for _, n := range names {
 		if n != victim {
-			procs[n].terminate(30 * time.Second)
+			procs[n].Terminate(30 * time.Second)
 		}
 	}
 	e.verify(p, false)

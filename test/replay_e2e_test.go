@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
@@ -150,17 +149,4 @@ func (e *env) replay(o dlq.Options) dlq.Summary {
 		e.t.Fatalf("replay: %v", err)
 	}
 	return s
-}
-
-func (e *env) endOffsets(topic string) map[int32]int64 {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ends, err := e.adm.ListEndOffsets(ctx, topic)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	out := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
-	return out
 }

@@ -1,16 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +15,7 @@ import (
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/schema/sample"
+	"github.com/capi-connector/capi-connector/test/proctest"
 )
 
 // The tests in this file run the real capi-connector binary through the secured listener of the real broker
@@ -42,25 +38,17 @@ type secured struct {
 func requireSecured(t *testing.T) secured {
 	t.Helper()
 	requireRealBroker(t)
-	brokers := strings.Split(os.Getenv(BrokersEnv), ",")
-	if err := managedBroker(brokers); err != nil {
+	st, err := managedBroker(strings.Split(os.Getenv(BrokersEnv), ","))
+	if err != nil {
 		t.Skipf("needs the secured listener of the broker test/kafka/start.sh runs: %v", err)
 	}
-	path := stateValue(t, "SECURED")
+	path := st["SECURED"]
 	if path == "" {
 		t.Skip("the broker has no secured listener: start it with CAPI_KAFKA_SECURED=1 test/kafka/start.sh (make test does)")
 	}
-	f, err := os.Open(path)
+	v, err := keyValues(path)
 	if err != nil {
 		t.Fatalf("secured settings: %v", err)
-	}
-	defer f.Close()
-	v := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, val, ok := strings.Cut(sc.Text(), "="); ok {
-			v[k] = val
-		}
 	}
 	s := secured{
 		brokers: v["SECURED_BROKERS"], caFile: v["CA_FILE"], otherCAFile: v["OTHER_CA_FILE"],
@@ -75,28 +63,12 @@ func requireSecured(t *testing.T) secured {
 	return s
 }
 
-// stateValue reads one key of the test/kafka state file.
-func stateValue(t *testing.T, key string) string {
+// securedEnvironment is what every secured test starts with: the secured settings (or a skip), the connector
+// binary and an env with partitions.
+func securedEnvironment(t *testing.T, partitions int32) (secured, string, *env) {
 	t.Helper()
-	data, err := os.ReadFile(kafkaStateFile())
-	if err != nil {
-		return ""
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, key+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-// acl is one grant: operations on a resource.
-type acl struct {
-	kind string // topic, group, cluster
-	name string
-	ops  []kadm.ACLOperation
-	// prefixed makes the resource name a prefix (replay's groups).
-	prefixed bool
+	s := requireSecured(t)
+	return s, connectorBinary(t), newEnv(t, partitions)
 }
 
 // grant creates ACLs for principal (e.g. User:capi) over the PLAINTEXT (super user) connection.
@@ -153,18 +125,8 @@ func (e *env) securedEnv(s secured, name string) map[string]string {
 	v["CAPI_KAFKA_BROKERS"] = s.brokers
 	v["CAPI_KAFKA_TLS_ENABLED"] = "true"
 	v["CAPI_KAFKA_TLS_CA_FILE"] = s.caFile
-	v["CAPI_METRICS_ADDR"] = freeAddr(e.t)
+	v["CAPI_METRICS_ADDR"] = proctest.FreeAddr(e.t)
 	return v
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func writeSecret(t testing.TB, name, value string) string {
@@ -174,25 +136,6 @@ func writeSecret(t testing.TB, name, value string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// readyz returns /readyz's status and body (0 when the server does not answer).
-func readyz(addr string) (int, string) {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://" + addr + "/readyz")
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
-
-// logText returns the connector's log so far, JSON string escapes of quotes undone so that messages can be
-// searched for as they read.
-func (p *connectorProc) logText() string {
-	b, _ := os.ReadFile(p.logPath)
-	return strings.ReplaceAll(string(b), `\"`, `"`)
 }
 
 // oidcTokens returns how many tokens the suite's OIDC endpoint issued to clientID.
@@ -234,9 +177,7 @@ func oidcFail(t *testing.T, s secured, status int) {
 // once, offsets are committed to the end. Then the user's password is changed on the broker: re-authentication
 // (every 10 s) fails until the password file is updated, which the connector picks up without a restart.
 func TestSecuredSCRAMLeastPrivilegeAndRotatedPassword(t *testing.T) {
-	s := requireSecured(t)
-	bin := connectorBinary(t)
-	e := newEnv(t, 3)
+	s, bin, e := securedEnvironment(t, 3)
 	user := fmt.Sprintf("capi-rot-%d", time.Now().UnixNano()%1e9)
 	setSCRAM(t, e, user, "first-password-do-not-log")
 	e.grant("User:"+user, e.leastPrivilege()...)
@@ -252,14 +193,14 @@ func TestSecuredSCRAMLeastPrivilegeAndRotatedPassword(t *testing.T) {
 	vars["CAPI_KAFKA_SASL_USERNAME"] = user
 	vars["CAPI_KAFKA_SASL_PASSWORD_FILE"] = pwFile
 	c := e.startConnector(bin, "scram", vars)
-	e.waitCommitted(p.end, 90*time.Second, func(map[int32]int64) { c.requireRunning() })
+	e.waitCommitted(p.end, 90*time.Second, func(map[int32]int64) { c.RequireRunning() })
 	e.verify(p, true)
 
 	// Rotation: the broker first, the mounted secret a little later (as a secret manager does).
 	setSCRAM(t, e, user, "second-password-do-not-log")
 	if err := eventually(30*time.Second, func() bool {
-		c.requireRunning()
-		return strings.Contains(c.logText(), "SASL_AUTHENTICATION_FAILED")
+		c.RequireRunning()
+		return strings.Contains(c.LogText(), "SASL_AUTHENTICATION_FAILED")
 	}); err != nil {
 		t.Fatal("re-authentication with the old password never failed: the rotation proves nothing")
 	}
@@ -267,11 +208,11 @@ func TestSecuredSCRAMLeastPrivilegeAndRotatedPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	more := e.produce(mixSeeded(302, 100, 0, 0, 0), -1)
-	e.waitCommitted(more.end, 90*time.Second, func(map[int32]int64) { c.requireRunning() })
-	c.terminate(30 * time.Second)
+	e.waitCommitted(more.end, 90*time.Second, func(map[int32]int64) { c.RequireRunning() })
+	c.Terminate(30 * time.Second)
 	e.verify(more, false)
 	for _, secret := range []string{"first-password-do-not-log", "second-password-do-not-log"} {
-		if strings.Contains(c.logText(), secret) {
+		if strings.Contains(c.LogText(), secret) {
 			t.Errorf("the SASL password appears in the log")
 		}
 	}
@@ -293,23 +234,11 @@ func TestSecuredSCRAMLeastPrivilegeAndRotatedPassword(t *testing.T) {
 	rvars["CAPI_KAFKA_SASL_MECHANISM"] = "SCRAM-SHA-512"
 	rvars["CAPI_KAFKA_SASL_USERNAME"] = replayUser
 	rvars["CAPI_KAFKA_SASL_PASSWORD"] = "replay-password-do-not-log"
-	cmd := exec.Command(bin, "replay", "--reason", "facebook_rejected", "--to", target, "--json")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "TMPDIR=" + os.TempDir()}
-	for k, v := range rvars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		var xe *exec.ExitError
-		if errors.As(err, &xe) {
-			t.Logf("replay stderr: %s", xe.Stderr)
-		}
-		t.Fatalf("replay with replay's ACLs: %v\n%s", err, out)
-	}
+	out := proctest.Output(t, bin, rvars, "replay", "--reason", "facebook_rejected", "--to", target, "--json")
 	var sum struct {
 		Replayed int `json:"replayed"`
 	}
-	if err := json.Unmarshal(out, &sum); err != nil {
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("replay summary %q: %v", out, err)
 	}
 	if want := countKind(events, sample.Poisoned); sum.Replayed != want || want == 0 {
@@ -339,9 +268,7 @@ func setSCRAM(t *testing.T, e *env, user, password string) {
 // Settings the brokers or the identity provider refuse end the service at once with exit status 3 and a message
 // that names who and how (user and mechanism, client id) or which broker and what x509 problem — never a secret.
 func TestSecuredRefusalsExitWithTheReason(t *testing.T) {
-	s := requireSecured(t)
-	bin := connectorBinary(t)
-	e := newEnv(t, 1)
+	s, bin, e := securedEnvironment(t, 1)
 	for _, tc := range []struct {
 		name   string
 		vars   map[string]string
@@ -380,15 +307,14 @@ func TestSecuredRefusalsExitWithTheReason(t *testing.T) {
 			start := time.Now()
 			c := e.startConnector(bin, "refused", vars)
 			select {
-			case <-c.done:
+			case <-c.Done():
 			case <-time.After(30 * time.Second):
 				t.Fatal("the connector did not exit within 30 s")
 			}
-			var xe *exec.ExitError
-			if !errors.As(c.err, &xe) || xe.ExitCode() != 3 {
-				t.Errorf("exit = %v, want status 3", c.err)
+			if c.ExitCode() != 3 {
+				t.Errorf("exit = %v, want status 3", c.Err())
 			}
-			log := c.logText()
+			log := c.LogText()
 			for _, w := range tc.want {
 				if !strings.Contains(log, w) {
 					t.Errorf("the log lacks %q:\n%s", w, log)
@@ -407,9 +333,7 @@ func TestSecuredRefusalsExitWithTheReason(t *testing.T) {
 // consumed twice), and tokens were fetched again and again. Then the token endpoint fails: the connector turns
 // not ready with the reason and, once the endpoint is back, recovers by itself and delivers the rest.
 func TestSecuredOAuthReauthenticationAndTokenEndpointOutage(t *testing.T) {
-	s := requireSecured(t)
-	bin := connectorBinary(t)
-	e := newEnv(t, 2)
+	s, bin, e := securedEnvironment(t, 2)
 	e.grant("User:"+s.clientID, e.leastPrivilege()...)
 	vars := e.securedEnv(s, "oauth")
 	vars["CAPI_KAFKA_SASL_MECHANISM"] = "OAUTHBEARER"
@@ -425,13 +349,13 @@ func TestSecuredOAuthReauthenticationAndTokenEndpointOutage(t *testing.T) {
 	events := only(180, sample.Deliverable)
 	var first produced
 	for i := 0; i < len(events); i += 10 {
-		c.requireRunning()
+		c.RequireRunning()
 		p := e.produce(events[i:i+10], -1)
 		first.events = append(first.events, p.events...)
 		first.end = mergeEnds(first.end, p.end)
 		time.Sleep(time.Second)
 	}
-	e.waitCommitted(first.end, 60*time.Second, func(map[int32]int64) { c.requireRunning() })
+	e.waitCommitted(first.end, 60*time.Second, func(map[int32]int64) { c.RequireRunning() })
 	ids := e.sim.EventIDs()
 	for _, ev := range first.events {
 		if n := ids[ev.EventID]; n != 1 {
@@ -453,7 +377,7 @@ func TestSecuredOAuthReauthenticationAndTokenEndpointOutage(t *testing.T) {
 	second := e.produce(outage[:15], -1)
 	var body string
 	if err := eventually(30*time.Second, func() bool {
-		c.requireRunning()
+		c.RequireRunning()
 		var code int
 		code, body = readyz(ops)
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "token endpoint")
@@ -465,18 +389,18 @@ func TestSecuredOAuthReauthenticationAndTokenEndpointOutage(t *testing.T) {
 	restored := time.Now()
 	third := e.produce(outage[15:], -1)
 	if err := eventually(60*time.Second, func() bool {
-		c.requireRunning()
+		c.RequireRunning()
 		code, _ := readyz(ops)
 		return code == http.StatusOK
 	}); err != nil {
 		t.Fatal("/readyz did not recover after the token endpoint came back")
 	}
 	t.Logf("ready again %s after the token endpoint came back", time.Since(restored).Round(time.Millisecond))
-	e.waitCommitted(mergeEnds(second.end, third.end), 90*time.Second, func(map[int32]int64) { c.requireRunning() })
-	c.terminate(30 * time.Second)
+	e.waitCommitted(mergeEnds(second.end, third.end), 90*time.Second, func(map[int32]int64) { c.RequireRunning() })
+	c.Terminate(30 * time.Second)
 	all := produced{events: append(append(first.events, second.events...), third.events...)}
 	e.verify(all, false)
-	log := c.logText()
+	log := c.LogText()
 	if strings.Contains(log, s.clientSecret) {
 		t.Error("the client secret appears in the log")
 	}
@@ -491,9 +415,7 @@ func TestSecuredOAuthReauthenticationAndTokenEndpointOutage(t *testing.T) {
 // operation and the topic). Granting WRITE recovers the connector without a restart: the dead-lettered records
 // arrive, commits reach the end, /readyz is 200 again.
 func TestSecuredDLQWithoutWriteThenGranted(t *testing.T) {
-	s := requireSecured(t)
-	bin := connectorBinary(t)
-	e := newEnv(t, 1)
+	s, bin, e := securedEnvironment(t, 1)
 	user := fmt.Sprintf("capi-dlq-%d", time.Now().UnixNano()%1e9)
 	setSCRAM(t, e, user, "dlq-test-password")
 	e.grant("User:"+user,
@@ -521,7 +443,7 @@ func TestSecuredDLQWithoutWriteThenGranted(t *testing.T) {
 	c := e.startConnector(bin, "dlq", vars)
 	ops := vars["CAPI_METRICS_ADDR"]
 	guard := func() {
-		c.requireRunning()
+		c.RequireRunning()
 		if off := e.committed()[0]; off > firstDLQ {
 			t.Fatalf("committed %d, past the record at offset %d that could not be dead-lettered", off, firstDLQ)
 		}
@@ -548,13 +470,13 @@ func TestSecuredDLQWithoutWriteThenGranted(t *testing.T) {
 
 	granted := time.Now()
 	e.grant("User:"+user, acl{kind: "topic", name: e.dlqTopic, ops: []kadm.ACLOperation{kadm.OpWrite}})
-	e.waitCommitted(p.end, 90*time.Second, func(map[int32]int64) { c.requireRunning() })
+	e.waitCommitted(p.end, 90*time.Second, func(map[int32]int64) { c.RequireRunning() })
 	t.Logf("recovered %s after the grant", time.Since(granted).Round(time.Millisecond))
 	if err := eventually(30*time.Second, func() bool { code, _ := readyz(ops); return code == http.StatusOK }); err != nil {
 		code, body := readyz(ops)
 		t.Errorf("/readyz after the grant = %d %s", code, body)
 	}
-	c.terminate(30 * time.Second)
+	c.Terminate(30 * time.Second)
 	e.verify(p, false)
 }
 

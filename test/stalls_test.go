@@ -5,21 +5,18 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/health"
 	"github.com/capi-connector/capi-connector/processor/service"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -27,27 +24,10 @@ import (
 // that each one either resolves by itself or is visible on the readiness checks with its reason, with a bounded
 // number of log lines — and that nothing is committed past a record that was neither delivered nor dead-lettered.
 
-// lockedBuffer collects the runner's logs for assertions.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// logger sends a service's logs (info and above) to buf for assertions.
+func logger(buf *servicetest.SyncBuffer) zerolog.Logger {
+	return zerolog.New(buf).Level(zerolog.InfoLevel)
 }
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lockedBuffer) count(substr string) int { return strings.Count(l.String(), substr) }
-
-func (l *lockedBuffer) logger() zerolog.Logger { return zerolog.New(l).Level(zerolog.InfoLevel) }
 
 // fastHealth checks brokers and topics every 200 ms instead of 5 s.
 var fastHealth = service.WithTuning(service.Tuning{
@@ -217,8 +197,8 @@ func TestMissingDLQTopicNotCreated(t *testing.T) {
 	bad := mix(200, 0, 0, 1)[0] // an invalid record (invalid every 1)
 	events = append(append(events, bad), only(50, sample.Deliverable)...)
 	p := e.produce(events, 0)
-	var logs lockedBuffer
-	run := e.startLogged(e.config(func(c *config.Config) { c.Kafka.DLQCreate = false }), logs.logger(), fastHealth)
+	var logs servicetest.SyncBuffer
+	run := e.startLogged(e.config(func(c *config.Config) { c.Kafka.DLQCreate = false }), logger(&logs), fastHealth)
 	if err := eventually(20*time.Second, func() bool { return !check(t, run, health.DLQWritable).OK }); err != nil {
 		t.Fatalf("dlq_writable still ok with the DLQ topic missing: %+v", check(t, run, health.DLQWritable))
 	}
@@ -233,7 +213,7 @@ func TestMissingDLQTopicNotCreated(t *testing.T) {
 	if c := e.committed(); c[0] > 50 {
 		t.Fatalf("committed %d, past the record waiting for the DLQ at offset 50", c[0])
 	}
-	if n := logs.count(`"level":"error"`) + logs.count(`"level":"warn"`); n > 10 {
+	if n := strings.Count(logs.String(), `"level":"error"`) + strings.Count(logs.String(), `"level":"warn"`); n > 10 {
 		t.Fatalf("%d warning and error lines in 2 s for one held record: the log must say it once per interval\n%s", n, logs.String())
 	}
 	e.createTopic(e.dlqTopic, 1, nil)
@@ -275,34 +255,11 @@ func TestDLQNotAuthorizedThenGranted(t *testing.T) {
 	if realBroker() {
 		t.Skip("kfake ACLs; the secured real-broker suite covers this on Kafka")
 	}
-	const group = "acl-group"
-	e := &env{t: t, topic: "acl-events", dlqTopic: "acl-events.dlq", group: group}
-	allow := func(rt kmsg.ACLResourceType, name string, op kmsg.ACLOperation) kfake.ACL {
-		return kfake.ACL{Resource: rt, Name: name, Pattern: kmsg.ACLResourcePatternTypeLiteral, Operation: op, Allow: true}
-	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.EnableACLs(),
-		kfake.Superuser("SCRAM-SHA-256", "admin", "admin"),
-		kfake.User("SCRAM-SHA-256", "capi", "capi-pw",
-			allow(kmsg.ACLResourceTypeTopic, e.topic, kmsg.ACLOperationRead),
-			allow(kmsg.ACLResourceTypeTopic, e.topic, kmsg.ACLOperationDescribe),
-			allow(kmsg.ACLResourceTypeGroup, group, kmsg.ACLOperationRead),
-			allow(kmsg.ACLResourceTypeTopic, e.dlqTopic, kmsg.ACLOperationDescribe),
-		),
-		kfake.SeedTopics(1, e.topic, e.dlqTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	e.brokers = c.ListenAddrs()
-	admin, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...),
-		kgo.SASL(scram.Auth{User: "admin", Pass: "admin"}.AsSha256Mechanism()), kgo.DefaultProduceTopic(e.topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
-	e.adm = kadm.NewClient(admin)
-	base := newEnv(t, 1) // for its simulator
-	e.sim, e.simURL = base.sim, base.simURL
+	const topic, group = "acl-events", "acl-group"
+	e, admin := newACLEnv(t, topic, group,
+		acl{kind: "topic", name: topic, ops: []kadm.ACLOperation{kadm.OpRead, kadm.OpDescribe}},
+		acl{kind: "group", name: group, ops: []kadm.ACLOperation{kadm.OpRead}},
+		acl{kind: "topic", name: topic + ".dlq", ops: []kadm.ACLOperation{kadm.OpDescribe}})
 
 	events := append(append(only(20, sample.Deliverable), mix(200, 0, 0, 1)[0]), only(20, sample.Deliverable)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -316,10 +273,8 @@ func TestDLQNotAuthorizedThenGranted(t *testing.T) {
 	}
 	end := map[int32]int64{0: int64(len(recs))}
 
-	var logs lockedBuffer
-	run := e.startLogged(e.config(func(c *config.Config) {
-		c.Kafka.SASL = config.SASL{Mechanism: config.SASLScramSHA256, Username: "capi", Password: "capi-pw"}
-	}), logs.logger(), fastHealth)
+	var logs servicetest.SyncBuffer
+	run := e.startLogged(e.config(aclUser), logger(&logs), fastHealth)
 	want := "not authorized to write topic " + e.dlqTopic
 	if err := eventually(20*time.Second, func() bool { return strings.Contains(check(t, run, health.DLQWritable).Reason, want) }); err != nil {
 		t.Fatalf("dlq_writable: %+v, want %q", check(t, run, health.DLQWritable), want)
@@ -331,7 +286,7 @@ func TestDLQNotAuthorizedThenGranted(t *testing.T) {
 	if c := e.committed(); c[0] > 20 {
 		t.Fatalf("committed %d, past the record waiting for the DLQ at offset 20", c[0])
 	}
-	if n := logs.count("dead-letter produce failed"); n > 3 {
+	if n := strings.Count(logs.String(), "dead-letter produce failed"); n > 3 {
 		t.Fatalf("%d DLQ failure lines: the log must say it once per interval", n)
 	}
 	if run.Stats().DLQErrors.Load() == 0 {
@@ -356,7 +311,7 @@ func TestDLQNotAuthorizedThenGranted(t *testing.T) {
 	if err := run.Stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	rd, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.SASL(scram.Auth{User: "admin", Pass: "admin"}.AsSha256Mechanism()),
+	rd, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), aclAdmin,
 		kgo.ConsumeTopics(e.dlqTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
@@ -376,28 +331,11 @@ func TestGroupReadNotAuthorized(t *testing.T) {
 	if realBroker() {
 		t.Skip("kfake ACLs; the secured real-broker suite covers this on Kafka")
 	}
-	e := &env{t: t, topic: "acl-grp-events", dlqTopic: "acl-grp-events.dlq", group: "acl-grp-group"}
-	allow := func(rt kmsg.ACLResourceType, name string, op kmsg.ACLOperation) kfake.ACL {
-		return kfake.ACL{Resource: rt, Name: name, Pattern: kmsg.ACLResourcePatternTypeLiteral, Operation: op, Allow: true}
-	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.EnableACLs(),
-		kfake.Superuser("SCRAM-SHA-256", "admin", "admin"),
-		kfake.User("SCRAM-SHA-256", "capi", "capi-pw",
-			allow(kmsg.ACLResourceTypeTopic, e.topic, kmsg.ACLOperationRead),
-			allow(kmsg.ACLResourceTypeTopic, e.topic, kmsg.ACLOperationDescribe),
-			allow(kmsg.ACLResourceTypeTopic, e.dlqTopic, kmsg.ACLOperationWrite),
-		),
-		kfake.SeedTopics(1, e.topic, e.dlqTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	e.brokers = c.ListenAddrs()
-	base := newEnv(t, 1)
-	e.sim, e.simURL = base.sim, base.simURL
-	run := e.start(e.config(func(c *config.Config) {
-		c.Kafka.SASL = config.SASL{Mechanism: config.SASLScramSHA256, Username: "capi", Password: "capi-pw"}
-	}), fastHealth)
+	const topic = "acl-grp-events"
+	e, _ := newACLEnv(t, topic, "acl-grp-group",
+		acl{kind: "topic", name: topic, ops: []kadm.ACLOperation{kadm.OpRead, kadm.OpDescribe}},
+		acl{kind: "topic", name: topic + ".dlq", ops: []kadm.ACLOperation{kadm.OpWrite}})
+	run := e.start(e.config(aclUser), fastHealth)
 	want := "not authorized to read group " + e.group
 	if err := eventually(20*time.Second, func() bool { return strings.Contains(check(t, run, health.GroupJoined).Reason, want) }); err != nil {
 		t.Fatalf("group_joined: %+v, want %q", check(t, run, health.GroupJoined), want)

@@ -385,14 +385,6 @@ type accounting struct {
 	ok                                                     bool
 }
 
-func sum(end map[int32]int64) int64 {
-	var n int64
-	for _, o := range end {
-		n += o
-	}
-	return n
-}
-
 // consumeAndE2E is parts 1 and 2 on the same topic.
 func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 	topic := b.topic("e2e")
@@ -401,7 +393,7 @@ func (b *Runner) consumeAndE2E(ctx context.Context, res *Result) error {
 		return err
 	}
 	cfg := b.config(topic)
-	produced := sum(filled.End)
+	produced := filled.Records
 	perRecord := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(produced) }
 	cpu := startCPU(ctx, b.Env)
 	rps, err := b.consumeCeiling(ctx, topic, cfg, filled.End)
@@ -607,7 +599,7 @@ func (b *Runner) latencyBound(ctx context.Context, res *Result) error {
 		if err != nil {
 			return fmt.Errorf("latency-bound K=%d: %w", k, err)
 		}
-		if _, err := b.account(ctx, c, cfg.Kafka.DLQTopic, sum(filled.End)); err != nil {
+		if _, err := b.account(ctx, c, cfg.Kafka.DLQTopic, filled.Records); err != nil {
 			return fmt.Errorf("latency-bound K=%d: %w", k, err)
 		}
 		rate, perReq, dur, err := log.steadyRate(k)
@@ -642,7 +634,7 @@ func (b *Runner) backlog(ctx context.Context, res *Result) error {
 	if err := b.setSim(ctx, b.Sizes.BacklogLatency); err != nil {
 		return err
 	}
-	produced := sum(filled.End)
+	produced := filled.Records
 	cfg := b.config(topic)
 	// Start from a clean slate: memory the earlier parts used goes back to the OS, and the kernel's peak is reset.
 	runtime.GC()

@@ -49,8 +49,9 @@ func TestChildEnv(t *testing.T) {
 	for _, c := range resp.Kinds {
 		kinds += c
 	}
-	if n != 200 || kinds != 200 || len(resp.End) != 3 || resp.Kinds["deliverable"] == 0 || resp.Kinds["no_consent"] == 0 {
-		t.Errorf("fill: end offsets %v (sum %d), kinds %v; want 200 records over 3 partitions, mixed kinds", resp.End, n, resp.Kinds)
+	if n != 200 || resp.Records != 200 || kinds != 200 || len(resp.End) != 3 || resp.Kinds["deliverable"] == 0 || resp.Kinds["no_consent"] == 0 {
+		t.Errorf("fill: end offsets %v (sum %d), %d records, kinds %v; want 200 records over 3 partitions, mixed kinds",
+			resp.End, n, resp.Records, resp.Kinds)
 	}
 	resp, err = env.Do(ctx, Request{Op: "fill", Topic: "child-env-ok", Partitions: 1, Events: 50, Seed: 1, DeliverableOnly: true})
 	if err != nil {

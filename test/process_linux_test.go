@@ -1,7 +1,0 @@
-package e2e
-
-import "syscall"
-
-// childAttr makes a connector subprocess die with the test binary even when no cleanup runs (go test -timeout
-// panic, SIGKILL of the test), so that no consumer outlives its test and keeps a group member alive.
-func childAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }
