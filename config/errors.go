@@ -33,29 +33,7 @@ type LoadError struct {
 }
 
 func (e *LoadError) Error() string {
-	var b strings.Builder
-	switch {
-	case e.Env != "":
-		b.WriteString(e.Env)
-		if e.Key != "" {
-			fmt.Fprintf(&b, " (%s)", e.Key)
-		}
-	case e.File != "":
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-		}
-		if e.Key != "" {
-			fmt.Fprintf(&b, ": %s", e.Key)
-		}
-	default:
-		b.WriteString(e.Key)
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	if e.Fix != "" {
-		fmt.Fprintf(&b, " (fix: %s)", e.Fix)
-	}
-	return b.String()
+	return describe(e.Env, e.File, e.Line, e.Key, fmt.Sprint(e.Err), e.Fix)
 }
 
 func (e *LoadError) Unwrap() error { return e.Err }
@@ -75,28 +53,38 @@ type Problem struct {
 // String prints "VAR (key): message (fix: …)" for a value from the environment, "file:line: key: message (fix: …)"
 // for one from the file, else "key: message (fix: …)".
 func (p Problem) String() string {
+	key := p.Key
+	if key == p.Env {
+		key = "" // a stray variable's key is the variable itself: name it once
+	}
+	return describe(p.Env, p.File, p.Line, key, p.Message, p.Fix)
+}
+
+// describe is the one format of LoadError and Problem: where the value came from (the variable and the key, or the
+// file, line and key, or the key alone), what is wrong and, when known, the fix.
+func describe(env, file string, line int, key, what, fix string) string {
 	var b strings.Builder
 	switch {
-	case p.Env != "":
-		b.WriteString(p.Env)
-		if p.Key != "" && p.Key != p.Env {
-			fmt.Fprintf(&b, " (%s)", p.Key)
+	case env != "":
+		b.WriteString(env)
+		if key != "" {
+			fmt.Fprintf(&b, " (%s)", key)
 		}
-	case p.File != "":
-		b.WriteString(p.File)
-		if p.Line > 0 {
-			fmt.Fprintf(&b, ":%d", p.Line)
+	case file != "":
+		b.WriteString(file)
+		if line > 0 {
+			fmt.Fprintf(&b, ":%d", line)
 		}
-		if p.Key != "" {
-			fmt.Fprintf(&b, ": %s", p.Key)
+		if key != "" {
+			fmt.Fprintf(&b, ": %s", key)
 		}
 	default:
-		b.WriteString(p.Key)
+		b.WriteString(key)
 	}
 	b.WriteString(": ")
-	b.WriteString(p.Message)
-	if p.Fix != "" {
-		fmt.Fprintf(&b, " (fix: %s)", p.Fix)
+	b.WriteString(what)
+	if fix != "" {
+		fmt.Fprintf(&b, " (fix: %s)", fix)
 	}
 	return b.String()
 }

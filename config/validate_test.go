@@ -296,3 +296,32 @@ func TestParseLogLevel(t *testing.T) {
 		t.Errorf("warn parsed as %s", l)
 	}
 }
+
+// LoadError and Problem share one format: where the value came from, what is wrong, the fix.
+func TestErrorFormats(t *testing.T) {
+	t.Parallel()
+	bad := errors.New("invalid value: want a duration")
+	for _, tt := range []struct {
+		got, want string
+	}{
+		{(&LoadError{Env: "CAPI_LINGER", Key: "destinations[0].batch.linger", Err: bad, Fix: "write 250ms"}).Error(),
+			"CAPI_LINGER (destinations[0].batch.linger): invalid value: want a duration (fix: write 250ms)"},
+		{(&LoadError{Env: "CAPI_LINGER", File: "c.yaml", Line: 3, Err: bad}).Error(), "CAPI_LINGER: invalid value: want a duration"},
+		{(&LoadError{File: "c.yaml", Line: 3, Key: "graph.url", Err: bad}).Error(), "c.yaml:3: graph.url: invalid value: want a duration"},
+		{(&LoadError{File: "c.yaml", Err: bad, Fix: "f"}).Error(), "c.yaml: invalid value: want a duration (fix: f)"},
+		{(&LoadError{Key: "graph.url", Err: bad}).Error(), "graph.url: invalid value: want a duration"},
+		{(&LoadError{Key: "k"}).Error(), "k: <nil>"},
+		{Problem{Env: "CAPI_X", Key: "CAPI_X", Message: "unknown variable", Fix: "remove it"}.String(),
+			"CAPI_X: unknown variable (fix: remove it)"},
+		{Problem{Env: "CAPI_PIXEL_ID", Key: "destinations[0].pixel_id", Message: "digits only"}.String(),
+			"CAPI_PIXEL_ID (destinations[0].pixel_id): digits only"},
+		{Problem{File: "c.yaml", Line: 7, Key: "kafka.group", Message: "required", Fix: "set it"}.String(),
+			"c.yaml:7: kafka.group: required (fix: set it)"},
+		{Problem{File: "c.yaml", Key: "kafka.group", Message: "required"}.String(), "c.yaml: kafka.group: required"},
+		{Problem{Key: "kafka.group", Message: "required"}.String(), "kafka.group: required"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got  %q\nwant %q", tt.got, tt.want)
+		}
+	}
+}
