@@ -204,49 +204,13 @@ func overrideTyped(f schema.RawField, cd *fbevent.CustomData) *reject.Rejection 
 	case "status":
 		dst = &cd.Status
 	case "value":
-		if isAbsent(f.Value) {
-			cd.Value, cd.HasValue = 0, false
-			return nil
-		}
-		v, ok := number(f.Value)
-		if !ok {
-			return invalid(customDataPrefix, f.Key, "want a number or a numeric string")
-		}
-		cd.Value, cd.HasValue = v, true
-		return nil
+		return override(f, isAbsent, number, "want a number or a numeric string", &cd.Value, &cd.HasValue)
 	case "num_items":
-		if isAbsent(f.Value) {
-			cd.NumItems, cd.HasNumItems = 0, false
-			return nil
-		}
-		n, ok := integer(f.Value)
-		if !ok {
-			return invalid(customDataPrefix, f.Key, "want an integer")
-		}
-		cd.NumItems, cd.HasNumItems = n, true
-		return nil
+		return override(f, isAbsent, integer, "want an integer", &cd.NumItems, &cd.HasNumItems)
 	case "content_ids":
-		if isNull(f.Value) {
-			cd.ContentIDs = nil
-			return nil
-		}
-		ids, ok := contentIDs(f.Value)
-		if !ok {
-			return invalid(customDataPrefix, f.Key, "want an array of strings or numbers")
-		}
-		cd.ContentIDs = ids
-		return nil
+		return override(f, isNull, contentIDs, "want an array of strings or numbers", &cd.ContentIDs, nil)
 	case "contents":
-		if isNull(f.Value) {
-			cd.Contents = nil
-			return nil
-		}
-		cs, ok := contents(f.Value)
-		if !ok {
-			return invalid(customDataPrefix, f.Key, "want an array of {id, quantity, item_price}")
-		}
-		cd.Contents = cs
-		return nil
+		return override(f, isNull, contents, "want an array of {id, quantity, item_price}", &cd.Contents, nil)
 	default:
 		return nil
 	}
@@ -255,6 +219,29 @@ func overrideTyped(f schema.RawField, cd *fbevent.CustomData) *reject.Rejection 
 		return invalid(customDataPrefix, f.Key, "want a string or a number")
 	}
 	*dst = s
+	return nil
+}
+
+// override sets *dst to the parsed value of a typed custom_data key, or clears it (and *has, when the field has
+// one) when the value is absent; a value parse refuses is invalid_payload, with want saying what was expected.
+func override[T any](f schema.RawField, absent func([]byte) bool, parse func([]byte) (T, bool), want string, dst *T,
+	has *bool) *reject.Rejection {
+	if absent(f.Value) {
+		var zero T
+		*dst = zero
+		if has != nil {
+			*has = false
+		}
+		return nil
+	}
+	v, ok := parse(f.Value)
+	if !ok {
+		return invalid(customDataPrefix, f.Key, want)
+	}
+	*dst = v
+	if has != nil {
+		*has = true
+	}
 	return nil
 }
 
