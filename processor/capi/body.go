@@ -98,3 +98,5 @@ func (b *pooledBody) Close() error {
 	}
 	return nil
 }
+
+var _ io.ReadCloser = (*pooledBody)(nil)

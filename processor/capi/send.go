@@ -2,21 +2,13 @@ package capi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 )
-
-// maxResponseBody bounds what is read of an answer: Graph answers are a few hundred bytes.
-const maxResponseBody = 1 << 20
 
 // Send delivers items and returns when every item has a final outcome in Result, or with an error when it cannot:
 //
@@ -253,109 +245,3 @@ func (c *Client) attempt(ctx context.Context, items []Item, idx []int) outcome {
 	}
 	return o
 }
-
-// post makes the HTTP call and interprets the answer.
-func (c *Client) post(ctx context.Context, items []Item, idx []int) outcome {
-	buf := c.getBuf()
-	*buf = appendBody(*buf, items, idx, c.tail)
-	size := len(*buf)
-	body := &pooledBody{buf: buf, c: c}
-
-	rctx, cancel := context.WithTimeout(ctx, c.opt.RequestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.endpoint, body)
-	if err != nil { // cannot happen: New validated the URL
-		body.Close()
-		return outcome{err: &transportError{path: c.path, err: errors.New("cannot build request")}, class: Misconfigured,
-			graph: &GraphError{Message: "cannot build request for " + c.path}}
-	}
-	req.ContentLength = int64(size)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return outcome{err: ctx.Err(), cancelled: true}
-		}
-		return outcome{err: &transportError{path: c.path, err: stripURL(err)}, class: Transient}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	if err != nil {
-		if ctx.Err() != nil {
-			return outcome{err: ctx.Err(), cancelled: true}
-		}
-		return outcome{err: &transportError{path: c.path, status: resp.StatusCode, err: stripURL(err)},
-			class: Transient, status: resp.StatusCode}
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
-	return c.interpret(resp.StatusCode, resp.Header, data, len(idx))
-}
-
-// stripURL drops the *url.Error wrapper, whose message holds the URL and so the access token.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func (c *Client) interpret(status int, h http.Header, data []byte, sent int) outcome {
-	if status >= 200 && status < 300 {
-		var ok struct {
-			EventsReceived *int `json:"events_received"`
-		}
-		if err := json.Unmarshal(data, &ok); err != nil || ok.EventsReceived == nil {
-			return outcome{err: &transportError{path: c.path, status: status, err: errors.New("answer without events_received")},
-				class: Transient, status: status}
-		}
-		if *ok.EventsReceived != sent {
-			return outcome{err: &transportError{path: c.path, status: status,
-				err: fmt.Errorf("events_received %d for %d events sent", *ok.EventsReceived, sent)}, class: Transient, status: status}
-		}
-		return outcome{status: status}
-	}
-	ge := c.parseGraphError(status, data)
-	o := outcome{err: ge, graph: ge, class: ge.Class(), status: status}
-	if o.class == Throttled || o.class == Transient {
-		o.hint = throttleHint(h, time.Now())
-	}
-	return o
-}
-
-func (c *Client) parseGraphError(status int, data []byte) *GraphError {
-	var body struct {
-		Error *struct {
-			Message     string `json:"message"`
-			Type        string `json:"type"`
-			Code        int    `json:"code"`
-			Subcode     int    `json:"error_subcode"`
-			IsTransient bool   `json:"is_transient"`
-			UserTitle   string `json:"error_user_title"`
-			UserMsg     string `json:"error_user_msg"`
-			FBTraceID   string `json:"fbtrace_id"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(data, &body); err != nil || body.Error == nil || (body.Error.Code == 0 && body.Error.Message == "") {
-		return &GraphError{HTTPStatus: status, Message: fmt.Sprintf("POST %s: HTTP %d without a Graph API error body", c.path, status)}
-	}
-	e := body.Error
-	return &GraphError{
-		HTTPStatus: status, Message: c.scrub(e.Message), Type: e.Type, Code: e.Code, Subcode: e.Subcode,
-		IsTransient: e.IsTransient, UserTitle: c.scrub(e.UserTitle), UserMsg: c.scrub(e.UserMsg), FBTraceID: e.FBTraceID,
-	}
-}
-
-// scrub removes the destination's secrets from a text Facebook wrote (it may echo a malformed token).
-func (c *Client) scrub(s string) string {
-	for _, secret := range c.secrets {
-		if secret != "" && strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	return s
-}
-
-var _ io.ReadCloser = (*pooledBody)(nil)
