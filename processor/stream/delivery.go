@@ -3,7 +3,6 @@ package stream
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,35 +15,6 @@ import (
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/reject"
 )
-
-// BatchOptions bound one Graph request and the concurrency towards one destination.
-type BatchOptions struct {
-	// MaxEvents per request, 1..capi.MaxBatch (Graph accepts at most 1000).
-	MaxEvents int
-	// MaxBytes of the request body.
-	MaxBytes int
-	// Linger is how long a partial batch waits for more events. Longer means fuller requests and more latency;
-	// 0 sends what is there at once.
-	Linger time.Duration
-	// MaxInFlight requests at once for this destination, so throughput does not wait on one round trip.
-	MaxInFlight int
-}
-
-// validate rejects batch settings the Graph API or the runtime cannot work with; the values come from the
-// configuration (destinations[].batch), which is their one source of defaults.
-func (b *BatchOptions) validate() error {
-	switch {
-	case b.MaxEvents <= 0 || b.MaxEvents > capi.MaxBatch:
-		return fmt.Errorf("batch: MaxEvents must be in 1..%d, got %d", capi.MaxBatch, b.MaxEvents)
-	case b.MaxBytes <= 0:
-		return fmt.Errorf("batch: MaxBytes must be > 0, got %d", b.MaxBytes)
-	case b.Linger < 0:
-		return fmt.Errorf("batch: Linger must be ≥ 0, got %s", b.Linger)
-	case b.MaxInFlight <= 0:
-		return fmt.Errorf("batch: MaxInFlight must be > 0, got %d", b.MaxInFlight)
-	}
-	return nil
-}
 
 // item is one event on its way to one destination.
 type item struct {
