@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -366,4 +368,86 @@ func (l *logLimiter) do(key string, log func(suppressed int)) {
 	l.last[key], l.held[key] = now, 0
 	l.mu.Unlock()
 	log(n)
+}
+
+// checkDLQTopic makes sure the DLQ topic exists (creating it when kafka.dlq_create allows) and sizes the producer
+// from its max.message.bytes. sourcePartitions is the default partition count of a created topic.
+func (r *Runner) checkDLQTopic(ctx context.Context, adm *kadm.Client, sourcePartitions int32) {
+	t := r.opts.DLQTopic
+	details, err := adm.ListTopics(ctx, t)
+	if err != nil {
+		return
+	}
+	d := details[t]
+	missing := errors.Is(d.Err, kerr.UnknownTopicOrPartition) || d.Topic == ""
+	switch {
+	case missing && !r.opts.DLQCreate:
+		r.dlqTopicProblem("dead-letter topic " + t + " does not exist and kafka.dlq_create is false: create topic " + t + " or allow the connector to create it (kafka.dlq_create)")
+		return
+	case missing:
+		if !r.createDLQ(ctx, adm, sourcePartitions) {
+			return
+		}
+	case isAuthorization(d.Err):
+		r.dlqTopicProblem("not authorized to describe topic " + t + ": grant WRITE and DESCRIBE on topic " + t)
+		return
+	case d.Err != nil:
+		r.dlqTopicProblem("dead-letter topic " + t + ": " + d.Err.Error())
+		return
+	}
+	r.dlq.setTopicProblem("")
+	rcs, err := adm.DescribeTopicConfigs(ctx, t)
+	if err != nil {
+		return // without DESCRIBE_CONFIGS the default size stays; a too-large record still becomes a reference
+	}
+	for _, rc := range rcs {
+		if rc.Err != nil {
+			continue
+		}
+		for _, c := range rc.Configs {
+			if c.Key != "max.message.bytes" || c.Value == nil {
+				continue
+			}
+			if n, err := strconv.ParseInt(*c.Value, 10, 32); err == nil && n > 0 {
+				r.dlq.setMaxBytes(int32(n))
+			}
+		}
+	}
+}
+
+// createDLQ creates the missing DLQ topic, as Kafka Connect does for its dead-letter queue; it reports whether the
+// topic exists now.
+func (r *Runner) createDLQ(ctx context.Context, adm *kadm.Client, sourcePartitions int32) bool {
+	t := r.opts.DLQTopic
+	partitions := r.opts.DLQPartitions
+	if partitions <= 0 {
+		partitions = max(sourcePartitions, 1)
+	}
+	rf := r.opts.DLQReplicationFactor
+	if rf <= 0 {
+		rf = -1 // the cluster's default.replication.factor
+	}
+	resp, err := adm.CreateTopic(ctx, partitions, rf, nil, t)
+	if err == nil {
+		err = resp.Err
+	}
+	switch {
+	case err == nil, errors.Is(err, kerr.TopicAlreadyExists):
+		r.log.Info().Str("dlq_topic", t).Int32("partitions", partitions).Int16("replication_factor", rf).Msg("dead-letter topic created")
+		return true
+	case isAuthorization(err):
+		r.dlqTopicProblem("dead-letter topic " + t + " does not exist and the connector is not authorized to create it: create topic " + t +
+			" or grant CREATE on it (or on the cluster)")
+	default:
+		r.dlqTopicProblem(fmt.Sprintf("dead-letter topic %s does not exist and could not be created: %v; create it (kafka.dlq_partitions, kafka.dlq_replication_factor)", t, err))
+	}
+	return false
+}
+
+func (r *Runner) dlqTopicProblem(p string) {
+	r.dlq.setTopicProblem(p)
+	r.logs.do("dlq_topic", func(suppressed int) {
+		r.log.Error().Str("dlq_topic", r.opts.DLQTopic).Int("similar_suppressed", suppressed).
+			Msg(p + "; records to dead-letter are held and their offsets not committed")
+	})
 }
