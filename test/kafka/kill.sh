@@ -9,7 +9,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 take_lock
 
 load_state || die "no state file $STATE_FILE: no broker to kill"
-if broker_alive "$ST_PID" "$ST_DIR"; then
+if alive "$ST_PID" "$ST_DIR"; then
 	kill_hard "$ST_PID" "$ST_DIR"
 	log "killed broker pid $ST_PID (data kept in $ST_DIR)"
 else

@@ -12,12 +12,17 @@ DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 CACHE_DIR="${CAPI_KAFKA_CACHE:-$HOME/.cache/capi-connector/kafka-$KAFKA_VERSION}"
 STATE_FILE="${CAPI_KAFKA_STATE:-/tmp/capi-kafka.state}"
 START_TIMEOUT="${CAPI_KAFKA_START_TIMEOUT:-90}"
+REUSE_TIMEOUT="${CAPI_KAFKA_START_TIMEOUT:-30}"
 HEAP_OPTS="${CAPI_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # The temporary broker directories all carry this prefix; nothing else is
 # ever removed by these scripts.
 DIR_PREFIX="capi-kafka."
 LOG_NAME=kafka
+SERVICE=broker
+# State file keys (SECURED = the secured.env file and OIDC_PID in secured mode).
+STATE_KEYS=(PID DIR PORT CONTROLLER_PORT BOOTSTRAP VERSION LIBS SECURED OIDC_PID)
+LOG_FILES=(server.log stdout.log)
 LOCK_WAIT=180
 JAVA_FOR="Kafka $KAFKA_VERSION"
 # shellcheck source=../common.sh
@@ -64,9 +69,7 @@ ensure_jars() {
 	if cache_complete; then
 		return 0
 	fi
-	command -v mvn >/dev/null 2>&1 ||
-		die "mvn not found: Maven is needed once to fetch Kafka $KAFKA_VERSION into $CACHE_DIR"
-	mkdir -p "$CACHE_DIR"
+	require_maven "fetch Kafka $KAFKA_VERSION"
 	write_pom
 	rm -rf "$CACHE_DIR/libs.tmp" "$CACHE_DIR/.complete"
 	log "fetching Kafka $KAFKA_VERSION and its dependencies with Maven into $CACHE_DIR"
@@ -89,56 +92,22 @@ ensure_jars() {
 	log "cached $(wc -l <"$CACHE_DIR/.complete") jars"
 }
 
-# State file: one key=value per line (PID, DIR, PORT, CONTROLLER_PORT,
-# BOOTSTRAP, VERSION, LIBS, and in secured mode SECURED = the secured.env file
-# and OIDC_PID). Read by key, never sourced.
-# shellcheck disable=SC2034 # the ST_* variables are read by the callers.
-load_state() {
-	[[ -f $STATE_FILE ]] || return 1
-	local k v
-	ST_PID="" ST_DIR="" ST_PORT="" ST_CONTROLLER_PORT="" ST_BOOTSTRAP="" ST_VERSION="" ST_LIBS="" ST_SECURED="" ST_OIDC_PID=""
-	while IFS='=' read -r k v; do
-		case $k in
-		PID) ST_PID=$v ;;
-		DIR) ST_DIR=$v ;;
-		PORT) ST_PORT=$v ;;
-		CONTROLLER_PORT) ST_CONTROLLER_PORT=$v ;;
-		BOOTSTRAP) ST_BOOTSTRAP=$v ;;
-		VERSION) ST_VERSION=$v ;;
-		LIBS) ST_LIBS=$v ;;
-		SECURED) ST_SECURED=$v ;;
-		OIDC_PID) ST_OIDC_PID=$v ;;
-		esac
-	done <"$STATE_FILE"
-	[[ $ST_PID =~ ^[0-9]+$ && $ST_PORT =~ ^[0-9]+$ && -n $ST_DIR ]] ||
-		die "state file $STATE_FILE is malformed; inspect it, stop any broker by hand and delete it"
-}
-
 save_state() { # pid dir port controller_port libs [secured_env oidc_pid]
-	local tmp="$STATE_FILE.tmp.$$"
-	{
-		printf 'PID=%s\n' "$1"
-		printf 'DIR=%s\n' "$2"
-		printf 'PORT=%s\n' "$3"
-		printf 'CONTROLLER_PORT=%s\n' "$4"
-		printf 'BOOTSTRAP=127.0.0.1:%s\n' "$3"
-		printf 'VERSION=%s\n' "$KAFKA_VERSION"
-		printf 'LIBS=%s\n' "$5"
-		[[ -z ${6:-} ]] || printf 'SECURED=%s\nOIDC_PID=%s\n' "$6" "$7"
-	} >"$tmp"
-	mv "$tmp" "$STATE_FILE"
+	local extra=()
+	[[ -z ${6:-} ]] || extra=("SECURED=$6" "OIDC_PID=$7")
+	write_state "PID=$1" "DIR=$2" "PORT=$3" "CONTROLLER_PORT=$4" "BOOTSTRAP=127.0.0.1:$3" "VERSION=$KAFKA_VERSION" \
+		"LIBS=$5" ${extra[@]+"${extra[@]}"}
 }
 
-# broker_alive is true only if the pid is a running kafka.Kafka process
-# started from our directory, so a recycled pid is never signalled.
-broker_alive() { # pid dir
-	local pid=$1 dir=$2 cmd
-	kill -0 "$pid" 2>/dev/null || return 1
-	if [[ -r /proc/$pid/cmdline ]]; then
-		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-		[[ $cmd == *kafka.Kafka* && $cmd == *"$dir/config/server.properties"* ]]
-	fi
-}
+# alive is true only if the pid is a running kafka.Kafka process started from
+# our directory.
+alive() { runs_as "$1" kafka.Kafka "$2/config/server.properties"; }
+
+# answers: the broker has logged that it started and answers ApiVersions.
+answers() { grep -qs 'Kafka Server started' "$2/logs/server.log" && api_versions_ok "$1"; }
+
+# on_discard stops the OIDC server of a secured broker.
+on_discard() { [[ -z $ST_OIDC_PID ]] || stop_oidc "$ST_OIDC_PID" "$ST_DIR"; }
 
 # api_versions_ok sends a Kafka ApiVersions v0 request (api key 18,
 # correlation id 0x7ca91e00, null client id) and checks that the reply
@@ -248,96 +217,12 @@ format_storage() { # dir libs
 	fi
 }
 
-# launch_broker starts kafka.Kafka detached (own session, stdio to files, fd 9
-# closed) and prints its pid.
+# launch_broker starts kafka.Kafka detached and prints its pid.
 launch_broker() { # dir libs
-	local dir=$1 libs=$2 pidfile="$1/broker.pid"
-	java_opts "$dir"
-	rm -f "$pidfile"
-	(
-		cd "$dir" || exit 1
-		# exec keeps the pid: the pid written is the JVM's.
-		# shellcheck disable=SC2016 # the inner script expands its own $1.
-		setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" \
-			"$JAVA" "${JAVA_OPTS[@]}" -cp "$libs/*" kafka.Kafka "$dir/config/server.properties" \
-			</dev/null >>"$dir/logs/stdout.log" 2>&1 9<&- &
-	)
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[[ -s $pidfile ]] && break
-		sleep 0.1
-	done
-	[[ -s $pidfile ]] || die "the broker did not start (no pid file)"
-	cat "$pidfile"
-}
-
-log_tail() { # dir
-	local f
-	for f in "$1/logs/server.log" "$1/logs/stdout.log"; do
-		[[ -s $f ]] || continue
-		log "---- last lines of $f"
-		tail -n 40 "$f" >&2
-	done
-}
-
-# wait_ready waits until the broker answers ApiVersions and has logged that
-# it started, the process dies, or the timeout passes.
-wait_ready() { # pid dir port
-	local pid=$1 dir=$2 port=$3 deadline=$((SECONDS + START_TIMEOUT))
-	while ((SECONDS < deadline)); do
-		if ! broker_alive "$pid" "$dir"; then
-			log "the broker (pid $pid) exited during startup"
-			log_tail "$dir"
-			return 1
-		fi
-		if grep -qs 'Kafka Server started' "$dir/logs/server.log" && api_versions_ok "$port"; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	log "the broker did not answer on 127.0.0.1:$port within ${START_TIMEOUT}s"
-	log_tail "$dir"
-	return 1
-}
-
-# terminate sends SIGTERM, waits up to $2 seconds, then SIGKILL.
-terminate() { # pid dir grace_seconds
-	local pid=$1 dir=$2 i
-	broker_alive "$pid" "$dir" || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < $3 * 10; i++)); do
-		if ! broker_alive "$pid" "$dir"; then
-			wait_reaped "$pid"
-			return 0
-		fi
-		sleep 0.1
-	done
-	log "broker pid $pid still running after ${3}s; sending SIGKILL"
-	kill_hard "$pid" "$dir"
-}
-
-kill_hard() { # pid dir
-	local pid=$1 dir=$2 i
-	broker_alive "$pid" "$dir" || return 0
-	kill -KILL "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		if ! broker_alive "$pid" "$dir"; then
-			wait_reaped "$pid"
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "broker pid $pid survived SIGKILL"
-}
-
-# wait_reaped gives init up to 3 s to reap the dead broker, so that callers
-# see the pid gone; a zombie holds no port or file, so it is not an error.
-wait_reaped() { # pid
-	local i
-	for ((i = 0; i < 30; i++)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
+	java_opts "$1"
+	launch_detached "$1" "$1/broker.pid" "$1/logs/stdout.log" \
+		"$JAVA" "${JAVA_OPTS[@]}" -cp "$2/*" kafka.Kafka "$1/config/server.properties" ||
+		die "the broker did not start (no pid file)"
 }
 
 # shellcheck source=secured.sh

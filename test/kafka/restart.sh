@@ -13,10 +13,7 @@ take_lock
 load_state || die "no state file $STATE_FILE: run start.sh first"
 [[ -f $ST_DIR/config/server.properties ]] || die "broker directory $ST_DIR is gone; run stop.sh and start.sh"
 
-if broker_alive "$ST_PID" "$ST_DIR"; then
-	START_TIMEOUT=${CAPI_KAFKA_START_TIMEOUT:-30}
-	wait_ready "$ST_PID" "$ST_DIR" "$ST_PORT" ||
-		die "broker pid $ST_PID runs but does not answer; run stop.sh"
+if recorded_runs; then
 	log "broker pid $ST_PID is already running"
 	echo "$ST_BOOTSTRAP"
 	exit 0

@@ -22,15 +22,8 @@ SECURED_REAUTH_MS="${CAPI_KAFKA_REAUTH_MS:-10000}"
 random_secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
 
 # oidc_alive is true only if the pid is our OIDC server (its command line
-# names this broker directory), so a recycled pid is never signalled.
-oidc_alive() { # pid dir
-	local pid=$1 dir=$2 cmd
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
-	[[ -r /proc/$pid/cmdline ]] || return 0
-	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-	[[ $cmd == *"$dir/bin/oidc"* ]]
-}
+# names this broker directory).
+oidc_alive() { runs_as "$1" "$2/bin/oidc"; }
 
 stop_oidc() { # pid dir
 	oidc_alive "$1" "$2" || return 0
@@ -61,25 +54,19 @@ setup_secured() { # dir port controller_port
 		umask 077
 		printf 'capi-oauth %s kafka\ncapi-badaud %s not-kafka\n' "$oauth_secret" "$badaud_secret" >"$dir/config/oidc-clients"
 	)
-	rm -f "$dir/oidc.addr" "$dir/oidc.pid"
-	(
-		cd "$dir" || exit 1
-		# shellcheck disable=SC2016 # the inner script expands its own $1.
-		setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dir/oidc.pid" \
-			"$dir/bin/oidc" -listen 127.0.0.1:0 -addr-file "$dir/oidc.addr" \
-			-clients "$dir/config/oidc-clients" -ttl "$SECURED_TOKEN_TTL" \
-			</dev/null >>"$dir/logs/oidc.log" 2>&1 9<&- &
-	)
+	rm -f "$dir/oidc.addr"
 	local i
+	OIDC_PID=$(launch_detached "$dir" "$dir/oidc.pid" "$dir/logs/oidc.log" \
+		"$dir/bin/oidc" -listen 127.0.0.1:0 -addr-file "$dir/oidc.addr" \
+		-clients "$dir/config/oidc-clients" -ttl "$SECURED_TOKEN_TTL") || OIDC_PID=""
 	for ((i = 0; i < 100; i++)); do
-		[[ -s $dir/oidc.addr && -s $dir/oidc.pid ]] && break
+		[[ -z $OIDC_PID || -s $dir/oidc.addr ]] && break
 		sleep 0.1
 	done
-	[[ -s $dir/oidc.addr && -s $dir/oidc.pid ]] || {
+	[[ -n $OIDC_PID && -s $dir/oidc.addr ]] || {
 		cat "$dir/logs/oidc.log" >&2
 		die "the OIDC server did not start"
 	}
-	OIDC_PID=$(cat "$dir/oidc.pid")
 	local oidc
 	oidc="http://$(cat "$dir/oidc.addr")"
 

@@ -9,22 +9,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 take_lock
 
-if load_state; then
-	if broker_alive "$ST_PID" "$ST_DIR"; then
-		START_TIMEOUT=${CAPI_KAFKA_START_TIMEOUT:-30}
-		wait_ready "$ST_PID" "$ST_DIR" "$ST_PORT" ||
-			die "broker pid $ST_PID (state $STATE_FILE) runs but does not answer; run stop.sh"
-		log "reusing running broker pid $ST_PID (Kafka $ST_VERSION)"
-		if [[ ${CAPI_KAFKA_SECURED:-} == 1 && -z $ST_SECURED ]]; then
-			log "warning: CAPI_KAFKA_SECURED=1 but the running broker has no secured listener; run stop.sh first"
-		fi
-		echo "$ST_BOOTSTRAP"
-		exit 0
+if reuse_recorded; then
+	if [[ ${CAPI_KAFKA_SECURED:-} == 1 && -z $ST_SECURED ]]; then
+		log "warning: CAPI_KAFKA_SECURED=1 but the running broker has no secured listener; run stop.sh first"
 	fi
-	log "broker pid $ST_PID from $STATE_FILE is not running; discarding $ST_DIR"
-	[[ -z $ST_OIDC_PID ]] || stop_oidc "$ST_OIDC_PID" "$ST_DIR"
-	remove_dir "$ST_DIR"
-	rm -f "$STATE_FILE"
+	echo "$ST_BOOTSTRAP"
+	exit 0
 fi
 
 require_java

@@ -8,16 +8,4 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 take_lock
 
-if ! load_state; then
-	log "no state file $STATE_FILE: nothing to stop"
-	exit 0
-fi
-if broker_alive "$ST_PID" "$ST_DIR"; then
-	terminate "$ST_PID" "$ST_DIR" 20
-	log "stopped broker pid $ST_PID"
-else
-	log "broker pid $ST_PID was not running"
-fi
-[[ -z $ST_OIDC_PID ]] || stop_oidc "$ST_OIDC_PID" "$ST_DIR"
-remove_dir "$ST_DIR"
-rm -f "$STATE_FILE"
+stop_recorded 20

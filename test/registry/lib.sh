@@ -28,6 +28,7 @@ CACHE_DIR="${CAPI_REGISTRY_CACHE:-$HOME/.cache/capi-connector/apicurio-registry-
 MAVEN_REPO="$CACHE_DIR/m2"
 STATE_FILE="${CAPI_REGISTRY_STATE:-/tmp/capi-registry.state}"
 START_TIMEOUT="${CAPI_REGISTRY_START_TIMEOUT:-120}"
+REUSE_TIMEOUT="${CAPI_REGISTRY_START_TIMEOUT:-30}"
 HEAP_OPTS="${CAPI_REGISTRY_HEAP_OPTS:--Xms64m -Xmx384m}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 API_PATH="/apis/ccompat/v7"
@@ -35,6 +36,9 @@ API_PATH="/apis/ccompat/v7"
 # ever removed by these scripts.
 DIR_PREFIX="capi-registry."
 LOG_NAME=registry
+SERVICE=registry
+STATE_KEYS=(PID DIR PORT URL)
+LOG_FILES=(registry.log)
 LOCK_WAIT=600
 JAVA_FOR="Apicurio Registry $APICURIO_VERSION as built here"
 # shellcheck source=../common.sh
@@ -189,9 +193,7 @@ ensure_app() {
 	if cache_complete; then
 		return 0
 	fi
-	command -v mvn >/dev/null 2>&1 ||
-		die "mvn not found: Maven is needed once to assemble Apicurio Registry $APICURIO_VERSION into $CACHE_DIR"
-	mkdir -p "$CACHE_DIR"
+	require_maven "assemble Apicurio Registry $APICURIO_VERSION"
 	rm -f "$CACHE_DIR/.complete"
 	log "assembling Apicurio Registry $APICURIO_VERSION from Maven Central into $CACHE_DIR (once; a few minutes)"
 	local begin=$SECONDS
@@ -214,40 +216,17 @@ ensure_app() {
 	log "assembled in $((SECONDS - begin))s ($(wc -l <"$CACHE_DIR/.complete") library jars)"
 }
 
-# State file: key=value lines (PID, DIR, PORT, URL), read by key, never sourced.
-# shellcheck disable=SC2034 # the ST_* variables are read by the callers.
-load_state() {
-	[[ -f $STATE_FILE ]] || return 1
-	local k v
-	ST_PID="" ST_DIR="" ST_PORT="" ST_URL=""
-	while IFS='=' read -r k v; do
-		case $k in
-		PID) ST_PID=$v ;;
-		DIR) ST_DIR=$v ;;
-		PORT) ST_PORT=$v ;;
-		URL) ST_URL=$v ;;
-		esac
-	done <"$STATE_FILE"
-	[[ $ST_PID =~ ^[0-9]+$ && $ST_PORT =~ ^[0-9]+$ && -n $ST_DIR ]] ||
-		die "state file $STATE_FILE is malformed; inspect it, stop any registry by hand and delete it"
-}
-
 save_state() { # pid dir port
-	local tmp="$STATE_FILE.tmp.$$"
-	printf 'PID=%s\nDIR=%s\nPORT=%s\nURL=http://127.0.0.1:%s%s\n' "$1" "$2" "$3" "$3" "$API_PATH" >"$tmp"
-	mv "$tmp" "$STATE_FILE"
+	write_state "PID=$1" "DIR=$2" "PORT=$3" "URL=http://127.0.0.1:$3$API_PATH"
 }
 
-# registry_alive is true only if the pid is a running JVM started from our
-# directory, so a recycled pid is never signalled.
-registry_alive() { # pid dir
-	local pid=$1 dir=$2 cmd
-	kill -0 "$pid" 2>/dev/null || return 1
-	if [[ -r /proc/$pid/cmdline ]]; then
-		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-		[[ $cmd == *registry-runner.jar* && $cmd == *"-Djava.io.tmpdir=$dir/tmp"* ]]
-	fi
-}
+# alive is true only if the pid is a running registry JVM started from our
+# directory.
+alive() { runs_as "$1" registry-runner.jar "-Djava.io.tmpdir=$2/tmp"; }
+
+answers() { api_ok "$1"; }
+
+on_discard() { :; }
 
 # api_ok sends GET /apis/ccompat/v7/subjects from bash and checks for a 200
 # JSON answer: the registry API itself, not just an open port.
@@ -262,67 +241,15 @@ api_ok() { # port
 	[[ $reply =~ ^HTTP/1\.[01]\ 200 ]] && grep -qi '^content-type: application/.*json' <<<"$reply"
 }
 
-# launch_registry starts the registry detached (own session, stdio to a file,
-# fd 9 closed) and prints its pid.
+# launch_registry starts the registry detached and prints its pid.
 launch_registry() { # dir port
-	local dir=$1 port=$2 pidfile="$1/registry.pid"
+	local dir=$1 port=$2
 	mkdir -p "$dir/logs" "$dir/tmp"
-	rm -f "$pidfile"
 	# shellcheck disable=SC2206 # HEAP_OPTS is a list of options.
 	local opts=($HEAP_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData
 		"-XX:ErrorFile=$dir/logs/hs_err_%p.log" "-Djava.io.tmpdir=$dir/tmp" -Djava.awt.headless=true
 		-Dquarkus.http.host=127.0.0.1 "-Dquarkus.http.port=$port")
-	(
-		cd "$dir" || exit 1
-		# shellcheck disable=SC2016 # the inner script expands its own $1.
-		HTTP_PORT=$port setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" \
-			"$JAVA" "${opts[@]}" -jar "$RUNNER" </dev/null >>"$dir/logs/registry.log" 2>&1 9<&- &
-	)
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[[ -s $pidfile ]] && break
-		sleep 0.1
-	done
-	[[ -s $pidfile ]] || die "the registry did not start (no pid file)"
-	cat "$pidfile"
-}
-
-log_tail() { # dir
-	[[ -s $1/logs/registry.log ]] || return 0
-	log "---- last lines of $1/logs/registry.log"
-	tail -n 40 "$1/logs/registry.log" >&2
-}
-
-wait_ready() { # pid dir port
-	local pid=$1 dir=$2 port=$3 deadline=$((SECONDS + START_TIMEOUT))
-	while ((SECONDS < deadline)); do
-		if ! registry_alive "$pid" "$dir"; then
-			log "the registry (pid $pid) exited during startup"
-			log_tail "$dir"
-			return 1
-		fi
-		api_ok "$port" && return 0
-		sleep 0.2
-	done
-	log "the registry did not answer on 127.0.0.1:$port within ${START_TIMEOUT}s"
-	log_tail "$dir"
-	return 1
-}
-
-# terminate sends SIGTERM, waits up to $3 seconds, then SIGKILL.
-terminate() { # pid dir grace_seconds
-	local pid=$1 dir=$2 i
-	registry_alive "$pid" "$dir" || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < $3 * 10; i++)); do
-		registry_alive "$pid" "$dir" || return 0
-		sleep 0.1
-	done
-	log "registry pid $pid still running after ${3}s; sending SIGKILL"
-	kill -KILL "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		registry_alive "$pid" "$dir" || return 0
-		sleep 0.1
-	done
-	die "registry pid $pid survived SIGKILL"
+	launch_detached "$dir" "$dir/registry.pid" "$dir/logs/registry.log" \
+		env HTTP_PORT="$port" "$JAVA" "${opts[@]}" -jar "$RUNNER" ||
+		die "the registry did not start (no pid file)"
 }

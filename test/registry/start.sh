@@ -11,18 +11,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 take_lock
 
-if load_state; then
-	if registry_alive "$ST_PID" "$ST_DIR"; then
-		START_TIMEOUT=${CAPI_REGISTRY_START_TIMEOUT:-30}
-		wait_ready "$ST_PID" "$ST_DIR" "$ST_PORT" ||
-			die "registry pid $ST_PID (state $STATE_FILE) runs but does not answer; run stop.sh"
-		log "reusing running registry pid $ST_PID"
-		echo "$ST_URL"
-		exit 0
-	fi
-	log "registry pid $ST_PID from $STATE_FILE is not running; discarding $ST_DIR"
-	remove_dir "$ST_DIR"
-	rm -f "$STATE_FILE"
+if reuse_recorded; then
+	echo "$ST_URL"
+	exit 0
 fi
 
 require_java

@@ -10,15 +10,4 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 take_lock
 
-if ! load_state; then
-	log "no state file $STATE_FILE: nothing to stop"
-	exit 0
-fi
-if registry_alive "$ST_PID" "$ST_DIR"; then
-	terminate "$ST_PID" "$ST_DIR" 15
-	log "stopped registry pid $ST_PID"
-else
-	log "registry pid $ST_PID was not running"
-fi
-remove_dir "$ST_DIR"
-rm -f "$STATE_FILE"
+stop_recorded 15
