@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/capi-connector/capi-connector/schema/jsonstr"
 )
 
 // The tokenizer of the single-pass scanner: white space, keys, strings (with escapes), numbers, skipping.
@@ -375,7 +377,7 @@ func (s *jsonState) rawValue(depth int) {
 			}
 			first = false
 			if s.escaped {
-				s.raw = appendJSONString(s.raw, k)
+				s.raw = jsonstr.AppendMinimal(s.raw, k)
 			} else {
 				s.raw = append(s.raw, '"')
 				s.raw = append(s.raw, k...)
@@ -404,7 +406,7 @@ func (s *jsonState) rawValue(depth int) {
 		s.ws()
 		start := s.i
 		if kind, b := s.scalar(); kind == '"' && s.escaped {
-			s.raw = appendJSONString(s.raw, b) // canonical escapes, as appendCanonical writes them
+			s.raw = jsonstr.AppendMinimal(s.raw, b) // canonical escapes, as appendCanonical writes them
 		} else {
 			s.raw = append(s.raw, s.b[start:s.i]...)
 		}

@@ -370,36 +370,6 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends b (valid UTF-8) as a JSON string literal.
-func appendJSONString(dst, b []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, b[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, b[start:]...)
-	return append(dst, '"')
-}
-
 // itemScratch is one items[] element under construction: its numbers, and its product texts as spans by field
 // number (see productField) with their bit set, as for the event's own texts.
 type itemScratch struct {

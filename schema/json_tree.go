@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/capi-connector/capi-connector/schema/jsonstr"
 )
 
 // The fastjson path: visitors over the tree fastjson builds. It decodes every input the single-pass scanner
@@ -549,7 +551,7 @@ func appendCanonical(dst []byte, v *fastjson.Value) ([]byte, bool) {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSONString(dst, k)
+			dst = jsonstr.AppendMinimal(dst, k)
 			dst = append(dst, ':')
 			dst, ok = appendCanonical(dst, vv)
 		})
@@ -569,7 +571,7 @@ func appendCanonical(dst []byte, v *fastjson.Value) ([]byte, bool) {
 		return append(dst, ']'), true
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		return appendJSONString(dst, b), true
+		return jsonstr.AppendMinimal(dst, b), true
 	case fastjson.TypeNumber:
 		off := len(dst)
 		dst = v.MarshalTo(dst)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 )
 
@@ -220,66 +219,6 @@ func TestAppendJSONAppends(t *testing.T) {
 	if string(got) != `xyz{"event_name":"Lead"}` {
 		t.Errorf("got %s", got)
 	}
-}
-
-func TestAppendStringMatchesEncodingJSON(t *testing.T) {
-	t.Parallel()
-	tests := []string{
-		"", "plain", `quote " backslash \ slash /`, "<script>&amp;</script>", "\b\f\n\r\t", "\x00\x01\x1f\x7f",
-		"line\u2028para\u2029end", "é ü 日本 😀", "bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate", "\u00a0nbsp",
-		"trailing \xe2\x80", "fffd \ufffd literal",
-	}
-	for _, s := range tests {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := AppendString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("AppendString(%q) = %s, encoding/json %s", s, got, want)
-		}
-	}
-}
-
-// TestAppendStringWordBoundaries puts every kind of byte that needs a look at every offset of longer strings, so
-// that both the eight-byte scan and the byte-by-byte path meet it, alone and in runs.
-func TestAppendStringWordBoundaries(t *testing.T) {
-	t.Parallel()
-	specials := []string{
-		`"`, `\`, "<", ">", "&", "\x00", "\x1f", "\x7f", "é", "\u2028", "\u2029", "\xff", "日本", "😀", "\xe2\x80",
-		"=", ";", "?", "\x3d", "\x3f", "\x21", "\x20",
-	}
-	for c := range 256 {
-		specials = append(specials, string([]byte{byte(c)}))
-	}
-	const plain = "abcdefghijklmnopqrstuvwxyz0123456789"
-	for _, sp := range specials {
-		for i := 0; i <= len(plain); i++ {
-			for _, s := range []string{plain[:i] + sp + plain[i:], plain[:i] + sp + sp + sp + plain[i:], sp + plain[:i] + sp} {
-				want, err := json.Marshal(s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := AppendString(nil, s); !bytes.Equal(got, want) {
-					t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want)
-				}
-			}
-		}
-	}
-}
-
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain ascii text longer than eight", "<a href=\"x\">&amp;</a>", "\u2028\xff日本 \x00"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := AppendString([]byte("x"), s); !bytes.Equal(got[1:], want) {
-			t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got[1:], want)
-		}
-	})
 }
 
 func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
@@ -563,69 +502,4 @@ func toRef(ev *Event) refEvent {
 		r.AppData = ev.AppData
 	}
 	return r
-}
-
-// TestPlain8 compares plain8 with plainByte on every byte value in every lane, on every pair of byte values in
-// neighbouring lanes (where a borrow could leak from one byte into the next), and on random words.
-func TestPlain8(t *testing.T) {
-	t.Parallel()
-	want := func(w uint64) bool {
-		for i := range 8 {
-			if !plainByte[byte(w>>(8*i))] {
-				return false
-			}
-		}
-		return true
-	}
-	check := func(w uint64) {
-		if got := plain8(w); got != want(w) {
-			t.Fatalf("plain8(%#016x) = %v", w, got)
-		}
-	}
-	const filler = 0x6161616161616161 // "aaaaaaaa"
-	for lane := range 8 {
-		for c := range uint64(256) {
-			check(filler&^(0xff<<(8*lane)) | c<<(8*lane))
-		}
-	}
-	for lane := range 7 {
-		for c := range uint64(256) {
-			for d := range uint64(256) {
-				check(filler&^(0xffff<<(8*lane)) | (c|d<<8)<<(8*lane))
-			}
-		}
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 1 << 20 {
-		// Mostly plain bytes with a few others, so that both answers are common.
-		var w uint64
-		for i := range 8 {
-			c := uint64(0x20 + rng.IntN(0x5f))
-			if rng.IntN(16) == 0 {
-				c = rng.Uint64N(256)
-			}
-			w |= c << (8 * i)
-		}
-		check(w)
-	}
-}
-
-// TestPlainString compares plainString, which or-s the flags of its words, with plainByte on strings of every
-// length up to 40 holding one byte of every value at every position.
-func TestPlainString(t *testing.T) {
-	t.Parallel()
-	for n := 1; n <= 40; n++ {
-		for pos := range n {
-			for c := range 256 {
-				b := []byte(strings.Repeat("a", n))
-				b[pos] = byte(c)
-				if got, want := plainString(string(b)), plainByte[c]; got != want {
-					t.Fatalf("plainString(%q) = %v, want %v", b, got, want)
-				}
-			}
-		}
-	}
-	if !plainString("") {
-		t.Error(`plainString("") = false`)
-	}
 }
