@@ -119,28 +119,27 @@ func parseBoolText(b []byte) (val, ok bool) {
 
 // isJSONNumber reports whether s is a number as RFC 8259 defines it.
 func isJSONNumber[T string | []byte](s T) bool {
-	i := 0
+	return numberEnd(s, 0) == len(s)
+}
+
+// numberEnd returns the end of the number RFC 8259 defines that starts at s[i], or -1 when none does (no digit
+// where one must be: after the sign, the '.' or the exponent mark). The caller checks what follows.
+func numberEnd[T string | []byte](s T, i int) int {
 	if i < len(s) && s[i] == '-' {
 		i++
 	}
 	switch {
 	case i < len(s) && s[i] == '0':
 		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		i = digitsEnd(s, i+1)
 	default:
-		return false
+		return -1
 	}
 	if i < len(s) && s[i] == '.' {
-		i++
-		d := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
+		d := i + 1
+		if i = digitsEnd(s, d); i == d {
+			return -1
 		}
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
@@ -149,14 +148,19 @@ func isJSONNumber[T string | []byte](s T) bool {
 			i++
 		}
 		d := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
+		if i = digitsEnd(s, d); i == d {
+			return -1
 		}
 	}
-	return i == len(s)
+	return i
+}
+
+// digitsEnd returns the end of the run of decimal digits that starts at s[i].
+func digitsEnd[T string | []byte](s T, i int) int {
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // isDecimalText reports whether a numeric string is plain decimal notation (optionally signed, with a fraction

@@ -35,13 +35,20 @@ func (s *jsonState) peek() byte {
 }
 
 // objStart consumes '{' and reports whether a member follows.
-func (s *jsonState) objStart() bool {
-	if s.peek() != '{' {
+func (s *jsonState) objStart() bool { return s.open('{', '}') }
+
+// arrStart consumes '[' and reports whether an element follows.
+func (s *jsonState) arrStart() bool { return s.open('[', ']') }
+
+// open consumes the opening byte o of an object or array and reports whether a member or element follows; an
+// empty one is consumed up to its closing byte c.
+func (s *jsonState) open(o, c byte) bool {
+	if s.peek() != o {
 		s.decline()
 		return false
 	}
 	s.i++
-	if s.peek() == '}' {
+	if s.peek() == c {
 		s.i++
 		return false
 	}
@@ -107,20 +114,6 @@ func (s *jsonState) objNext() bool {
 	}
 	s.decline()
 	return false
-}
-
-// arrStart consumes '[' and reports whether an element follows.
-func (s *jsonState) arrStart() bool {
-	if s.peek() != '[' {
-		s.decline()
-		return false
-	}
-	s.i++
-	if s.peek() == ']' {
-		s.i++
-		return false
-	}
-	return true
 }
 
 // arrNext consumes ',' (another element follows) or ']'.
@@ -291,49 +284,14 @@ func (s *jsonState) lit(l string) (byte, []byte) {
 
 // scanNum reads a number as RFC 8259 defines it. What follows is checked by the caller (a separator must).
 func (s *jsonState) scanNum() []byte {
-	b, i := s.b, s.i
-	start := i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-	default:
+	start := s.i
+	end := numberEnd(s.b, start)
+	if end < 0 {
 		s.decline()
 		return nil
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			s.decline()
-			return nil
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			s.decline()
-			return nil
-		}
-	}
-	s.i = i
-	return b[start:i]
+	s.i = end
+	return s.b[start:end]
 }
 
 // skip reads a value of any kind without keeping it; depth is the nesting level of the value.

@@ -64,24 +64,22 @@ func (sc *syntaxScanner) value(depth int) bool {
 		return false
 	}
 	switch c := sc.b[sc.i]; {
-	case c == '{':
+	case c == '{', c == '[':
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
 		sc.i++
 		sc.ws()
-		if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
+		if sc.i < len(sc.b) && sc.b[sc.i] == end {
 			sc.i++
 			return true
 		}
 		for {
 			sc.ws()
-			if sc.i >= len(sc.b) || sc.b[sc.i] != '"' || !sc.str() {
+			if c == '{' && !sc.name() {
 				return false
 			}
-			sc.ws()
-			if sc.i >= len(sc.b) || sc.b[sc.i] != ':' {
-				return false
-			}
-			sc.i++
-			sc.ws()
 			if !sc.value(depth + 1) {
 				return false
 			}
@@ -90,30 +88,7 @@ func (sc *syntaxScanner) value(depth int) bool {
 				sc.i++
 				continue
 			}
-			if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
-				sc.i++
-				return true
-			}
-			return false
-		}
-	case c == '[':
-		sc.i++
-		sc.ws()
-		if sc.i < len(sc.b) && sc.b[sc.i] == ']' {
-			sc.i++
-			return true
-		}
-		for {
-			sc.ws()
-			if !sc.value(depth + 1) {
-				return false
-			}
-			sc.ws()
-			if sc.i < len(sc.b) && sc.b[sc.i] == ',' {
-				sc.i++
-				continue
-			}
-			if sc.i < len(sc.b) && sc.b[sc.i] == ']' {
+			if sc.i < len(sc.b) && sc.b[sc.i] == end {
 				sc.i++
 				return true
 			}
@@ -138,6 +113,20 @@ func (sc *syntaxScanner) value(depth int) bool {
 		}
 		return true
 	}
+}
+
+// name scans a member's name, its colon and the white space up to the value.
+func (sc *syntaxScanner) name() bool {
+	if sc.i >= len(sc.b) || sc.b[sc.i] != '"' || !sc.str() {
+		return false
+	}
+	sc.ws()
+	if sc.i >= len(sc.b) || sc.b[sc.i] != ':' {
+		return false
+	}
+	sc.i++
+	sc.ws()
+	return true
 }
 
 // str scans a string literal starting at the opening quote.
