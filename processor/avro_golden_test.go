@@ -12,7 +12,6 @@ import (
 
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/reject"
-	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
 )
@@ -26,15 +25,12 @@ const (
 	avroSchemaTopic    = "events-avro-schema"
 )
 
-// avroGoldenNow is one hour after the golden events' timestamps (as in TestGoldenPayloads).
-var avroGoldenNow = time.UnixMilli(1795960800000).Add(time.Hour).UTC()
-
 // avroGoldenPipeline decodes JSON by default, Confluent-framed Avro (schema from a registry over HTTP) on
 // avroConfluentTopic and plain Avro with the event schema on avroSchemaTopic. It returns the registry id of the
 // event schema.
 func avroGoldenPipeline(t *testing.T) (*processor.Pipeline, int) {
 	t.Helper()
-	p := servicetest.Pipeline(t)
+	p := newPipeline(t)
 	confluent, fixed, id := avroDecoders(t)
 	p.SetTopicDecoder(avroConfluentTopic, confluent)
 	p.SetTopicDecoder(avroSchemaTopic, fixed)
@@ -60,7 +56,7 @@ func avroDecoders(t *testing.T) (confluent, fixed processor.Decoder, id int) {
 
 func processOne(t *testing.T, p *processor.Pipeline, topic string, value []byte) processor.Outcome {
 	t.Helper()
-	outs, err := p.Process(context.Background(), processor.Record{Topic: topic, Value: value, Timestamp: avroGoldenNow}, avroGoldenNow, nil)
+	outs, err := p.Process(context.Background(), processor.Record{Topic: topic, Value: value, Timestamp: now}, now, nil)
 	if err != nil {
 		t.Fatalf("%s: %v", topic, err)
 	}

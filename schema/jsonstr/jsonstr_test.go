@@ -9,21 +9,31 @@ import (
 	"unicode/utf8"
 )
 
+// samples are the strings the escaper tests start from: plain, HTML, quotes and backslashes, control characters,
+// U+2028 and U+2029, non-ASCII, invalid UTF-8. They seed FuzzAppend and FuzzAppendMinimal too.
+var samples = []string{
+	"", "plain", "plain ascii text longer than eight", `quote " backslash \ slash /`, "<script>&amp;</script>",
+	"<a href=\"x\">&amp;</a>", "\b\f\n\r\t", "\x00\x01\x1f\x7f", "line\u2028para\u2029end", "é ü 日本 😀",
+	"bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate", "\u00a0nbsp", "trailing \xe2\x80", "fffd \ufffd literal",
+	"\u2028\xff日本 \x00", "\u2028日本 \x00\b\\",
+}
+
+// checkAppend fails t unless Append writes s, after what dst holds, exactly as encoding/json does.
+func checkAppend(t *testing.T, s string) {
+	t.Helper()
+	want, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Append([]byte("x"), s); got[0] != 'x' || !bytes.Equal(got[1:], want) {
+		t.Fatalf("Append(%q) = %s, encoding/json %s", s, got, want)
+	}
+}
+
 func TestAppendMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
-	tests := []string{
-		"", "plain", `quote " backslash \ slash /`, "<script>&amp;</script>", "\b\f\n\r\t", "\x00\x01\x1f\x7f",
-		"line\u2028para\u2029end", "é ü 日本 😀", "bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate", "\u00a0nbsp",
-		"trailing \xe2\x80", "fffd \ufffd literal",
-	}
-	for _, s := range tests {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := Append(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("Append(%q) = %s, encoding/json %s", s, got, want)
-		}
+	for _, s := range samples {
+		checkAppend(t, s)
 	}
 }
 
@@ -42,31 +52,17 @@ func TestAppendWordBoundaries(t *testing.T) {
 	for _, sp := range specials {
 		for i := 0; i <= len(plain); i++ {
 			for _, s := range []string{plain[:i] + sp + plain[i:], plain[:i] + sp + sp + sp + plain[i:], sp + plain[:i] + sp} {
-				want, err := json.Marshal(s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := Append(nil, s); !bytes.Equal(got, want) {
-					t.Fatalf("Append(%q) = %s, encoding/json %s", s, got, want)
-				}
+				checkAppend(t, s)
 			}
 		}
 	}
 }
 
 func FuzzAppend(f *testing.F) {
-	for _, s := range []string{"", "plain ascii text longer than eight", "<a href=\"x\">&amp;</a>", "\u2028\xff日本 \x00"} {
+	for _, s := range samples {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := Append([]byte("x"), s); !bytes.Equal(got[1:], want) {
-			t.Fatalf("Append(%q) = %s, encoding/json %s", s, got[1:], want)
-		}
-	})
+	f.Fuzz(checkAppend)
 }
 
 // TestPlain8 compares plain8 with plainByte on every byte value in every lane, on every pair of byte values in
@@ -155,7 +151,7 @@ func TestAppendMinimal(t *testing.T) {
 }
 
 func FuzzAppendMinimal(f *testing.F) {
-	for _, s := range []string{"", "plain ascii text longer than eight", "<a href=\"x\">&amp;</a>", "\u2028日本 \x00\b\\"} {
+	for _, s := range samples {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
