@@ -1,6 +1,7 @@
 package dlq_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -130,6 +131,24 @@ func keys(rs []*kgo.Record) []string {
 	return out
 }
 
+// rejected returns n facebook_rejected records keyed fmt.Sprintf(format, i), i from 0.
+func rejected(n int, format string) []failed {
+	fs := make([]failed, n)
+	for i := range fs {
+		fs[i] = failed{key: fmt.Sprintf(format, i), reason: reject.FacebookRejected}
+	}
+	return fs
+}
+
+// wantKeys stops the test unless topic holds exactly one record for each of want (in any order).
+func wantKeys(t *testing.T, kopts []kgo.Opt, topic string, want ...string) {
+	t.Helper()
+	want = slices.Sorted(slices.Values(want))
+	if got := keys(readAll(t, kopts, topic)); !slices.Equal(got, want) {
+		t.Fatalf("%s holds %v, want %v", topic, got, want)
+	}
+}
+
 func replay(t *testing.T, ctx context.Context, o dlq.Options) (dlq.Summary, error) {
 	t.Helper()
 	if o.DLQTopic == "" {
@@ -253,23 +272,6 @@ func TestReplayCountSurvivesAnotherFailure(t *testing.T) {
 	}
 }
 
-// A reference record holds no value: replay skips and counts it rather than producing an empty record (a
-// tombstone) to the source topic.
-func TestReplaySkipsReferences(t *testing.T) {
-	kopts := newCluster(t)
-	seed(t, kopts,
-		failed{key: "whole", reason: reject.InvalidPayload},
-		failed{key: "ref", reason: reject.InvalidPayload, reference: true},
-	)
-	s := mustReplay(t, dlq.Options{Kafka: kopts})
-	if got := keys(readAll(t, kopts, srcTopic)); !slices.Equal(got, []string{"whole"}) {
-		t.Fatalf("replayed %v, want only the whole record", got)
-	}
-	if s.SkippedReference != 1 || s.Replayed != 1 {
-		t.Fatalf("skipped_reference=%d replayed=%d", s.SkippedReference, s.Replayed)
-	}
-}
-
 func TestReplayMaxReplays(t *testing.T) {
 	t.Parallel()
 	kopts := newCluster(t)
@@ -280,9 +282,7 @@ func TestReplayMaxReplays(t *testing.T) {
 		failed{key: "r5", reason: reject.FacebookRejected, replayCount: 5},
 	)
 	s := mustReplay(t, dlq.Options{Kafka: kopts, MaxReplays: 3})
-	if got := keys(readAll(t, kopts, srcTopic)); !slices.Equal(got, []string{"r0", "r2"}) {
-		t.Fatalf("replayed %v", got)
-	}
+	wantKeys(t, kopts, srcTopic, "r0", "r2")
 	if s.SkippedMaxReplays != 2 || len(s.MaxReplaysSample) != 2 {
 		t.Fatalf("skipped_max_replays=%d sample=%v", s.SkippedMaxReplays, s.MaxReplaysSample)
 	}
@@ -336,10 +336,7 @@ func TestReplayDryRun(t *testing.T) {
 func TestReplayInterruptedResumes(t *testing.T) {
 	t.Parallel()
 	kopts := newCluster(t)
-	var fs []failed
-	for i := range 40 {
-		fs = append(fs, failed{key: fmt.Sprintf("k%02d", i), reason: reject.FacebookRejected})
-	}
+	fs := rejected(40, "k%02d")
 	seed(t, kopts, fs...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -359,24 +356,17 @@ func TestReplayInterruptedResumes(t *testing.T) {
 	if first.Replayed+second.Replayed != 40 || first.Scanned+second.Scanned != 40 {
 		t.Errorf("replayed %d+%d, scanned %d+%d, want 40 in all", first.Replayed, second.Replayed, first.Scanned, second.Scanned)
 	}
-	got := keys(readAll(t, kopts, srcTopic))
-	want := make([]string, 40)
-	for i := range want {
-		want[i] = fmt.Sprintf("k%02d", i)
+	var want []string
+	for _, f := range fs {
+		want = append(want, f.key)
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("source topic holds %v, want each record once", got)
-	}
+	wantKeys(t, kopts, srcTopic, want...) // each record once
 }
 
 func TestReplayStopsAtSnapshotEnd(t *testing.T) {
 	t.Parallel()
 	kopts := newCluster(t)
-	var fs []failed
-	for i := range 10 {
-		fs = append(fs, failed{key: fmt.Sprintf("k%d", i), reason: reject.FacebookRejected})
-	}
-	seed(t, kopts, fs...)
+	seed(t, kopts, rejected(10, "k%d")...)
 	added := false
 	s := mustReplay(t, dlq.Options{Kafka: kopts, BatchSize: 2, ProgressEvery: time.Nanosecond, Progress: func(dlq.Progress) {
 		if !added {
@@ -394,68 +384,70 @@ func TestReplayStopsAtSnapshotEnd(t *testing.T) {
 	}
 }
 
-func TestReplayOneSourceRecordOncePerRun(t *testing.T) {
+// Which records a run replays, where to, and what its summary counts of the others.
+func TestReplaySelection(t *testing.T) {
 	t.Parallel()
-	kopts := newCluster(t)
-	seed(t, kopts,
-		failed{key: "x", reason: reject.FacebookRejected, dest: "main", srcOffset: 7},
-		failed{key: "x", reason: reject.FacebookRejected, dest: "second", srcOffset: 7},
-		failed{key: "y", reason: reject.FacebookRejected, dest: "main", srcOffset: 8},
-	)
-	s := mustReplay(t, dlq.Options{Kafka: kopts})
-	if got := keys(readAll(t, kopts, srcTopic)); !slices.Equal(got, []string{"x", "y"}) {
-		t.Fatalf("replayed %v", got)
+	hourly := rejected(6, "k%d")
+	for i := range hourly {
+		hourly[i].failedAt = t0.Add(time.Duration(i) * time.Hour)
 	}
-	if s.SkippedDuplicate != 1 {
-		t.Errorf("skipped_duplicate = %d", s.SkippedDuplicate)
+	tests := []struct {
+		name string
+		seed []failed
+		opts dlq.Options // Kafka is filled in
+		to   string      // the topic the records land in; "" is srcTopic
+		want []string    // keys replayed
+		ok   func(dlq.Summary) bool
+	}{
+		// A reference record holds no value: replay skips and counts it rather than producing an empty record (a
+		// tombstone) to the source topic.
+		{"references skipped", []failed{{key: "whole", reason: reject.InvalidPayload}, {key: "ref", reason: reject.InvalidPayload, reference: true}},
+			dlq.Options{}, "", []string{"whole"}, func(s dlq.Summary) bool { return s.SkippedReference == 1 && s.Replayed == 1 }},
+		// One source record dead-lettered by two destinations is replayed once per run.
+		{"one source record once per run", []failed{
+			{key: "x", reason: reject.FacebookRejected, dest: "main", srcOffset: 7},
+			{key: "x", reason: reject.FacebookRejected, dest: "second", srcOffset: 7},
+			{key: "y", reason: reject.FacebookRejected, dest: "main", srcOffset: 8},
+		}, dlq.Options{}, "", []string{"x", "y"}, func(s dlq.Summary) bool { return s.SkippedDuplicate == 1 }},
+		{"to another topic", []failed{{key: "a", reason: reject.FacebookRejected}, {key: "b", reason: reject.FacebookRejected, srcTopic: "other"}},
+			dlq.Options{To: "retarget"}, "retarget", []string{"a", "b"}, func(s dlq.Summary) bool { return s.To == "retarget" }},
+		// Only the 2 records after --from are read: the start offsets come from an offset lookup by timestamp.
+		{"from uses offset lookup", hourly, dlq.Options{Filter: dlq.Filter{From: t0.Add(4 * time.Hour)}}, "", []string{"k4", "k5"},
+			func(s dlq.Summary) bool { return s.Scanned == 2 }},
 	}
-}
-
-func TestReplayTargets(t *testing.T) {
-	t.Parallel()
-	kopts := newCluster(t)
-	seed(t, kopts, failed{key: "a", reason: reject.FacebookRejected}, failed{key: "b", reason: reject.FacebookRejected, srcTopic: "other"})
-	s := mustReplay(t, dlq.Options{Kafka: kopts, To: "retarget"})
-	if got := keys(readAll(t, kopts, "retarget")); !slices.Equal(got, []string{"a", "b"}) || s.To != "retarget" {
-		t.Fatalf("retarget holds %v (summary to=%q)", got, s.To)
-	}
-	if n := len(readAll(t, kopts, srcTopic)) + len(readAll(t, kopts, "other")); n != 0 {
-		t.Errorf("%d records went to the source topics", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kopts := newCluster(t)
+			seed(t, kopts, tt.seed...)
+			o := tt.opts
+			o.Kafka = kopts
+			s := mustReplay(t, o)
+			to := cmp.Or(tt.to, srcTopic)
+			wantKeys(t, kopts, to, tt.want...)
+			if !tt.ok(s) {
+				t.Errorf("summary %+v", s)
+			}
+			for _, topic := range []string{srcTopic, "other"} {
+				if n := len(readAll(t, kopts, topic)); topic != to && n != 0 {
+					t.Errorf("%d records went to %s", n, topic)
+				}
+			}
+		})
 	}
 }
 
 func TestReplayStartOffsetsAndCheckpointPerGroup(t *testing.T) {
 	t.Parallel()
 	kopts := newCluster(t)
-	var fs []failed
-	for i := range 8 { // 4 per partition
-		fs = append(fs, failed{key: fmt.Sprintf("k%d", i), reason: reject.FacebookRejected})
-	}
-	seed(t, kopts, fs...)
+	seed(t, kopts, rejected(8, "k%d")...) // 4 per partition
 	s := mustReplay(t, dlq.Options{Kafka: kopts, Group: "g1", StartOffsets: map[int32]int64{0: 3, 1: 4}})
-	if got := keys(readAll(t, kopts, srcTopic)); s.Scanned != 1 || !slices.Equal(got, []string{"k6"}) {
-		t.Fatalf("scanned %d, replayed %v, ranges %v", s.Scanned, got, s.Ranges)
+	wantKeys(t, kopts, srcTopic, "k6")
+	if s.Scanned != 1 {
+		t.Fatalf("scanned %d, ranges %v", s.Scanned, s.Ranges)
 	}
 	// Another group has its own checkpoint.
 	if s2 := mustReplay(t, dlq.Options{Kafka: kopts, Group: "g2"}); s2.Scanned != 8 {
 		t.Errorf("group g2 scanned %d, want 8", s2.Scanned)
-	}
-}
-
-func TestReplayFromUsesOffsetLookup(t *testing.T) {
-	t.Parallel()
-	kopts := newCluster(t)
-	var fs []failed
-	for i := range 6 {
-		fs = append(fs, failed{key: fmt.Sprintf("k%d", i), reason: reject.FacebookRejected, failedAt: t0.Add(time.Duration(i) * time.Hour)})
-	}
-	seed(t, kopts, fs...)
-	s := mustReplay(t, dlq.Options{Kafka: kopts, Filter: dlq.Filter{From: t0.Add(4 * time.Hour)}})
-	if got := keys(readAll(t, kopts, srcTopic)); !slices.Equal(got, []string{"k4", "k5"}) {
-		t.Fatalf("replayed %v", got)
-	}
-	if s.Scanned != 2 {
-		t.Errorf("scanned %d records, want only the 2 after --from (offset lookup by timestamp)", s.Scanned)
 	}
 }
 
