@@ -1,5 +1,7 @@
 package normalize
 
+import "strings"
+
 // Country returns the normalized clear country: the ISO 3166-1 alpha-2 code, lowercase. Accepted: any alpha-2
 // code ("FR"), "UK" for "gb", any alpha-3 code ("FRA", "DEU"), and the English and main local names of the
 // common countries ("France", "Deutschland", "United States", "U.S.A.", "España", "Royaume-Uni"…). Case,
@@ -40,13 +42,20 @@ var countryPairs = func() (t [26 * 26]string) {
 var countries = buildCountries()
 
 func buildCountries() map[string]string {
-	m := make(map[string]string, 2*len(iso3166)/7+len(isoCountryNames)+len(countryNames))
+	// Each word of isoCountryNames ends with a space; every code stands there once, as in iso3166.
+	isoNames := strings.Count(isoCountryNames, " ") - len(iso3166)/7
+	m := make(map[string]string, 2*len(iso3166)/7+isoNames+len(countryNames))
 	for i := 0; i+7 <= len(iso3166); i += 7 {
 		a2, a3 := iso3166[i:i+2], iso3166[i+3:i+6]
 		m[a2], m[a3] = a2, a2
 	}
-	for name, code := range isoCountryNames {
-		m[name] = code
+	code := ""
+	for w := range strings.FieldsSeq(isoCountryNames) {
+		if len(w) == 2 {
+			code = w
+			continue
+		}
+		m[w] = code
 	}
 	for name, code := range countryNames {
 		m[name] = code

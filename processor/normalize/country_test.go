@@ -7,6 +7,37 @@ import (
 	"golang.org/x/text/language"
 )
 
+// TestISOCountryNamesTable checks the shape buildCountries relies on: every alpha-2 code of iso3166 once, in the
+// same order, each followed by at least one name of more than two letters, and every name mapping to its code.
+func TestISOCountryNamesTable(t *testing.T) {
+	t.Parallel()
+	var codes []string
+	names := 0
+	for _, w := range strings.Fields(isoCountryNames) {
+		if len(w) == 2 {
+			if len(codes) > 0 && names == 0 {
+				t.Errorf("code %s has no name", codes[len(codes)-1])
+			}
+			codes, names = append(codes, w), 0
+			continue
+		}
+		if len(codes) == 0 {
+			t.Fatalf("isoCountryNames starts with %q, not a code", w)
+		}
+		names++
+		if got, ok := Country(w); !ok || got != codes[len(codes)-1] {
+			t.Errorf("Country(%q) = %q, %v; want %s", w, got, ok, codes[len(codes)-1])
+		}
+	}
+	var want []string
+	for i := 0; i+7 <= len(iso3166); i += 7 {
+		want = append(want, iso3166[i:i+2])
+	}
+	if strings.Join(codes, " ") != strings.Join(want, " ") {
+		t.Errorf("isoCountryNames codes:\n%v\nwant iso3166's:\n%v", codes, want)
+	}
+}
+
 // TestISO3166Table cross-checks the hand-written alpha-2/alpha-3 table against CLDR's region data.
 func TestISO3166Table(t *testing.T) {
 	t.Parallel()

@@ -1,107 +1,77 @@
 package normalize
 
-// isoCountryNames maps the letters-only form of the English short, common and official names of every ISO 3166-1
+// isoCountryNames holds the letters-only form of the English short, common and official names of every ISO 3166-1
 // country ("Viet Nam", "Korea, Republic of", "Bolivia, Plurinational State of", "Republic of Zimbabwe"), as the
-// ISO 3166 Maintenance Agency publishes them (taken from the iso-codes data that pycountry ships), to alpha-2
-// codes. countryNames adds the usual English and local spellings. Read-only after package initialization.
-var isoCountryNames = map[string]string{
-	"andorra": "ad", "principalityofandorra": "ad", "unitedarabemirates": "ae", "afghanistan": "af",
-	"islamicrepublicofafghanistan": "af", "antiguaandbarbuda": "ag", "anguilla": "ai", "albania": "al",
-	"republicofalbania": "al", "armenia": "am", "republicofarmenia": "am", "angola": "ao", "republicofangola": "ao",
-	"antarctica": "aq", "argentina": "ar", "argentinerepublic": "ar", "americansamoa": "as", "austria": "at",
-	"republicofaustria": "at", "australia": "au", "aruba": "aw", "ålandislands": "ax", "azerbaijan": "az",
-	"republicofazerbaijan": "az", "bosniaandherzegovina": "ba", "republicofbosniaandherzegovina": "ba",
-	"barbados": "bb", "bangladesh": "bd", "peoplesrepublicofbangladesh": "bd", "belgium": "be",
-	"kingdomofbelgium": "be", "burkinafaso": "bf", "bulgaria": "bg", "republicofbulgaria": "bg", "bahrain": "bh",
-	"kingdomofbahrain": "bh", "burundi": "bi", "republicofburundi": "bi", "benin": "bj", "republicofbenin": "bj",
-	"saintbarthélemy": "bl", "bermuda": "bm", "bruneidarussalam": "bn", "bolivia": "bo",
-	"boliviaplurinationalstateof": "bo", "plurinationalstateofbolivia": "bo", "bonairesinteustatiusandsaba": "bq",
-	"brazil": "br", "federativerepublicofbrazil": "br", "bahamas": "bs", "commonwealthofthebahamas": "bs",
-	"bhutan": "bt", "kingdomofbhutan": "bt", "bouvetisland": "bv", "botswana": "bw", "republicofbotswana": "bw",
-	"belarus": "by", "republicofbelarus": "by", "belize": "bz", "canada": "ca", "cocoskeelingislands": "cc",
-	"congothedemocraticrepublicofthe": "cd", "centralafricanrepublic": "cf", "congo": "cg", "republicofthecongo": "cg",
-	"swissconfederation": "ch", "switzerland": "ch", "côtedivoire": "ci", "republicofcôtedivoire": "ci",
-	"cookislands": "ck", "chile": "cl", "republicofchile": "cl", "cameroon": "cm", "republicofcameroon": "cm",
-	"china": "cn", "peoplesrepublicofchina": "cn", "colombia": "co", "republicofcolombia": "co", "costarica": "cr",
-	"republicofcostarica": "cr", "cuba": "cu", "republicofcuba": "cu", "caboverde": "cv", "republicofcaboverde": "cv",
-	"curaçao": "cw", "christmasisland": "cx", "cyprus": "cy", "republicofcyprus": "cy", "czechia": "cz",
-	"czechrepublic": "cz", "federalrepublicofgermany": "de", "germany": "de", "djibouti": "dj",
-	"republicofdjibouti": "dj", "denmark": "dk", "kingdomofdenmark": "dk", "commonwealthofdominica": "dm",
-	"dominica": "dm", "dominicanrepublic": "do", "algeria": "dz", "peoplesdemocraticrepublicofalgeria": "dz",
-	"ecuador": "ec", "republicofecuador": "ec", "estonia": "ee", "republicofestonia": "ee", "arabrepublicofegypt": "eg",
-	"egypt": "eg", "westernsahara": "eh", "eritrea": "er", "thestateoferitrea": "er", "kingdomofspain": "es",
-	"spain": "es", "ethiopia": "et", "federaldemocraticrepublicofethiopia": "et", "finland": "fi",
-	"republicoffinland": "fi", "fiji": "fj", "republicoffiji": "fj", "falklandislandsmalvinas": "fk",
-	"federatedstatesofmicronesia": "fm", "micronesiafederatedstatesof": "fm", "faroeislands": "fo", "france": "fr",
-	"frenchrepublic": "fr", "gabon": "ga", "gaboneserepublic": "ga", "unitedkingdom": "gb",
-	"unitedkingdomofgreatbritainandnorthernireland": "gb", "grenada": "gd", "georgia": "ge", "frenchguiana": "gf",
-	"guernsey": "gg", "ghana": "gh", "republicofghana": "gh", "gibraltar": "gi", "greenland": "gl", "gambia": "gm",
-	"republicofthegambia": "gm", "guinea": "gn", "republicofguinea": "gn", "guadeloupe": "gp", "equatorialguinea": "gq",
-	"republicofequatorialguinea": "gq", "greece": "gr", "hellenicrepublic": "gr",
-	"southgeorgiaandthesouthsandwichislands": "gs", "guatemala": "gt", "republicofguatemala": "gt", "guam": "gu",
-	"guineabissau": "gw", "republicofguineabissau": "gw", "guyana": "gy", "republicofguyana": "gy", "hongkong": "hk",
-	"hongkongspecialadministrativeregionofchina": "hk", "heardislandandmcdonaldislands": "hm", "honduras": "hn",
-	"republicofhonduras": "hn", "croatia": "hr", "republicofcroatia": "hr", "haiti": "ht", "republicofhaiti": "ht",
-	"hungary": "hu", "indonesia": "id", "republicofindonesia": "id", "ireland": "ie", "israel": "il",
-	"stateofisrael": "il", "isleofman": "im", "india": "in", "republicofindia": "in",
-	"britishindianoceanterritory": "io", "iraq": "iq", "republicofiraq": "iq", "iran": "ir",
-	"iranislamicrepublicof": "ir", "islamicrepublicofiran": "ir", "iceland": "is", "republicoficeland": "is",
-	"italianrepublic": "it", "italy": "it", "jersey": "je", "jamaica": "jm", "hashemitekingdomofjordan": "jo",
-	"jordan": "jo", "japan": "jp", "kenya": "ke", "republicofkenya": "ke", "kyrgyzrepublic": "kg", "kyrgyzstan": "kg",
-	"cambodia": "kh", "kingdomofcambodia": "kh", "kiribati": "ki", "republicofkiribati": "ki", "comoros": "km",
-	"unionofthecomoros": "km", "saintkittsandnevis": "kn", "democraticpeoplesrepublicofkorea": "kp",
-	"koreademocraticpeoplesrepublicof": "kp", "northkorea": "kp", "korearepublicof": "kr", "southkorea": "kr",
-	"kuwait": "kw", "stateofkuwait": "kw", "caymanislands": "ky", "kazakhstan": "kz", "republicofkazakhstan": "kz",
-	"laopeoplesdemocraticrepublic": "la", "laos": "la", "lebaneserepublic": "lb", "lebanon": "lb", "saintlucia": "lc",
-	"liechtenstein": "li", "principalityofliechtenstein": "li", "democraticsocialistrepublicofsrilanka": "lk",
-	"srilanka": "lk", "liberia": "lr", "republicofliberia": "lr", "kingdomoflesotho": "ls", "lesotho": "ls",
-	"lithuania": "lt", "republicoflithuania": "lt", "grandduchyofluxembourg": "lu", "luxembourg": "lu", "latvia": "lv",
-	"republicoflatvia": "lv", "libya": "ly", "kingdomofmorocco": "ma", "morocco": "ma", "monaco": "mc",
-	"principalityofmonaco": "mc", "moldova": "md", "moldovarepublicof": "md", "republicofmoldova": "md",
-	"montenegro": "me", "saintmartinfrenchpart": "mf", "madagascar": "mg", "republicofmadagascar": "mg",
-	"marshallislands": "mh", "republicofthemarshallislands": "mh", "northmacedonia": "mk",
-	"republicofnorthmacedonia": "mk", "mali": "ml", "republicofmali": "ml", "myanmar": "mm", "republicofmyanmar": "mm",
-	"mongolia": "mn", "macao": "mo", "macaospecialadministrativeregionofchina": "mo",
-	"commonwealthofthenorthernmarianaislands": "mp", "northernmarianaislands": "mp", "martinique": "mq",
-	"islamicrepublicofmauritania": "mr", "mauritania": "mr", "montserrat": "ms", "malta": "mt", "republicofmalta": "mt",
-	"mauritius": "mu", "republicofmauritius": "mu", "maldives": "mv", "republicofmaldives": "mv", "malawi": "mw",
-	"republicofmalawi": "mw", "mexico": "mx", "unitedmexicanstates": "mx", "malaysia": "my", "mozambique": "mz",
-	"republicofmozambique": "mz", "namibia": "na", "republicofnamibia": "na", "newcaledonia": "nc", "niger": "ne",
-	"republicoftheniger": "ne", "norfolkisland": "nf", "federalrepublicofnigeria": "ng", "nigeria": "ng",
-	"nicaragua": "ni", "republicofnicaragua": "ni", "kingdomofthenetherlands": "nl", "netherlands": "nl",
-	"kingdomofnorway": "no", "norway": "no", "federaldemocraticrepublicofnepal": "np", "nepal": "np", "nauru": "nr",
-	"republicofnauru": "nr", "niue": "nu", "newzealand": "nz", "oman": "om", "sultanateofoman": "om", "panama": "pa",
-	"republicofpanama": "pa", "peru": "pe", "republicofperu": "pe", "frenchpolynesia": "pf",
-	"independentstateofpapuanewguinea": "pg", "papuanewguinea": "pg", "philippines": "ph",
-	"republicofthephilippines": "ph", "islamicrepublicofpakistan": "pk", "pakistan": "pk", "poland": "pl",
-	"republicofpoland": "pl", "saintpierreandmiquelon": "pm", "pitcairn": "pn", "puertorico": "pr",
-	"palestinestateof": "ps", "thestateofpalestine": "ps", "portugal": "pt", "portugueserepublic": "pt", "palau": "pw",
-	"republicofpalau": "pw", "paraguay": "py", "republicofparaguay": "py", "qatar": "qa", "stateofqatar": "qa",
-	"réunion": "re", "romania": "ro", "republicofserbia": "rs", "serbia": "rs", "russianfederation": "ru",
-	"rwanda": "rw", "rwandeserepublic": "rw", "kingdomofsaudiarabia": "sa", "saudiarabia": "sa", "solomonislands": "sb",
-	"republicofseychelles": "sc", "seychelles": "sc", "republicofthesudan": "sd", "sudan": "sd",
-	"kingdomofsweden": "se", "sweden": "se", "republicofsingapore": "sg", "singapore": "sg",
-	"sainthelenaascensionandtristandacunha": "sh", "republicofslovenia": "si", "slovenia": "si",
-	"svalbardandjanmayen": "sj", "slovakia": "sk", "slovakrepublic": "sk", "republicofsierraleone": "sl",
-	"sierraleone": "sl", "republicofsanmarino": "sm", "sanmarino": "sm", "republicofsenegal": "sn", "senegal": "sn",
-	"federalrepublicofsomalia": "so", "somalia": "so", "republicofsuriname": "sr", "suriname": "sr",
-	"republicofsouthsudan": "ss", "southsudan": "ss", "democraticrepublicofsaotomeandprincipe": "st",
-	"saotomeandprincipe": "st", "elsalvador": "sv", "republicofelsalvador": "sv", "sintmaartendutchpart": "sx",
-	"syria": "sy", "syrianarabrepublic": "sy", "eswatini": "sz", "kingdomofeswatini": "sz",
-	"turksandcaicosislands": "tc", "chad": "td", "republicofchad": "td", "frenchsouthernterritories": "tf",
-	"togo": "tg", "togoleserepublic": "tg", "kingdomofthailand": "th", "thailand": "th", "republicoftajikistan": "tj",
-	"tajikistan": "tj", "tokelau": "tk", "democraticrepublicoftimorleste": "tl", "timorleste": "tl",
-	"turkmenistan": "tm", "republicoftunisia": "tn", "tunisia": "tn", "kingdomoftonga": "to", "tonga": "to",
-	"republicoftürkiye": "tr", "türkiye": "tr", "republicoftrinidadandtobago": "tt", "trinidadandtobago": "tt",
-	"tuvalu": "tv", "taiwan": "tw", "taiwanprovinceofchina": "tw", "tanzania": "tz", "tanzaniaunitedrepublicof": "tz",
-	"unitedrepublicoftanzania": "tz", "ukraine": "ua", "republicofuganda": "ug", "uganda": "ug",
-	"unitedstatesminoroutlyingislands": "um", "unitedstates": "us", "unitedstatesofamerica": "us",
-	"easternrepublicofuruguay": "uy", "uruguay": "uy", "republicofuzbekistan": "uz", "uzbekistan": "uz",
-	"holyseevaticancitystate": "va", "saintvincentandthegrenadines": "vc", "bolivarianrepublicofvenezuela": "ve",
-	"venezuela": "ve", "venezuelabolivarianrepublicof": "ve", "britishvirginislands": "vg",
-	"virginislandsbritish": "vg", "virginislandsoftheunitedstates": "vi", "virginislandsus": "vi",
-	"socialistrepublicofvietnam": "vn", "vietnam": "vn", "republicofvanuatu": "vu", "vanuatu": "vu",
-	"wallisandfutuna": "wf", "independentstateofsamoa": "ws", "samoa": "ws", "republicofyemen": "ye", "yemen": "ye",
-	"mayotte": "yt", "republicofsouthafrica": "za", "southafrica": "za", "republicofzambia": "zm", "zambia": "zm",
-	"republicofzimbabwe": "zw", "zimbabwe": "zw",
-}
+// ISO 3166 Maintenance Agency publishes them (taken from the iso-codes data that pycountry ships), grouped by
+// alpha-2 code: each lowercase code, then its names (all longer than two letters), separated by spaces, as iso3166
+// is written. buildCountries reads it once into countries; countryNames adds the usual English and local spellings.
+const isoCountryNames = "" +
+	"ad andorra principalityofandorra ae unitedarabemirates af afghanistan islamicrepublicofafghanistan ag " +
+	"antiguaandbarbuda ai anguilla al albania republicofalbania am armenia republicofarmenia ao angola " +
+	"republicofangola aq antarctica ar argentina argentinerepublic as americansamoa at austria republicofaustria au " +
+	"australia aw aruba ax ålandislands az azerbaijan republicofazerbaijan ba bosniaandherzegovina " +
+	"republicofbosniaandherzegovina bb barbados bd bangladesh peoplesrepublicofbangladesh be belgium " +
+	"kingdomofbelgium bf burkinafaso bg bulgaria republicofbulgaria bh bahrain kingdomofbahrain bi burundi " +
+	"republicofburundi bj benin republicofbenin bl saintbarthélemy bm bermuda bn bruneidarussalam bo bolivia " +
+	"boliviaplurinationalstateof plurinationalstateofbolivia bq bonairesinteustatiusandsaba br brazil " +
+	"federativerepublicofbrazil bs bahamas commonwealthofthebahamas bt bhutan kingdomofbhutan bv bouvetisland bw " +
+	"botswana republicofbotswana by belarus republicofbelarus bz belize ca canada cc cocoskeelingislands cd " +
+	"congothedemocraticrepublicofthe cf centralafricanrepublic cg congo republicofthecongo ch swissconfederation " +
+	"switzerland ci côtedivoire republicofcôtedivoire ck cookislands cl chile republicofchile cm cameroon " +
+	"republicofcameroon cn china peoplesrepublicofchina co colombia republicofcolombia cr costarica " +
+	"republicofcostarica cu cuba republicofcuba cv caboverde republicofcaboverde cw curaçao cx christmasisland cy " +
+	"cyprus republicofcyprus cz czechia czechrepublic de federalrepublicofgermany germany dj djibouti " +
+	"republicofdjibouti dk denmark kingdomofdenmark dm commonwealthofdominica dominica do dominicanrepublic dz " +
+	"algeria peoplesdemocraticrepublicofalgeria ec ecuador republicofecuador ee estonia republicofestonia eg " +
+	"arabrepublicofegypt egypt eh westernsahara er eritrea thestateoferitrea es kingdomofspain spain et ethiopia " +
+	"federaldemocraticrepublicofethiopia fi finland republicoffinland fj fiji republicoffiji fk " +
+	"falklandislandsmalvinas fm federatedstatesofmicronesia micronesiafederatedstatesof fo faroeislands fr france " +
+	"frenchrepublic ga gabon gaboneserepublic gb unitedkingdom unitedkingdomofgreatbritainandnorthernireland gd " +
+	"grenada ge georgia gf frenchguiana gg guernsey gh ghana republicofghana gi gibraltar gl greenland gm gambia " +
+	"republicofthegambia gn guinea republicofguinea gp guadeloupe gq equatorialguinea republicofequatorialguinea gr " +
+	"greece hellenicrepublic gs southgeorgiaandthesouthsandwichislands gt guatemala republicofguatemala gu guam gw " +
+	"guineabissau republicofguineabissau gy guyana republicofguyana hk hongkong " +
+	"hongkongspecialadministrativeregionofchina hm heardislandandmcdonaldislands hn honduras republicofhonduras hr " +
+	"croatia republicofcroatia ht haiti republicofhaiti hu hungary id indonesia republicofindonesia ie ireland il " +
+	"israel stateofisrael im isleofman in india republicofindia io britishindianoceanterritory iq iraq " +
+	"republicofiraq ir iran iranislamicrepublicof islamicrepublicofiran is iceland republicoficeland it " +
+	"italianrepublic italy je jersey jm jamaica jo hashemitekingdomofjordan jordan jp japan ke kenya republicofkenya " +
+	"kg kyrgyzrepublic kyrgyzstan kh cambodia kingdomofcambodia ki kiribati republicofkiribati km comoros " +
+	"unionofthecomoros kn saintkittsandnevis kp democraticpeoplesrepublicofkorea koreademocraticpeoplesrepublicof " +
+	"northkorea kr korearepublicof southkorea kw kuwait stateofkuwait ky caymanislands kz kazakhstan " +
+	"republicofkazakhstan la laopeoplesdemocraticrepublic laos lb lebaneserepublic lebanon lc saintlucia li " +
+	"liechtenstein principalityofliechtenstein lk democraticsocialistrepublicofsrilanka srilanka lr liberia " +
+	"republicofliberia ls kingdomoflesotho lesotho lt lithuania republicoflithuania lu grandduchyofluxembourg " +
+	"luxembourg lv latvia republicoflatvia ly libya ma kingdomofmorocco morocco mc monaco principalityofmonaco md " +
+	"moldova moldovarepublicof republicofmoldova me montenegro mf saintmartinfrenchpart mg madagascar " +
+	"republicofmadagascar mh marshallislands republicofthemarshallislands mk northmacedonia republicofnorthmacedonia " +
+	"ml mali republicofmali mm myanmar republicofmyanmar mn mongolia mo macao " +
+	"macaospecialadministrativeregionofchina mp commonwealthofthenorthernmarianaislands northernmarianaislands mq " +
+	"martinique mr islamicrepublicofmauritania mauritania ms montserrat mt malta republicofmalta mu mauritius " +
+	"republicofmauritius mv maldives republicofmaldives mw malawi republicofmalawi mx mexico unitedmexicanstates my " +
+	"malaysia mz mozambique republicofmozambique na namibia republicofnamibia nc newcaledonia ne niger " +
+	"republicoftheniger nf norfolkisland ng federalrepublicofnigeria nigeria ni nicaragua republicofnicaragua nl " +
+	"kingdomofthenetherlands netherlands no kingdomofnorway norway np federaldemocraticrepublicofnepal nepal nr " +
+	"nauru republicofnauru nu niue nz newzealand om oman sultanateofoman pa panama republicofpanama pe peru " +
+	"republicofperu pf frenchpolynesia pg independentstateofpapuanewguinea papuanewguinea ph philippines " +
+	"republicofthephilippines pk islamicrepublicofpakistan pakistan pl poland republicofpoland pm " +
+	"saintpierreandmiquelon pn pitcairn pr puertorico ps palestinestateof thestateofpalestine pt portugal " +
+	"portugueserepublic pw palau republicofpalau py paraguay republicofparaguay qa qatar stateofqatar re réunion ro " +
+	"romania rs republicofserbia serbia ru russianfederation rw rwanda rwandeserepublic sa kingdomofsaudiarabia " +
+	"saudiarabia sb solomonislands sc republicofseychelles seychelles sd republicofthesudan sudan se kingdomofsweden " +
+	"sweden sg republicofsingapore singapore sh sainthelenaascensionandtristandacunha si republicofslovenia slovenia " +
+	"sj svalbardandjanmayen sk slovakia slovakrepublic sl republicofsierraleone sierraleone sm republicofsanmarino " +
+	"sanmarino sn republicofsenegal senegal so federalrepublicofsomalia somalia sr republicofsuriname suriname ss " +
+	"republicofsouthsudan southsudan st democraticrepublicofsaotomeandprincipe saotomeandprincipe sv elsalvador " +
+	"republicofelsalvador sx sintmaartendutchpart sy syria syrianarabrepublic sz eswatini kingdomofeswatini tc " +
+	"turksandcaicosislands td chad republicofchad tf frenchsouthernterritories tg togo togoleserepublic th " +
+	"kingdomofthailand thailand tj republicoftajikistan tajikistan tk tokelau tl democraticrepublicoftimorleste " +
+	"timorleste tm turkmenistan tn republicoftunisia tunisia to kingdomoftonga tonga tr republicoftürkiye türkiye tt " +
+	"republicoftrinidadandtobago trinidadandtobago tv tuvalu tw taiwan taiwanprovinceofchina tz tanzania " +
+	"tanzaniaunitedrepublicof unitedrepublicoftanzania ua ukraine ug republicofuganda uganda um " +
+	"unitedstatesminoroutlyingislands us unitedstates unitedstatesofamerica uy easternrepublicofuruguay uruguay uz " +
+	"republicofuzbekistan uzbekistan va holyseevaticancitystate vc saintvincentandthegrenadines ve " +
+	"bolivarianrepublicofvenezuela venezuela venezuelabolivarianrepublicof vg britishvirginislands " +
+	"virginislandsbritish vi virginislandsoftheunitedstates virginislandsus vn socialistrepublicofvietnam vietnam vu " +
+	"republicofvanuatu vanuatu wf wallisandfutuna ws independentstateofsamoa samoa ye republicofyemen yemen yt " +
+	"mayotte za republicofsouthafrica southafrica zm republicofzambia zambia zw republicofzimbabwe zimbabwe "
