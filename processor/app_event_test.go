@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -44,10 +42,7 @@ func postToSimulator(t *testing.T, events [][]byte) (int, []byte) {
 
 func processGolden(t *testing.T, p *processor.Pipeline, file string) processor.Outcome {
 	t.Helper()
-	in, err := os.ReadFile(filepath.Join("testdata", "golden", file))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := readTestdata(t, "golden/"+file)
 	outs, err := p.Process(context.Background(), processor.Record{Value: bytes.TrimSpace(in), Timestamp: now}, now, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -149,10 +144,7 @@ func TestAppDataValidationMatchesSimulator(t *testing.T) {
 // decoder's for a non-object, fbevent.Validate's otherwise), or nil when the event is delivered.
 func pipelineWithAppData(t *testing.T, p *processor.Pipeline, appData []byte) error {
 	t.Helper()
-	in, err := os.ReadFile(filepath.Join("testdata", "golden", "app_event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := readTestdata(t, "golden/app_event.json")
 	var rec map[string]json.RawMessage
 	if err := json.Unmarshal(in, &rec); err != nil {
 		t.Fatal(err)

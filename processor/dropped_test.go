@@ -3,7 +3,6 @@ package processor_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -19,10 +18,7 @@ func TestDroppedUserData(t *testing.T) {
 	d := shop()
 	d.Placeholders = []string{"n/a", "null", "unknown"}
 	p := newPipeline(t, d)
-	in, err := os.ReadFile("testdata/golden/purchase.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := readTestdata(t, "golden/purchase.json")
 	process := func(b []byte) processor.Outcome {
 		t.Helper()
 		outs, err := p.Process(context.Background(), processor.Record{Value: b, Timestamp: now}, now, nil)

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +13,6 @@ import (
 	"github.com/capi-connector/capi-connector/processor/reject"
 	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // now is one hour after the golden events' timestamps.
 var now = time.UnixMilli(1795960800000).Add(time.Hour).UTC()
@@ -63,10 +58,7 @@ func TestGoldenPayloads(t *testing.T) {
 	p := newPipeline(t)
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			in, err := os.ReadFile(filepath.Join("testdata", "golden", tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
+			in := readTestdata(t, "golden/"+tc.file)
 			outs, err := p.Process(context.Background(), processor.Record{Value: bytes.TrimSpace(in), Timestamp: now}, now, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -81,30 +73,14 @@ func TestGoldenPayloads(t *testing.T) {
 			if tc.reason != "" && (o.Rejection == nil || o.Rejection.Reason != tc.reason) {
 				t.Fatalf("outcome %+v, want rejection %s", o.Rejection, tc.reason)
 			}
-			got := render(t, o)
-			golden := filepath.Join("testdata", "golden", strings.TrimSuffix(tc.file, ".json")+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("payload differs from %s:\n got %s\nwant %s", golden, got, want)
-			}
+			matchGolden(t, strings.TrimSuffix(tc.file, ".json")+".golden", render(t, o))
 		})
 	}
 }
 
 func TestDeterministic(t *testing.T) {
 	p := newPipeline(t)
-	in, err := os.ReadFile("testdata/golden/purchase.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := readTestdata(t, "golden/purchase.json")
 	// Without any event id in the input, the id is derived from the bytes: stable across runs and processes.
 	noID := bytes.Replace(in, []byte(`"integrations":{"facebook":{"event_id":"evt-purchase-42"}}`), []byte(`"integrations":{}`), 1)
 	for _, raw := range [][]byte{in, noID} {
@@ -135,7 +111,7 @@ func TestDestinationsAreIndependent(t *testing.T) {
 	ldu := shop()
 	ldu.Name, ldu.LDU = "ldu", processor.LDU{Enabled: true, Country: 1, State: 1000}
 	p := newPipeline(t, shop(), strict, filtered, ldu)
-	in, _ := os.ReadFile("testdata/golden/purchase.json")
+	in := readTestdata(t, "golden/purchase.json")
 	outs, err := p.Process(context.Background(), processor.Record{Value: in, Timestamp: now}, now, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +140,7 @@ func TestNoPersonalDataInRejections(t *testing.T) {
 	p := newPipeline(t)
 	pii := []string{"jean.dupont", "Dupont", "06 12 34 56 78", "612345678", "203.0.113.7", "Saint"}
 	for _, f := range []string{"purchase.json", "page_view_anonymous.json", "no_consent.json"} {
-		in, _ := os.ReadFile(filepath.Join("testdata", "golden", f))
+		in := readTestdata(t, "golden/"+f)
 		// Break the event in several ways; no detail may echo a value.
 		for _, mutate := range []func([]byte) []byte{
 			func(b []byte) []byte {
@@ -194,14 +170,11 @@ func TestNoPersonalDataInRejections(t *testing.T) {
 // normalize + hash → eligibility → validate → encode. Goal: ≤ 3 µs and a handful of allocations per event.
 func BenchmarkTransform(b *testing.B) {
 	p := newPipeline(b)
-	in, err := os.ReadFile("testdata/bench_purchase.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	in = bytes.TrimSpace(in)
+	in := bytes.TrimSpace(readTestdata(b, "bench_purchase.json"))
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	var outs []processor.Outcome
+	var err error
 	ctx := context.Background()
 	for b.Loop() {
 		outs, err = p.Process(ctx, processor.Record{Value: in, Timestamp: now}, now, outs[:0])
@@ -215,11 +188,7 @@ func BenchmarkTransform(b *testing.B) {
 // the normalizer has not seen (so no cache can help), as the sample events of the e2e bench do.
 func BenchmarkTransformUniquePhones(b *testing.B) {
 	p := newPipeline(b)
-	in, err := os.ReadFile("testdata/bench_purchase.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	in = bytes.TrimSpace(in)
+	in := bytes.TrimSpace(readTestdata(b, "bench_purchase.json"))
 	records := make([][]byte, 1<<14)
 	for i := range records {
 		phone := fmt.Sprintf(`"phone":"06 %02d %02d %02d %02d"`, i/1000000%100, i/10000%100, i/100%100, i%100)
@@ -228,6 +197,7 @@ func BenchmarkTransformUniquePhones(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	var outs []processor.Outcome
+	var err error
 	ctx := context.Background()
 	i := 0
 	for b.Loop() {

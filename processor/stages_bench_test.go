@@ -2,7 +2,6 @@ package processor_test
 
 import (
 	"bytes"
-	"os"
 	"testing"
 
 	"github.com/capi-connector/capi-connector/processor/consent"
@@ -19,11 +18,7 @@ import (
 // Normalize are called the way Pipeline.Process calls them, with caller memory for contents and digests, so
 // they allocate exactly what they allocate there (nothing).
 func BenchmarkStages(b *testing.B) {
-	in, err := os.ReadFile("testdata/bench_purchase.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	in = bytes.TrimSpace(in)
+	in := bytes.TrimSpace(readTestdata(b, "bench_purchase.json"))
 	d := shop()
 	dec := schema.NewJSONDecoder()
 	norm, err := normalize.New(d.DefaultRegion)

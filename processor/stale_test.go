@@ -3,7 +3,6 @@ package processor_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"sync"
 	"testing"
 
@@ -35,11 +34,7 @@ func (s *reuseSpy) Decode(ctx context.Context, b []byte, ev *schema.Event) error
 // that never saw the full one, with every input format: no field (personal data above all) of one user's event
 // may survive into another's.
 func TestPipelineNoStaleFields(t *testing.T) {
-	full, err := os.ReadFile("testdata/bench_purchase.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	full = bytes.TrimSpace(full)
+	full := bytes.TrimSpace(readTestdata(t, "bench_purchase.json"))
 	sparse := []byte(`{"event_name":"page_view","consent_categories":["2"],"url":"https://shop.example.com/",` +
 		`"fbp":"fb.1.1795960000000.42","user":{"country":"DE"},"context":{"event_timestamp":1795960800000,"page":{"url":"https://shop.example.com/p"},"device":{"ip":"198.51.100.1","user_agent":"UA/1"}}}`)
 
