@@ -359,19 +359,19 @@ func New(o Options) (*Replayer, error) {
 	if o.Sample == 0 {
 		o.Sample = 5
 	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 500
-	}
-	if o.ProgressEvery <= 0 {
-		o.ProgressEvery = time.Second
-	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = 30 * time.Second
-	}
-	if o.DrainTimeout <= 0 {
-		o.DrainTimeout = 30 * time.Second
-	}
+	o.BatchSize = positiveOr(o.BatchSize, 500)
+	o.ProgressEvery = positiveOr(o.ProgressEvery, time.Second)
+	o.IdleTimeout = positiveOr(o.IdleTimeout, 30*time.Second)
+	o.DrainTimeout = positiveOr(o.DrainTimeout, 30*time.Second)
 	return &Replayer{o: o}, nil
+}
+
+// positiveOr is v when it is positive, else the default def.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // run is the state of one Run.
