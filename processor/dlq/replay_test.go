@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
 const (
@@ -99,29 +99,6 @@ func seed(t *testing.T, kopts []kgo.Opt, fs ...failed) {
 	}
 }
 
-// readAll returns every record of topic, up to its current end offsets.
-func readAll(t *testing.T, kopts []kgo.Opt, topic string) []*kgo.Record {
-	t.Helper()
-	cl := newClient(t, kopts, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want int64
-	ends.Each(func(o kadm.ListedOffset) { want += o.Offset })
-	var out []*kgo.Record
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for int64(len(out)) < want {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("read %d of %d records of %s", len(out), want, topic)
-		}
-		out = append(out, fs.Records()...)
-	}
-	return out
-}
-
 func keys(rs []*kgo.Record) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
@@ -144,7 +121,7 @@ func rejected(n int, format string) []failed {
 func wantKeys(t *testing.T, kopts []kgo.Opt, topic string, want ...string) {
 	t.Helper()
 	want = slices.Sorted(slices.Values(want))
-	if got := keys(readAll(t, kopts, topic)); !slices.Equal(got, want) {
+	if got := keys(servicetest.ReadAll(t, kopts, topic)); !slices.Equal(got, want) {
 		t.Fatalf("%s holds %v, want %v", topic, got, want)
 	}
 }
@@ -212,7 +189,7 @@ func TestReplayFilters(t *testing.T) {
 			kopts := newCluster(t)
 			seed(t, kopts, mixed...)
 			s := mustReplay(t, dlq.Options{Kafka: kopts, Filter: tt.filter})
-			got := append(keys(readAll(t, kopts, srcTopic)), keys(readAll(t, kopts, "other"))...)
+			got := append(keys(servicetest.ReadAll(t, kopts, srcTopic)), keys(servicetest.ReadAll(t, kopts, "other"))...)
 			slices.Sort(got)
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("replayed %v, want %v", got, tt.want)
@@ -231,12 +208,12 @@ func TestReplayRecordContents(t *testing.T) {
 	t.Parallel()
 	kopts := newCluster(t)
 	seed(t, kopts, failed{key: "a", reason: reject.FacebookRejected, dest: "main", replayCount: 1})
-	dl := readAll(t, kopts, dlqTopic)[0]
+	dl := servicetest.ReadAll(t, kopts, dlqTopic)[0]
 	s := mustReplay(t, dlq.Options{Kafka: kopts})
 	if s.ReplayedTo[srcTopic] != 1 {
 		t.Fatalf("replayed_to = %v", s.ReplayedTo)
 	}
-	got := readAll(t, kopts, srcTopic)
+	got := servicetest.ReadAll(t, kopts, srcTopic)
 	if len(got) != 1 {
 		t.Fatalf("got %d records", len(got))
 	}
@@ -292,7 +269,7 @@ func TestReplayMaxReplays(t *testing.T) {
 		}
 	}
 	counts := map[string]string{}
-	for _, r := range readAll(t, kopts, srcTopic) {
+	for _, r := range servicetest.ReadAll(t, kopts, srcTopic) {
 		v, _ := dlq.Header(r.Headers, dlq.HeaderReplayCount)
 		counts[string(r.Key)] = v
 	}
@@ -311,7 +288,7 @@ func TestReplayDryRun(t *testing.T) {
 	kopts := newCluster(t)
 	seed(t, kopts, mixed...)
 	s := mustReplay(t, dlq.Options{Kafka: kopts, DryRun: true, Filter: dlq.Filter{Reasons: []reject.Reason{reject.FacebookRejected}}, Sample: 2})
-	if n := len(readAll(t, kopts, srcTopic)) + len(readAll(t, kopts, "other")); n != 0 {
+	if n := len(servicetest.ReadAll(t, kopts, srcTopic)) + len(servicetest.ReadAll(t, kopts, "other")); n != 0 {
 		t.Fatalf("dry run produced %d records", n)
 	}
 	if !s.DryRun || s.Replayed != 3 || s.Scanned != 6 || len(s.Sample) != 2 || s.ElapsedSeconds <= 0 {
@@ -428,7 +405,7 @@ func TestReplaySelection(t *testing.T) {
 				t.Errorf("summary %+v", s)
 			}
 			for _, topic := range []string{srcTopic, "other"} {
-				if n := len(readAll(t, kopts, topic)); topic != to && n != 0 {
+				if n := len(servicetest.ReadAll(t, kopts, topic)); topic != to && n != 0 {
 					t.Errorf("%d records went to %s", n, topic)
 				}
 			}
@@ -498,8 +475,7 @@ func TestReplayRefusesMistakesFirst(t *testing.T) {
 	if s.Scanned != 0 || s.Replayed != 0 {
 		t.Errorf("records were read before the target was checked: %+v", s)
 	}
-	offs, err := kadm.NewClient(newClient(t, kopts)).FetchOffsets(ctx, "replay-test")
-	if err == nil && len(offs) != 0 {
+	if offs := servicetest.Committed(t, kopts, "replay-test", dlqTopic); len(offs) != 0 {
 		t.Errorf("progress recorded: %v", offs)
 	}
 }
