@@ -2,7 +2,6 @@ package schema
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -38,38 +37,11 @@ const productNameFirst = `{"type":"record","name":"Product","namespace":"com.com
 // named type com.commandersact.Product, which the schema no longer defines.
 func eventWithProductRef(t testing.TB) string {
 	t.Helper()
-	var s any
-	if err := json.Unmarshal([]byte(EventAvroSchema()), &s); err != nil {
-		t.Fatal(err)
-	}
-	replaced := 0
-	var walk func(v any) any
-	walk = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			if x["type"] == "record" && x["name"] == "Product" {
-				replaced++
-				return productSubject
-			}
-			for k, c := range x {
-				x[k] = walk(c)
-			}
-		case []any:
-			for i, c := range x {
-				x[i] = walk(c)
-			}
-		}
-		return v
-	}
-	s = walk(s)
-	if replaced != 1 {
-		t.Fatalf("replaced %d Product definitions, want 1", replaced)
-	}
-	b, err := json.Marshal(s)
+	s, err := registrytest.ReferenceTo(EventAvroSchema(), "Product", productSubject)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return s
 }
 
 // refEvent is the event a producer writes in the reference tests: two products with distinct ids and names.

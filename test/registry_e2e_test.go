@@ -15,6 +15,7 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/schema"
+	"github.com/capi-connector/capi-connector/schema/registrytest"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -58,28 +59,9 @@ func eventSchemaVariant(t testing.TB, edit func(root map[string]any)) string {
 // schema reference.
 func eventWithProductReference(t testing.TB) string {
 	t.Helper()
-	replaced := 0
-	var walk func(v any) any
-	walk = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			if x["type"] == "record" && x["name"] == "Product" {
-				replaced++
-				return productType
-			}
-			for k, c := range x {
-				x[k] = walk(c)
-			}
-		case []any:
-			for i, c := range x {
-				x[i] = walk(c)
-			}
-		}
-		return v
-	}
-	s := eventSchemaVariant(t, func(root map[string]any) { walk(root) })
-	if replaced != 1 {
-		t.Fatalf("replaced %d Product definitions, want 1", replaced)
+	s, err := registrytest.ReferenceTo(schema.EventAvroSchema(), "Product", productType)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return s
 }

@@ -270,3 +270,26 @@ func TestTLS(t *testing.T) {
 		t.Fatal("plain HTTP server has a certificate")
 	}
 }
+
+func TestReferenceTo(t *testing.T) {
+	order := `{"type":"record","name":"Order","namespace":"t","fields":[
+		{"name":"items","type":{"type":"array","items":{"type":"record","name":"Product","fields":[{"name":"id","type":"string"}]}}}]}`
+	got, err := ReferenceTo(order, "Product", "t.Product")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"fields":[{"name":"items","type":{"items":"t.Product","type":"array"}}],"name":"Order","namespace":"t","type":"record"}`
+	if got != want {
+		t.Errorf("ReferenceTo:\n got %s\nwant %s", got, want)
+	}
+	twice := `{"type":"record","name":"Pair","fields":[{"name":"a","type":` + schemaProduct + `},{"name":"b","type":` + schemaProduct + `}]}`
+	for _, tc := range []struct{ name, schema, record string }{
+		{"absent", order, "Price"},
+		{"defined twice", twice, "Product"},
+		{"not JSON", "{", "Product"},
+	} {
+		if _, err := ReferenceTo(tc.schema, tc.record, "t.X"); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
