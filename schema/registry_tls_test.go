@@ -2,21 +2,15 @@ package schema
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/schema/registrytest"
+	"github.com/capi-connector/capi-connector/test/testca"
 )
 
 // newTLSRegistry serves the fake registry over TLS; with clientCA it requires a client certificate signed by it.
@@ -25,53 +19,40 @@ func newTLSRegistry(t *testing.T, clientCA *x509.CertPool) (*registrytest.Server
 	t.Helper()
 	reg := registrytest.New(t, registrytest.WithTLS(clientCA))
 	caFile := filepath.Join(t.TempDir(), "registry-ca.pem")
-	writePEM(t, caFile, "CERTIFICATE", reg.Certificate().Raw)
+	if err := testca.WriteFile(caFile, testca.CertPEM(reg.Certificate().Raw)); err != nil {
+		t.Fatal(err)
+	}
 	return reg, caFile
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+// clientCert writes a client certificate and key signed by a throwaway CA, and returns the pool that
+// trusts it.
+func clientCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// selfSignedClientCert writes a client certificate and key, and returns the pool that trusts it.
-func selfSignedClientCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testca.New("capi-connector client CA", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "capi-connector"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, IsCA: true, BasicConstraintsValid: true,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	leaf, err := ca.Issue("capi-connector", x509.ExtKeyUsageClientAuth, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	key, err := leaf.KeyPEM(false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
+	for path, data := range map[string][]byte{certFile: leaf.CertPEM(), keyFile: key} {
+		if err := testca.WriteFile(path, data); err != nil {
+			t.Fatal(err)
+		}
 	}
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
+	return certFile, keyFile, ca.Pool()
 }
 
 func TestAvroConfluentTLS(t *testing.T) {
-	certFile, keyFile, clientPool := selfSignedClientCert(t)
+	certFile, keyFile, clientPool := clientCert(t)
 	tests := []struct {
 		name    string
 		mtls    bool

@@ -14,19 +14,15 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"flag"
 	"log"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/capi-connector/capi-connector/test/testca"
 )
 
 func main() {
@@ -40,81 +36,36 @@ func main() {
 	}
 }
 
+const validity = 7 * 24 * time.Hour
+
 func run(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	caCert, caKey, caDER, err := newCA("capi-connector test CA")
+	ca, err := testca.New("capi-connector test CA", validity)
 	if err != nil {
 		return err
 	}
-	_, _, otherDER, err := newCA("unrelated test CA")
+	other, err := testca.New("unrelated test CA", validity)
 	if err != nil {
 		return err
 	}
-	brokerKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	broker, err := ca.Issue("localhost", x509.ExtKeyUsageServerAuth, []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		return err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(7 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	brokerDER, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &brokerKey.PublicKey, caKey)
+	key, err := broker.KeyPEM(true) // Kafka's PEM keystore reads PKCS#8 keys only
 	if err != nil {
 		return err
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(brokerKey)
-	if err != nil {
-		return err
-	}
-	broker := append(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: brokerDER})...)
-	broker = append(broker, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})...)
 	for name, data := range map[string][]byte{
-		"ca.pem":       pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		"other-ca.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: otherDER}),
-		"broker.pem":   broker,
+		"ca.pem":       ca.PEM(),
+		"other-ca.pem": other.PEM(),
+		"broker.pem":   append(append(key, broker.CertPEM()...), ca.PEM()...),
 	} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+		if err := testca.WriteFile(filepath.Join(dir, name), data); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func newCA(name string) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	return cert, key, der, err
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		panic(err)
-	}
-	return n
 }
