@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -79,16 +78,12 @@ func toAvro(t testing.TB, events []sample.Event, id int, writerSchema string, ex
 // the connector's reader model does not know and skips.
 func evolvedEventSchema(t testing.TB) string {
 	t.Helper()
-	var s map[string]any
-	if err := json.Unmarshal([]byte(schema.EventAvroSchema()), &s); err != nil {
-		t.Fatal(err)
-	}
-	s["fields"] = append(s["fields"].([]any), map[string]any{"name": "campaign", "type": []any{"null", "string"}, "default": nil})
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return eventSchemaVariant(t, func(root map[string]any) { root["fields"] = append(root["fields"].([]any), campaignField()) })
+}
+
+// campaignField is the optional field the evolved event schemas add.
+func campaignField() map[string]any {
+	return map[string]any{"name": "campaign", "type": []any{"null", "string"}, "default": nil}
 }
 
 // checkSchemaErrors asserts that each of values is in the DLQ exactly once as schema_error from the decode stage

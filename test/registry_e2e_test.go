@@ -82,8 +82,7 @@ func evolvedEventSchemaV2(t testing.TB) string {
 				kept = append(kept, f)
 			}
 		}
-		campaign := map[string]any{"name": "campaign", "type": []any{"null", "string"}, "default": nil}
-		root["fields"] = append(append([]any{campaign}, kept...), moved)
+		root["fields"] = append(append([]any{campaignField()}, kept...), moved)
 	})
 }
 
