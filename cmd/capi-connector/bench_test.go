@@ -21,7 +21,7 @@ func TestBenchSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	if err := cmdBench(ctx, []string{"--tiny", "--in-process", "--json"}, nil, &stdout, &stderr); err != nil {
+	if err := runCommand(ctx, "bench", []string{"--tiny", "--in-process", "--json"}, nil, &stdout, &stderr); err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
 	var got map[string]any
@@ -52,7 +52,7 @@ func TestBenchSmoke(t *testing.T) {
 
 func TestBenchUsage(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := cmdBench(context.Background(), []string{"--parts", "nope", "--in-process", "--tiny"}, nil, &stdout, &stderr)
+	err := runCommand(context.Background(), "bench", []string{"--parts", "nope", "--in-process", "--tiny"}, nil, &stdout, &stderr)
 	var ue *usageError
 	if !errors.As(err, &ue) {
 		t.Fatalf("unknown part: err = %v, want a usage error", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,42 +15,37 @@ import (
 // cmdCheckConfig validates a configuration offline: every problem of the file, the environment and the values is
 // printed in one pass, with its line or variable and the fix, and the exit status is 3 when there is any. run
 // refuses to start on the same problems. --print shows the effective configuration.
-func cmdCheckConfig(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check-config", stderr)
+func cmdCheckConfig(fs *flag.FlagSet) action {
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
 	online := fs.Bool("online", false, "also contact what the configuration points at — brokers, source and DLQ topics, consumer group, each destination's token and pixel (no event is sent), the schema registry — and print a table of checks")
 	print := fs.Bool("print", false, "print the effective configuration (defaults, then the file, then the environment; secrets redacted) with where each value came from")
-	if stop, err := parseFlags(fs, args); stop {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (the file goes after --config)", fs.Arg(0))
-	}
-	cfg, problems, warnings := config.Inspect(*cfgPath, os.Environ())
-	if *print {
-		out, err := cfg.EffectiveYAML()
-		if err != nil {
+	return func(ctx context.Context, _ []string, _ io.Reader, stdout, stderr io.Writer) error {
+		cfg, problems, warnings := config.Inspect(*cfgPath, os.Environ())
+		if *print {
+			out, err := cfg.EffectiveYAML()
+			if err != nil {
+				return err
+			}
+			if _, err := stdout.Write(out); err != nil {
+				return err
+			}
+		}
+		if err := report(cfg, problems, warnings, stdout); err != nil {
+			if *online {
+				fmt.Fprintln(stdout, "online checks skipped: fix the configuration problems first")
+			}
 			return err
 		}
-		if _, err := stdout.Write(out); err != nil {
-			return err
+		fmt.Fprintln(stdout, "configuration OK")
+		if !*online {
+			return nil
 		}
+		ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
+		defer cancel()
+		// franz-go's own logs would interleave with the table; warnings and errors still show.
+		log := service.NewLogger(stderr, "error", cfg.LogFormat)
+		return printOnline(stdout, service.CheckOnline(ctx, cfg, log))
 	}
-	if err := report(cfg, problems, warnings, stdout); err != nil {
-		if *online {
-			fmt.Fprintln(stdout, "online checks skipped: fix the configuration problems first")
-		}
-		return err
-	}
-	fmt.Fprintln(stdout, "configuration OK")
-	if !*online {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
-	defer cancel()
-	// franz-go's own logs would interleave with the table; warnings and errors still show.
-	log := service.NewLogger(stderr, "error", cfg.LogFormat)
-	return printOnline(stdout, service.CheckOnline(ctx, cfg, log))
 }
 
 // loadChecked reads the configuration and checks it the way run does before starting: every problem at once, the

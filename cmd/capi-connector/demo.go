@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -22,8 +23,7 @@ import (
 // API simulator over real HTTP, a few thousand realistic events (consented or not, with and without personal
 // data, one poisoned, one too old, one not JSON), the real pipeline, and a summary. It exits 0 only when every
 // event was delivered or dead-lettered and committed offsets equal end offsets.
-func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", stderr)
+func cmdDemo(fs *flag.FlagSet) action {
 	events := fs.Int("events", 5000, "number of sample events")
 	partitions := fs.Int("partitions", 6, "partitions of the source topic")
 	seed := fs.Uint64("seed", 1, "sample generator seed")
@@ -31,53 +31,52 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	verbose := fs.Bool("verbose", false, "show the service's logs (JSON, info level)")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics, /healthz, /readyz on this address while the demo runs")
-	if stop, err := parseFlags(fs, args); stop {
-		return err
-	}
-	if *events < 10 || *partitions < 1 {
-		return usagef("--events must be ≥ 10 and --partitions ≥ 1")
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
+	return func(ctx context.Context, _ []string, _ io.Reader, stdout, stderr io.Writer) error {
+		if *events < 10 || *partitions < 1 {
+			return usagef("--events must be ≥ 10 and --partitions ≥ 1")
+		}
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
 
-	demo, err := service.NewDemo(ctx, service.DemoOptions{Events: *events, Partitions: *partitions, Seed: *seed,
-		Latency: *latency, MetricsAddr: *metricsAddr})
-	if err != nil {
-		return err
-	}
-	defer demo.Close()
-	topic, end, sim := demo.Topic, demo.Produced.End, demo.Sim
-	fmt.Fprintf(stdout, "capi-connector demo: embedded Kafka %s, Graph API simulator %s\n", strings.Join(demo.Brokers, ","), demo.SimURL)
-	fmt.Fprintf(stdout, "produced %d events to %q (%d partitions), by what should become of them: %s\n", *events, topic, *partitions, kindSummary(demo.Produced.Kinds))
+		demo, err := service.NewDemo(ctx, service.DemoOptions{Events: *events, Partitions: *partitions, Seed: *seed,
+			Latency: *latency, MetricsAddr: *metricsAddr})
+		if err != nil {
+			return err
+		}
+		defer demo.Close()
+		topic, end, sim := demo.Topic, demo.Produced.End, demo.Sim
+		fmt.Fprintf(stdout, "capi-connector demo: embedded Kafka %s, Graph API simulator %s\n", strings.Join(demo.Brokers, ","), demo.SimURL)
+		fmt.Fprintf(stdout, "produced %d events to %q (%d partitions), by what should become of them: %s\n", *events, topic, *partitions, kindSummary(demo.Produced.Kinds))
 
-	log := zerolog.Nop()
-	if *verbose {
-		log = service.NewLogger(stderr, "info", config.LogJSON)
+		log := zerolog.Nop()
+		if *verbose {
+			log = service.NewLogger(stderr, "info", config.LogJSON)
+		}
+		svc, err := service.New(demo.Config, log)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		runErr := svc.RunUntilCommitted(ctx, topic, end, 500*time.Millisecond, func() { progress(stderr, svc.Runner(), *events) })
+		r := svc.Runner()
+		if r == nil { // stopped before consuming
+			return runErr
+		}
+		elapsed := time.Since(start)
+		fmt.Fprintln(stderr)
+		printSummary(stdout, r, sim, end, topic, elapsed)
+		if errors.Is(runErr, service.ErrStoppedEarly) {
+			return errors.New("stopped before every event was delivered or dead-lettered")
+		}
+		if runErr != nil {
+			return runErr
+		}
+		if dup := sim.Stats().DuplicateEvents; dup > 0 {
+			return fmt.Errorf("the simulator received %d events twice in a clean run", dup)
+		}
+		fmt.Fprintln(stdout, "demo OK: every event delivered or dead-lettered, committed offsets = end offsets")
+		return nil
 	}
-	svc, err := service.New(demo.Config, log)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	runErr := svc.RunUntilCommitted(ctx, topic, end, 500*time.Millisecond, func() { progress(stderr, svc.Runner(), *events) })
-	r := svc.Runner()
-	if r == nil { // stopped before consuming
-		return runErr
-	}
-	elapsed := time.Since(start)
-	fmt.Fprintln(stderr)
-	printSummary(stdout, r, sim, end, topic, elapsed)
-	if errors.Is(runErr, service.ErrStoppedEarly) {
-		return errors.New("stopped before every event was delivered or dead-lettered")
-	}
-	if runErr != nil {
-		return runErr
-	}
-	if dup := sim.Stats().DuplicateEvents; dup > 0 {
-		return fmt.Errorf("the simulator received %d events twice in a clean run", dup)
-	}
-	fmt.Fprintln(stdout, "demo OK: every event delivered or dead-lettered, committed offsets = end offsets")
-	return nil
 }
 
 func kindSummary(kinds map[sample.Kind]int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +23,7 @@ import (
 // Act events with deterministic event ids (processor/importer). Kafka settings come from the same configuration
 // as run. The summary goes to stdout, progress to stderr. Exit status 1 when a row was neither produced nor
 // written to the rejects file.
-func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("import", stderr)
+func cmdImport(fs *flag.FlagSet) action {
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
 	topic := fs.String("topic", "", "topic to produce to (default: the first source topic, kafka.topics)")
 	mappingPath := fs.String("mapping", "", "YAML mapping file: column renames, constants, date layouts, list splits (default: columns named like field paths)")
@@ -38,116 +38,114 @@ func cmdImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	decimalComma := fs.String("decimal-comma", "auto", "read 59,90 as 59.90: true, false or auto (true when the delimiter is ;)")
 	nowFlag := fs.String("now", "", "dry run: RFC 3339 time used as now (default: the current time)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON (one object per file)")
-	files, stop, err := parseFlagsAnywhere(fs, args)
-	if stop {
-		return err
-	}
-	if len(files) == 0 {
-		return usagef("no input file (give one or more files, or - for standard input)")
-	}
-	o := importer.Options{Encoding: *encoding, DryRun: *dryRun, Format: *format, StateEvery: *stateEvery}
-	if *stateEvery <= 0 {
-		return usagef("--state-interval must be positive")
-	}
-	switch strings.ToLower(*delimiter) {
-	case "":
-	case ",", ";":
-		o.Delimiter = rune((*delimiter)[0])
-	case "tab", `\t`, "\t":
-		o.Delimiter = '\t'
-	default:
-		return usagef("--delimiter must be , ; or tab")
-	}
-	switch *decimalComma {
-	case "auto":
-	case "true", "false":
-		b := *decimalComma == "true"
-		o.DecimalComma = &b
-	default:
-		return usagef("--decimal-comma must be true, false or auto")
-	}
-	if *nowFlag != "" {
-		t, err := time.Parse(time.RFC3339, *nowFlag)
-		if err != nil {
-			return usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", *nowFlag)
+	return func(ctx context.Context, files []string, stdin io.Reader, stdout, stderr io.Writer) error {
+		if len(files) == 0 {
+			return usagef("no input file (give one or more files, or - for standard input)")
 		}
-		o.Now = t
-	}
-	if *mappingPath != "" {
-		b, err := os.ReadFile(*mappingPath)
-		if err != nil {
-			return usagef("--mapping: %v", err)
+		o := importer.Options{Encoding: *encoding, DryRun: *dryRun, Format: *format, StateEvery: *stateEvery}
+		if *stateEvery <= 0 {
+			return usagef("--state-interval must be positive")
 		}
-		if o.Mapping, err = importer.ParseMapping(b); err != nil {
-			return usagef("--mapping %s: %v", *mappingPath, err)
+		switch strings.ToLower(*delimiter) {
+		case "":
+		case ",", ";":
+			o.Delimiter = rune((*delimiter)[0])
+		case "tab", `\t`, "\t":
+			o.Delimiter = '\t'
+		default:
+			return usagef("--delimiter must be , ; or tab")
 		}
-	}
-	if *statePath != "" && len(files) > 1 {
-		return usagef("--state names one file: import one input at a time with it")
-	}
-
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if *topic != "" {
-		cfg.Kafka.Topics = []string{strings.TrimSpace(*topic)}
-	}
-	if len(cfg.Kafka.Topics) == 0 {
-		return usagef("no topic: set kafka.topics (CAPI_KAFKA_TOPIC) or --topic")
-	}
-	o.Topic = cfg.Kafka.Topics[0]
-	topicFormat := cfg.Kafka.InputFormat
-	if f, ok := cfg.Kafka.InputFormats[o.Topic]; ok {
-		topicFormat = f
-	}
-	if topicFormat != "" && topicFormat != config.FormatJSON {
-		return usagef("topic %q is read as %s: import produces JSON events; import to a topic read as json", o.Topic, topicFormat)
-	}
-	if o.DryRun {
-		if len(cfg.Destinations) == 0 {
-			cfg.Destinations = []config.Destination{config.DefaultDestination()}
+		switch *decimalComma {
+		case "auto":
+		case "true", "false":
+			b := *decimalComma == "true"
+			o.DecimalComma = &b
+		default:
+			return usagef("--decimal-comma must be true, false or auto")
 		}
-		if o.Pipeline, err = service.BuildPipeline(cfg); err != nil {
-			return err
-		}
-	} else {
-		if err := checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.tls", "kafka.sasl", "kafka.client_id"); err != nil {
-			return err
-		}
-		kopts, err := service.KafkaOpts(cfg.Kafka, service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat))
-		if err != nil {
-			return &configError{Err: err}
-		}
-		cl, err := kgo.NewClient(append(kopts,
-			kgo.ClientID(cfg.Kafka.ClientID+"-import"),
-			kgo.DefaultProduceTopic(o.Topic),
-			kgo.RequiredAcks(kgo.AllISRAcks()), // with franz-go's default idempotent producer
-			kgo.MaxBufferedRecords(20000),
-			kgo.RecordDeliveryTimeout(2*time.Minute),
-		)...)
-		if err != nil {
-			return &configError{Err: err}
-		}
-		defer cl.Close()
-		o.Producer = cl
-	}
-
-	var failed error
-	for _, name := range files {
-		err := importOne(ctx, name, o, *rejects, len(files) > 1, *statePath, *resume, *asJSON, stdin, stdout, stderr)
-		if err != nil {
-			var ue *usageError
-			if errors.As(err, &ue) || errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
-				return usagef("%s: %v", name, err)
+		if *nowFlag != "" {
+			t, err := time.Parse(time.RFC3339, *nowFlag)
+			if err != nil {
+				return usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", *nowFlag)
 			}
-			failed = errors.Join(failed, fmt.Errorf("%s: %w", name, err))
+			o.Now = t
 		}
-		if ctx.Err() != nil {
-			break
+		if *mappingPath != "" {
+			b, err := os.ReadFile(*mappingPath)
+			if err != nil {
+				return usagef("--mapping: %v", err)
+			}
+			if o.Mapping, err = importer.ParseMapping(b); err != nil {
+				return usagef("--mapping %s: %v", *mappingPath, err)
+			}
 		}
+		if *statePath != "" && len(files) > 1 {
+			return usagef("--state names one file: import one input at a time with it")
+		}
+
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		if *topic != "" {
+			cfg.Kafka.Topics = []string{strings.TrimSpace(*topic)}
+		}
+		if len(cfg.Kafka.Topics) == 0 {
+			return usagef("no topic: set kafka.topics (CAPI_KAFKA_TOPIC) or --topic")
+		}
+		o.Topic = cfg.Kafka.Topics[0]
+		topicFormat := cfg.Kafka.InputFormat
+		if f, ok := cfg.Kafka.InputFormats[o.Topic]; ok {
+			topicFormat = f
+		}
+		if topicFormat != "" && topicFormat != config.FormatJSON {
+			return usagef("topic %q is read as %s: import produces JSON events; import to a topic read as json", o.Topic, topicFormat)
+		}
+		if o.DryRun {
+			if len(cfg.Destinations) == 0 {
+				cfg.Destinations = []config.Destination{config.DefaultDestination()}
+			}
+			if o.Pipeline, err = service.BuildPipeline(cfg); err != nil {
+				return err
+			}
+		} else {
+			if err := checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.tls", "kafka.sasl", "kafka.client_id"); err != nil {
+				return err
+			}
+			kopts, err := service.KafkaOpts(cfg.Kafka, service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat))
+			if err != nil {
+				return &configError{Err: err}
+			}
+			cl, err := kgo.NewClient(append(kopts,
+				kgo.ClientID(cfg.Kafka.ClientID+"-import"),
+				kgo.DefaultProduceTopic(o.Topic),
+				kgo.RequiredAcks(kgo.AllISRAcks()), // with franz-go's default idempotent producer
+				kgo.MaxBufferedRecords(20000),
+				kgo.RecordDeliveryTimeout(2*time.Minute),
+			)...)
+			if err != nil {
+				return &configError{Err: err}
+			}
+			defer cl.Close()
+			o.Producer = cl
+		}
+
+		var failed error
+		for _, name := range files {
+			err := importOne(ctx, name, o, *rejects, len(files) > 1, *statePath, *resume, *asJSON, stdin, stdout, stderr)
+			if err != nil {
+				var ue *usageError
+				if errors.As(err, &ue) || errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
+					return usagef("%s: %v", name, err)
+				}
+				failed = errors.Join(failed, fmt.Errorf("%s: %w", name, err))
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		return failed
 	}
-	return failed
 }
 
 // importOne opens one input and its rejects and state files, runs the import and prints the summary.

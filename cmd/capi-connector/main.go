@@ -96,33 +96,69 @@ func parseFlagsAnywhere(fs *flag.FlagSet, args []string) (positional []string, s
 	}
 }
 
-// noArgs refuses positional arguments for commands that take none.
-func noArgs(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (flags start with --; see capi-connector %s --help)", fs.Arg(0), fs.Name())
-	}
-	return nil
-}
+// action is a command once its flags are parsed; args are its positional arguments.
+type action func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+// argRule says what a command does with the words that are not flags.
+type argRule int
+
+const (
+	argsIgnored    argRule = iota // passed to the action, which may ignore them
+	argsAnywhere                  // positional arguments between the flags (parseFlagsAnywhere)
+	argsNone                      // refused
+	argsConfigFile                // refused, saying the file goes after --config
+)
 
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+	args    argRule
+	flags   func(fs *flag.FlagSet) action // defines the command's flags and returns what runs once they are parsed
+}
+
+// run is the flag parsing and usage block every command shares: it parses args into the command's flag set and
+// runs the command, or returns nil after -h/--help and a usage error (exit status 2) for a flag or argument
+// mistake.
+func (c command) run(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet(name, stderr)
+	act := c.flags(fs)
+	var stop bool
+	var err error
+	if c.args == argsAnywhere {
+		args, stop, err = parseFlagsAnywhere(fs, args)
+	} else {
+		stop, err = parseFlags(fs, args)
+		args = fs.Args()
+	}
+	switch {
+	case stop:
+		return err
+	case c.args == argsNone && len(args) > 0:
+		return usagef("unexpected argument %q (flags start with --; see capi-connector %s --help)", args[0], name)
+	case c.args == argsConfigFile && len(args) > 0:
+		return usagef("unexpected argument %q (the file goes after --config)", args[0])
+	}
+	return act(ctx, args, stdin, stdout, stderr)
+}
+
+// runCommand runs the command called name.
+func runCommand(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return commands()[name].run(ctx, name, args, stdin, stdout, stderr)
 }
 
 func commands() map[string]command {
 	return map[string]command{
-		"run":             {"run the service (config file and/or CAPI_* environment)", cmdRun},
-		"demo":            {"embedded Kafka + Graph API simulator + sample events, no setup", cmdDemo},
-		"preview":         {"print the Conversions API payload (or rejection) for each input event, no Kafka", cmdPreview},
-		"check-config":    {"validate a configuration offline and print every problem with its fix", cmdCheckConfig},
-		"graph-simulator": {"serve the Graph API simulator (for the demo, tests and docker compose)", cmdGraphSimulator},
-		"produce-samples": {"produce realistic sample events to a Kafka topic", cmdProduceSamples},
-		"replay":          {"re-produce dead-lettered records to the source topic", cmdReplay},
-		"import":          {"produce CSV / JSON Lines files (offline conversions) to the source topic, re-runnable", cmdImport},
-		"bench":           {"measure throughput against ceilings measured in the same run", cmdBench},
-		"healthcheck":     {"exit 0 when a running connector's /readyz (or /healthz) answers 200", cmdHealthcheck},
-		"version":         {"print the version, VCS revision, build time and Go version", cmdVersion},
-		"completion":      {"print a shell completion script (bash, zsh or fish)", cmdCompletion},
+		"run":             {"run the service (config file and/or CAPI_* environment)", argsConfigFile, cmdRun},
+		"demo":            {"embedded Kafka + Graph API simulator + sample events, no setup", argsIgnored, cmdDemo},
+		"preview":         {"print the Conversions API payload (or rejection) for each input event, no Kafka", argsAnywhere, cmdPreview},
+		"check-config":    {"validate a configuration offline and print every problem with its fix", argsConfigFile, cmdCheckConfig},
+		"graph-simulator": {"serve the Graph API simulator (for the demo, tests and docker compose)", argsIgnored, cmdGraphSimulator},
+		"produce-samples": {"produce realistic sample events to a Kafka topic", argsNone, cmdProduceSamples},
+		"replay":          {"re-produce dead-lettered records to the source topic", argsNone, cmdReplay},
+		"import":          {"produce CSV / JSON Lines files (offline conversions) to the source topic, re-runnable", argsAnywhere, cmdImport},
+		"bench":           {"measure throughput against ceilings measured in the same run", argsIgnored, cmdBench},
+		"healthcheck":     {"exit 0 when a running connector's /readyz (or /healthz) answers 200", argsNone, cmdHealthcheck},
+		"version":         {"print the version, VCS revision, build time and Go version", argsNone, cmdVersion},
+		"completion":      {"print a shell completion script (bash, zsh or fish)", argsIgnored, cmdCompletion},
 	}
 }
 
@@ -153,7 +189,7 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if wantsHelp(args[1:]) {
 		stderr = stdout // asked for, the help is the output
 	}
-	err := c.run(ctx, args[1:], stdin, stdout, stderr)
+	err := c.run(ctx, args[0], args[1:], stdin, stdout, stderr)
 	if err == nil {
 		return exitOK
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,64 +27,61 @@ import (
 //
 // Blank lines produce nothing (line numbers still count them). With several destinations and no --destination,
 // every line yields one output line per destination, in configuration order.
-func cmdPreview(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("preview", stderr)
+func cmdPreview(fs *flag.FlagSet) action {
 	cfgPath := fs.String("config", "", "configuration file (default: built-in defaults + CAPI_* environment)")
 	destName := fs.String("destination", "", "only this destination (default: all configured)")
 	nowFlag := fs.String("now", "", "`TIME` used as \"now\" and as event_time of events without a timestamp, RFC 3339 like 2026-11-29T12:00:00Z (default: the current time)")
-	files, stop, err := parseFlagsAnywhere(fs, args)
-	if stop {
-		return err
-	}
-	if len(files) > 1 {
-		return usagef("at most one input file, got %d: %s", len(files), strings.Join(files, " "))
-	}
-	now := time.Now()
-	if *nowFlag != "" {
-		t, err := time.Parse(time.RFC3339, *nowFlag)
-		if err != nil {
-			return usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", *nowFlag)
+	return func(ctx context.Context, files []string, stdin io.Reader, stdout, stderr io.Writer) error {
+		if len(files) > 1 {
+			return usagef("at most one input file, got %d: %s", len(files), strings.Join(files, " "))
 		}
-		now = t
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if len(cfg.Destinations) == 0 {
-		cfg.Destinations = []config.Destination{config.DefaultDestination()}
-	}
-	if *destName != "" {
-		var keep []config.Destination
-		for _, d := range cfg.Destinations {
-			if d.Name == *destName {
-				keep = append(keep, d)
+		now := time.Now()
+		if *nowFlag != "" {
+			t, err := time.Parse(time.RFC3339, *nowFlag)
+			if err != nil {
+				return usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", *nowFlag)
 			}
+			now = t
 		}
-		if len(keep) == 0 {
-			names := make([]string, len(cfg.Destinations))
-			for i, d := range cfg.Destinations {
-				names[i] = d.Name
-			}
-			return usagef("--destination %q is not configured; the destinations are: %s", *destName, strings.Join(names, ", "))
-		}
-		cfg.Destinations = keep
-	}
-	p, err := service.BuildPipeline(cfg)
-	if err != nil {
-		return err
-	}
-	in := stdin
-	if len(files) == 1 && files[0] != "-" {
-		name := files[0]
-		f, err := os.Open(name)
+		cfg, err := loadConfig(*cfgPath)
 		if err != nil {
-			return usagef("%v", err)
+			return err
 		}
-		defer f.Close()
-		in = f
+		if len(cfg.Destinations) == 0 {
+			cfg.Destinations = []config.Destination{config.DefaultDestination()}
+		}
+		if *destName != "" {
+			var keep []config.Destination
+			for _, d := range cfg.Destinations {
+				if d.Name == *destName {
+					keep = append(keep, d)
+				}
+			}
+			if len(keep) == 0 {
+				names := make([]string, len(cfg.Destinations))
+				for i, d := range cfg.Destinations {
+					names[i] = d.Name
+				}
+				return usagef("--destination %q is not configured; the destinations are: %s", *destName, strings.Join(names, ", "))
+			}
+			cfg.Destinations = keep
+		}
+		p, err := service.BuildPipeline(cfg)
+		if err != nil {
+			return err
+		}
+		in := stdin
+		if len(files) == 1 && files[0] != "-" {
+			name := files[0]
+			f, err := os.Open(name)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			defer f.Close()
+			in = f
+		}
+		return preview(ctx, p, in, stdout, now)
 	}
-	return preview(ctx, p, in, stdout, now)
 }
 
 func preview(ctx context.Context, p *processor.Pipeline, in io.Reader, out io.Writer, now time.Time) error {

@@ -19,7 +19,7 @@ func TestPreviewDropped(t *testing.T) {
 		`{"event_name":"generate_lead","user":{"email":"jean@example.fr","phone":"16505551212","city":"Lyon"},` + ctx + `}`,
 	}, "\n")
 	var out, errOut bytes.Buffer
-	if err := cmdPreview(context.Background(), []string{"--now", "2026-11-29T15:00:00Z", "-"}, strings.NewReader(in), &out, &errOut); err != nil {
+	if err := runCommand(context.Background(), "preview", []string{"--now", "2026-11-29T15:00:00Z", "-"}, strings.NewReader(in), &out, &errOut); err != nil {
 		t.Fatalf("preview: %v (%s)", err, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"io"
 	"slices"
 	"strings"
@@ -18,8 +19,7 @@ import (
 // same configuration as run (file and/or CAPI_* environment), so in a running service's environment
 // `capi-connector replay --reason facebook_rejected` needs no other flag. Progress goes to stderr when it is a
 // terminal; the summary goes to stdout (also after an error or an interrupt, saying how far it got).
-func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", stderr)
+func cmdReplay(fs *flag.FlagSet) action {
 	var reasons, excluded, dests, srcTopics replayList
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only); only its kafka section is used")
 	fs.Var(&reasons, "reason", "replay only records with this capi-reason (repeatable or comma-separated; default: every reason not excluded)")
@@ -36,91 +36,87 @@ func cmdReplay(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	group := fs.String("group", "", "consumer group holding the replay's progress (default: <kafka.group>-replay-<selection fingerprint>, so rerunning the same command resumes it)")
 	sample := fs.Int("sample", 5, "describe this many selected records (and refused ones) in the summary")
 	batch := fs.Int("batch", 500, "records read, produced and checkpointed per step")
-	if stop, err := parseFlags(fs, args); stop {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	if *maxReplays < 1 {
-		return usagef("--max-replays must be ≥ 1, got %d", *maxReplays)
-	}
-	if *sample < 0 || *batch < 1 {
-		return usagef("--sample must be ≥ 0 and --batch ≥ 1")
-	}
-	filter := dlq.Filter{
-		Reasons:        replayReasons(reasons.vals),
-		ExcludeReasons: replayReasons(excluded.vals),
-		Destinations:   dests.vals,
-		SourceTopics:   srcTopics.vals,
-	}
-	if !excluded.set && !reasons.set {
-		filter.ExcludeReasons = dlq.DefaultExcludedReasons()
-	}
-	var err error
-	if filter.From, err = parseReplayTime("from", *from); err != nil {
-		return err
-	}
-	if filter.Until, err = parseReplayTime("until", *until); err != nil {
-		return err
-	}
-	starts, err := dlq.ParseStartOffsets(*startOffsets)
-	if err != nil {
-		return usagef("--start-offsets: %v", err)
-	}
-
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if err := checkReplayConfig(cfg); err != nil {
-		return err
-	}
-	log := service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat)
-	kopts, err := service.KafkaOpts(cfg.Kafka, log)
-	if err != nil {
-		return &configError{Err: err}
-	}
-	o := dlq.Options{
-		Kafka:        kopts,
-		DLQTopic:     cfg.Kafka.DLQTopic,
-		Group:        *group,
-		Filter:       filter,
-		To:           strings.TrimSpace(*to),
-		DefaultTo:    cfg.Kafka.Topics[0],
-		MaxReplays:   *maxReplays,
-		StartOffsets: starts,
-		DryRun:       *dryRun,
-		Sample:       *sample,
-		BatchSize:    *batch,
-	}
-	if *sample == 0 {
-		o.Sample = -1
-	}
-	if o.Group == "" {
-		o.Group = cfg.Kafka.Group + "-replay-" + o.Fingerprint()
-	}
-	progress := dlq.NewProgressLine(stderr)
-	if progress != nil {
-		o.Progress = progress.Print
-	}
-	r, err := dlq.New(o)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	s, err := r.Run(ctx)
-	if err != nil && errors.Is(err, dlq.ErrInvalidOptions) {
-		return usagef("%v", err)
-	}
-	if progress != nil {
-		progress.End()
-	}
-	if err == nil || s.Interrupted || s.Scanned > 0 {
-		if perr := dlq.WriteSummary(stdout, s, filter, *asJSON, *maxReplays); perr != nil && err == nil {
-			err = perr
+	return func(ctx context.Context, _ []string, _ io.Reader, stdout, stderr io.Writer) error {
+		if *maxReplays < 1 {
+			return usagef("--max-replays must be ≥ 1, got %d", *maxReplays)
 		}
+		if *sample < 0 || *batch < 1 {
+			return usagef("--sample must be ≥ 0 and --batch ≥ 1")
+		}
+		filter := dlq.Filter{
+			Reasons:        replayReasons(reasons.vals),
+			ExcludeReasons: replayReasons(excluded.vals),
+			Destinations:   dests.vals,
+			SourceTopics:   srcTopics.vals,
+		}
+		if !excluded.set && !reasons.set {
+			filter.ExcludeReasons = dlq.DefaultExcludedReasons()
+		}
+		var err error
+		if filter.From, err = parseReplayTime("from", *from); err != nil {
+			return err
+		}
+		if filter.Until, err = parseReplayTime("until", *until); err != nil {
+			return err
+		}
+		starts, err := dlq.ParseStartOffsets(*startOffsets)
+		if err != nil {
+			return usagef("--start-offsets: %v", err)
+		}
+
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		if err := checkReplayConfig(cfg); err != nil {
+			return err
+		}
+		log := service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+		kopts, err := service.KafkaOpts(cfg.Kafka, log)
+		if err != nil {
+			return &configError{Err: err}
+		}
+		o := dlq.Options{
+			Kafka:        kopts,
+			DLQTopic:     cfg.Kafka.DLQTopic,
+			Group:        *group,
+			Filter:       filter,
+			To:           strings.TrimSpace(*to),
+			DefaultTo:    cfg.Kafka.Topics[0],
+			MaxReplays:   *maxReplays,
+			StartOffsets: starts,
+			DryRun:       *dryRun,
+			Sample:       *sample,
+			BatchSize:    *batch,
+		}
+		if *sample == 0 {
+			o.Sample = -1
+		}
+		if o.Group == "" {
+			o.Group = cfg.Kafka.Group + "-replay-" + o.Fingerprint()
+		}
+		progress := dlq.NewProgressLine(stderr)
+		if progress != nil {
+			o.Progress = progress.Print
+		}
+		r, err := dlq.New(o)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		s, err := r.Run(ctx)
+		if err != nil && errors.Is(err, dlq.ErrInvalidOptions) {
+			return usagef("%v", err)
+		}
+		if progress != nil {
+			progress.End()
+		}
+		if err == nil || s.Interrupted || s.Scanned > 0 {
+			if perr := dlq.WriteSummary(stdout, s, filter, *asJSON, *maxReplays); perr != nil && err == nil {
+				err = perr
+			}
+		}
+		return err
 	}
-	return err
 }
 
 // replayList is a repeatable, comma-separated flag; set tells an explicit empty value from an absent flag.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 	"os"
 
@@ -16,34 +17,29 @@ import (
 //
 // With log_format json (the default) every line it writes is a JSON log entry: configuration warnings and
 // problems, the signal notices and the exit reason included, so a log pipeline never meets a plain-text line.
-func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", stderr)
+func cmdRun(fs *flag.FlagSet) action {
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
-	if stop, err := parseFlags(fs, args); stop {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (the file goes after --config)", fs.Arg(0))
-	}
-	cfg, problems, warnings := config.Inspect(*cfgPath, os.Environ())
-	if cfg.LogFormat == config.LogConsole {
-		if err := report(cfg, problems, warnings, stderr); err != nil {
-			return err
+	return func(ctx context.Context, _ []string, _ io.Reader, stdout, stderr io.Writer) error {
+		cfg, problems, warnings := config.Inspect(*cfgPath, os.Environ())
+		if cfg.LogFormat == config.LogConsole {
+			if err := report(cfg, problems, warnings, stderr); err != nil {
+				return err
+			}
+			svc, err := service.New(cfg, service.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat))
+			if err != nil {
+				return err
+			}
+			return svc.Run(ctx)
 		}
-		svc, err := service.New(cfg, service.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat))
+		log := service.NewLogger(stderr, cfg.LogLevel, config.LogJSON)
+		onSignal(ctx, func(msg string) { log.Warn().Msg(msg) })
+		err := runJSON(ctx, cfg, problems, warnings, log)
 		if err != nil {
-			return err
+			log.Error().Err(err).Msg("capi-connector run: exiting")
+			return &reportedError{err}
 		}
-		return svc.Run(ctx)
+		return nil
 	}
-	log := service.NewLogger(stderr, cfg.LogLevel, config.LogJSON)
-	onSignal(ctx, func(msg string) { log.Warn().Msg(msg) })
-	err := runJSON(ctx, cfg, problems, warnings, log)
-	if err != nil {
-		log.Error().Err(err).Msg("capi-connector run: exiting")
-		return &reportedError{err}
-	}
-	return nil
 }
 
 func runJSON(ctx context.Context, cfg config.Config, problems, warnings []config.Problem, log zerolog.Logger) error {

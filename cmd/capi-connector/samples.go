@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -19,8 +20,7 @@ import (
 // (file and/or CAPI_* environment: brokers, topic, TLS, SASL), overridable by flags. Every record is acknowledged by
 // all in-sync replicas before it counts. Progress goes to stderr, the final count to stdout (also after an error
 // or an interrupt, so a partial run says how far it got).
-func cmdProduceSamples(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("produce-samples", stderr)
+func cmdProduceSamples(fs *flag.FlagSet) action {
 	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only); only its kafka section is used")
 	brokers := fs.String("brokers", "", "comma-separated bootstrap brokers (default: kafka.brokers / CAPI_KAFKA_BROKERS)")
 	topic := fs.String("topic", "", "topic to produce to (default: the configured source topic, kafka.topics / CAPI_KAFKA_TOPIC)")
@@ -32,66 +32,62 @@ func cmdProduceSamples(ctx context.Context, args []string, _ io.Reader, stdout, 
 	tooOldEvery := fs.Int("too-old-every", 0, "make every Nth event 10 days old, past Meta's window (0 = never)")
 	invalidEvery := fs.Int("invalid-every", 0, "make every Nth record not JSON (0 = never)")
 	partitions := fs.Int("partitions", 6, "partitions of the topic if it has to be created (replication: broker default); 0 never creates it")
-	if stop, err := parseFlags(fs, args); stop {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	switch {
-	case *events < 0:
-		return usagef("--events must be ≥ 0, got %d", *events)
-	case !(*rate >= 0) || math.IsInf(*rate, 0):
-		return usagef("--rate must be a number ≥ 0, got %g", *rate)
-	case *poisonEvery < 0 || *tooOldEvery < 0 || *invalidEvery < 0:
-		return usagef("--poison-every, --too-old-every and --invalid-every must be ≥ 0")
-	case *partitions < 0 || *partitions > 1<<20:
-		return usagef("--partitions must be in 0..%d, got %d", 1<<20, *partitions)
-	}
+	return func(ctx context.Context, _ []string, _ io.Reader, stdout, stderr io.Writer) error {
+		switch {
+		case *events < 0:
+			return usagef("--events must be ≥ 0, got %d", *events)
+		case !(*rate >= 0) || math.IsInf(*rate, 0):
+			return usagef("--rate must be a number ≥ 0, got %g", *rate)
+		case *poisonEvery < 0 || *tooOldEvery < 0 || *invalidEvery < 0:
+			return usagef("--poison-every, --too-old-every and --invalid-every must be ≥ 0")
+		case *partitions < 0 || *partitions > 1<<20:
+			return usagef("--partitions must be in 0..%d, got %d", 1<<20, *partitions)
+		}
 
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if *brokers != "" {
-		cfg.Kafka.Brokers = splitComma(*brokers)
-	}
-	if *topic != "" {
-		cfg.Kafka.Topics = []string{strings.TrimSpace(*topic)}
-	}
-	if err := checkProducerConfig(cfg); err != nil {
-		return err
-	}
-	log := service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat)
-	kopts, err := service.KafkaOpts(cfg.Kafka, log)
-	if err != nil {
-		return &configError{Err: err}
-	}
-	cl, err := kgo.NewClient(append(kopts,
-		kgo.ClientID(cfg.Kafka.ClientID+"-produce-samples"),
-		kgo.DefaultProduceTopic(cfg.Kafka.Topics[0]),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-	)...)
-	if err != nil {
-		return &configError{Err: err}
-	}
-	defer cl.Close()
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		if *brokers != "" {
+			cfg.Kafka.Brokers = splitComma(*brokers)
+		}
+		if *topic != "" {
+			cfg.Kafka.Topics = []string{strings.TrimSpace(*topic)}
+		}
+		if err := checkProducerConfig(cfg); err != nil {
+			return err
+		}
+		log := service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+		kopts, err := service.KafkaOpts(cfg.Kafka, log)
+		if err != nil {
+			return &configError{Err: err}
+		}
+		cl, err := kgo.NewClient(append(kopts,
+			kgo.ClientID(cfg.Kafka.ClientID+"-produce-samples"),
+			kgo.DefaultProduceTopic(cfg.Kafka.Topics[0]),
+			kgo.RequiredAcks(kgo.AllISRAcks()),
+		)...)
+		if err != nil {
+			return &configError{Err: err}
+		}
+		defer cl.Close()
 
-	o := service.ProduceOptions{
-		Topic: cfg.Kafka.Topics[0], Events: *events, Rate: *rate, Seed: *seed,
-		PoisonEvery: *poisonEvery, TooOldEvery: *tooOldEvery, InvalidEvery: *invalidEvery,
-		Partitions: int32(*partitions), ProgressEvery: 2 * time.Second,
-	}
-	if err := service.EnsureTopic(ctx, kadm.NewClient(cl), o.Topic, o.Partitions); err != nil {
+		o := service.ProduceOptions{
+			Topic: cfg.Kafka.Topics[0], Events: *events, Rate: *rate, Seed: *seed,
+			PoisonEvery: *poisonEvery, TooOldEvery: *tooOldEvery, InvalidEvery: *invalidEvery,
+			Partitions: int32(*partitions), ProgressEvery: 2 * time.Second,
+		}
+		if err := service.EnsureTopic(ctx, kadm.NewClient(cl), o.Topic, o.Partitions); err != nil {
+			return err
+		}
+		res, err := service.ProduceSamples(ctx, cl, o, stderr)
+		fmt.Fprintf(stdout, "produced %d events to %q in %.1fs", res.Acked, o.Topic, res.Elapsed.Seconds())
+		if res.Acked > 0 {
+			fmt.Fprintf(stdout, ": %s", kindSummary(res.Kinds))
+		}
+		fmt.Fprintln(stdout)
 		return err
 	}
-	res, err := service.ProduceSamples(ctx, cl, o, stderr)
-	fmt.Fprintf(stdout, "produced %d events to %q in %.1fs", res.Acked, o.Topic, res.Elapsed.Seconds())
-	if res.Acked > 0 {
-		fmt.Fprintf(stdout, ": %s", kindSummary(res.Kinds))
-	}
-	fmt.Fprintln(stdout)
-	return err
 }
 
 // checkProducerConfig reports the configuration problems that matter to a producer (brokers, topic, TLS, SASL);

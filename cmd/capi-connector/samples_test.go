@@ -84,7 +84,7 @@ func TestProduceSamples(t *testing.T) {
 			brokers := newSamplesCluster(t, tt.seed...)
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"--brokers", brokers, "--topic", "events"}, tt.args...)
-			if err := cmdProduceSamples(context.Background(), args, nil, &stdout, &stderr); err != nil {
+			if err := runCommand(context.Background(), "produce-samples", args, nil, &stdout, &stderr); err != nil {
 				t.Fatalf("produce-samples: %v\nstderr: %s", err, stderr.String())
 			}
 			if !strings.HasPrefix(stdout.String(), `produced 100 events to "events"`) {
@@ -130,7 +130,7 @@ func TestProduceSamplesDeterministic(t *testing.T) {
 	brokers := newSamplesCluster(t, kfake.SeedTopics(1, "a", "b"))
 	for _, topic := range []string{"a", "b"} {
 		args := []string{"--brokers", brokers, "--topic", topic, "--events", "20", "--seed", "7", "--poison-every", "5"}
-		if err := cmdProduceSamples(context.Background(), args, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		if err := runCommand(context.Background(), "produce-samples", args, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -152,7 +152,7 @@ func TestProduceSamplesRate(t *testing.T) {
 	brokers := newSamplesCluster(t, kfake.SeedTopics(1, "events"))
 	start := time.Now()
 	args := []string{"--brokers", brokers, "--topic", "events", "--events", "21", "--rate", "100"}
-	if err := cmdProduceSamples(context.Background(), args, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+	if err := runCommand(context.Background(), "produce-samples", args, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	// 21 events at 100/s: the last is due 200ms after the first.
@@ -168,7 +168,7 @@ func TestProduceSamplesForeverStopsOnInterrupt(t *testing.T) {
 	defer cancel()
 	var stdout bytes.Buffer
 	args := []string{"--brokers", brokers, "--topic", "events", "--events", "0", "--rate", "200"}
-	if err := cmdProduceSamples(ctx, args, nil, &stdout, &bytes.Buffer{}); err != nil {
+	if err := runCommand(ctx, "produce-samples", args, nil, &stdout, &bytes.Buffer{}); err != nil {
 		t.Fatalf("interrupting --events 0: %v", err)
 	}
 	if !strings.HasPrefix(stdout.String(), "produced ") || strings.HasPrefix(stdout.String(), "produced 0 ") {
@@ -181,7 +181,7 @@ func TestProduceSamplesInterruptedCountIsAnError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	args := []string{"--brokers", brokers, "--topic", "events", "--events", "1000", "--rate", "50"}
-	err := cmdProduceSamples(ctx, args, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	err := runCommand(ctx, "produce-samples", args, nil, &bytes.Buffer{}, &bytes.Buffer{})
 	if !errors.Is(err, service.ErrProduceInterrupted) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want an interruption", err)
 	}
@@ -227,7 +227,7 @@ func TestProduceSamplesUsage(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			err := cmdProduceSamples(context.Background(), tt.args, nil, &bytes.Buffer{}, &bytes.Buffer{})
+			err := runCommand(context.Background(), "produce-samples", tt.args, nil, &bytes.Buffer{}, &bytes.Buffer{})
 			switch target := tt.want.(type) {
 			case **usageError:
 				if !errors.As(err, target) {
@@ -240,7 +240,7 @@ func TestProduceSamplesUsage(t *testing.T) {
 			}
 		})
 	}
-	if err := cmdProduceSamples(context.Background(), []string{"-h"}, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+	if err := runCommand(context.Background(), "produce-samples", []string{"-h"}, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		t.Errorf("-h: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,8 +14,7 @@ import (
 )
 
 // cmdGraphSimulator serves the Graph API simulator until interrupted.
-func cmdGraphSimulator(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("graph-simulator", stderr)
+func cmdGraphSimulator(fs *flag.FlagSet) action {
 	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
 	pixels := fs.String("pixels", "", "comma-separated pixel_id=token pairs that exist (default: any numeric pixel with any token)")
 	appSecret := fs.String("app-secret", "", "require appsecret_proof computed with this app secret")
@@ -23,49 +23,48 @@ func cmdGraphSimulator(ctx context.Context, args []string, _ io.Reader, stdout, 
 	throttle := fs.Bool("throttle", false, "answer every request with a throttling error")
 	tokenExpired := fs.Bool("token-expired", false, "answer every request with 190 (token expired)")
 	poison := fs.String("poison", "", "comma-separated event_ids that Facebook rejects (100/2804019)")
-	if stop, err := parseFlags(fs, args); stop {
-		return err
-	}
-	cfg := capitest.Config{AcceptAnyPixel: *pixels == "", AppSecret: *appSecret, MaxRecordedEvents: 100000}
-	if *pixels != "" {
-		cfg.AccessTokens = map[string]string{}
-		for _, kv := range strings.Split(*pixels, ",") {
-			id, tok, ok := strings.Cut(kv, "=")
-			if !ok || id == "" || tok == "" {
-				return usagef("--pixels: want pixel_id=token pairs, got %q", kv)
+	return func(ctx context.Context, _ []string, _ io.Reader, stdout, stderr io.Writer) error {
+		cfg := capitest.Config{AcceptAnyPixel: *pixels == "", AppSecret: *appSecret, MaxRecordedEvents: 100000}
+		if *pixels != "" {
+			cfg.AccessTokens = map[string]string{}
+			for _, kv := range strings.Split(*pixels, ",") {
+				id, tok, ok := strings.Cut(kv, "=")
+				if !ok || id == "" || tok == "" {
+					return usagef("--pixels: want pixel_id=token pairs, got %q", kv)
+				}
+				cfg.AccessTokens[id] = tok
 			}
-			cfg.AccessTokens[id] = tok
 		}
-	}
-	cfg.Faults = capitest.Faults{Latency: *latency, ErrorRate: *errorRate, Throttle: *throttle, TokenExpired: *tokenExpired}
-	if *poison != "" {
-		cfg.Faults.PoisonedEventIDs = strings.Split(*poison, ",")
-	}
-	sim, err := capitest.New(cfg)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	// /healthz and /readyz (not Graph API paths) let `capi-connector healthcheck --addr … [--live]` check the
-	// simulator like the connector: docker compose's healthcheck has no curl in the distroless image.
-	mux := http.NewServeMux()
-	mux.Handle("/", sim)
-	for _, p := range []string{"/healthz", "/readyz"} {
-		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "graph simulator listening on http://%s (control: /_sim/faults, /_sim/events, /_sim/stats, /_sim/reset; /healthz)\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	case err := <-errc:
-		return err
+		cfg.Faults = capitest.Faults{Latency: *latency, ErrorRate: *errorRate, Throttle: *throttle, TokenExpired: *tokenExpired}
+		if *poison != "" {
+			cfg.Faults.PoisonedEventIDs = strings.Split(*poison, ",")
+		}
+		sim, err := capitest.New(cfg)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return err
+		}
+		// /healthz and /readyz (not Graph API paths) let `capi-connector healthcheck --addr … [--live]` check the
+		// simulator like the connector: docker compose's healthcheck has no curl in the distroless image.
+		mux := http.NewServeMux()
+		mux.Handle("/", sim)
+		for _, p := range []string{"/healthz", "/readyz"} {
+			mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		fmt.Fprintf(stdout, "graph simulator listening on http://%s (control: /_sim/faults, /_sim/events, /_sim/stats, /_sim/reset; /healthz)\n", ln.Addr())
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		case err := <-errc:
+			return err
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -74,19 +75,14 @@ func (b buildInfo) write(w io.Writer) {
 }
 
 // cmdVersion prints what the binary was built from.
-func cmdVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("version", stderr)
+func cmdVersion(fs *flag.FlagSet) action {
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if stop, err := parseFlags(fs, args); stop {
-		return err
+	return func(_ context.Context, _ []string, _ io.Reader, stdout, stderr io.Writer) error {
+		b := readBuildInfo(version)
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(b)
+		}
+		b.write(stdout)
+		return nil
 	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	b := readBuildInfo(version)
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(b)
-	}
-	b.write(stdout)
-	return nil
 }
