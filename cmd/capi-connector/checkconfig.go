@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"time"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/service"
@@ -44,16 +44,12 @@ func cmdCheckConfig(fs *flag.FlagSet) action {
 		defer cancel()
 		// franz-go's own logs would interleave with the table; warnings and errors still show.
 		log := service.NewLogger(stderr, "error", cfg.LogFormat)
-		return printOnline(stdout, service.CheckOnline(ctx, cfg, log))
+		return service.WriteOnline(stdout, service.CheckOnline(ctx, cfg, log))
 	}
 }
 
-// loadChecked reads the configuration and checks it the way run does before starting: every problem at once, the
-// warnings printed to w.
-func loadChecked(path string, w io.Writer) (config.Config, error) {
-	cfg, problems, warnings := config.Inspect(path, os.Environ())
-	return cfg, report(cfg, problems, warnings, w)
-}
+// onlineTimeout bounds check-config --online as a whole.
+const onlineTimeout = 20 * time.Second
 
 // report prints the warnings and returns the problems as a *configError; when there are none it also builds the
 // pipeline once, which checks what only building can (the Avro schema file parses, the decoders can be made).
@@ -66,35 +62,6 @@ func report(cfg config.Config, problems, warnings []config.Problem, w io.Writer)
 	}
 	if _, err := service.BuildPipeline(cfg); err != nil {
 		return err
-	}
-	return nil
-}
-
-// validate runs config validation plus the checks that need to build parts (decoder, pipeline), printing
-// warnings. It returns a *configError listing every problem.
-//
-// Warnings are printed whether or not there are problems: a valid configuration with insecure_skip_verify or a
-// test_event_code is exactly the one an operator must be told about.
-func validate(cfg config.Config, w io.Writer) error {
-	problems, warnings := cfg.Check()
-	return report(cfg, problems, warnings, w)
-}
-
-// checkKeys reports the configuration problems under the given key prefixes only: the commands that reach Kafka
-// without delivering (replay, produce-samples) need no destination or decoder settings.
-func checkKeys(cfg config.Config, prefixes ...string) error {
-	problems, _ := cfg.Check()
-	var kept []config.Problem
-	for _, p := range problems {
-		for _, prefix := range prefixes {
-			if strings.HasPrefix(p.Key, prefix) {
-				kept = append(kept, p)
-				break
-			}
-		}
-	}
-	if len(kept) > 0 {
-		return &configError{Err: &config.ValidationError{Problems: kept}}
 	}
 	return nil
 }

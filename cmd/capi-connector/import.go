@@ -109,20 +109,11 @@ func cmdImport(fs *flag.FlagSet) action {
 				return err
 			}
 		} else {
-			if err := checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.tls", "kafka.sasl", "kafka.client_id"); err != nil {
+			if err := service.CheckKeys(cfg, service.ProducerKeys...); err != nil {
 				return err
 			}
-			kopts, err := service.KafkaOpts(cfg.Kafka, service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat))
-			if err != nil {
-				return &configError{Err: err}
-			}
-			cl, err := kgo.NewClient(append(kopts,
-				kgo.ClientID(cfg.Kafka.ClientID+"-import"),
-				kgo.DefaultProduceTopic(o.Topic),
-				kgo.RequiredAcks(kgo.AllISRAcks()), // with franz-go's default idempotent producer
-				kgo.MaxBufferedRecords(20000),
-				kgo.RecordDeliveryTimeout(2*time.Minute),
-			)...)
+			cl, err := service.NewProducer(cfg.Kafka, service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat), "import", o.Topic,
+				kgo.MaxBufferedRecords(20000), kgo.RecordDeliveryTimeout(2*time.Minute))
 			if err != nil {
 				return &configError{Err: err}
 			}

@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/capi-connector/capi-connector/config"
-	"github.com/capi-connector/capi-connector/processor"
-	"github.com/capi-connector/capi-connector/processor/fbevent"
 	"github.com/capi-connector/capi-connector/processor/service"
 )
 
@@ -51,20 +46,9 @@ func cmdPreview(fs *flag.FlagSet) action {
 			cfg.Destinations = []config.Destination{config.DefaultDestination()}
 		}
 		if *destName != "" {
-			var keep []config.Destination
-			for _, d := range cfg.Destinations {
-				if d.Name == *destName {
-					keep = append(keep, d)
-				}
+			if err := service.OnlyDestination(&cfg, *destName); err != nil {
+				return usagef("--%v", err)
 			}
-			if len(keep) == 0 {
-				names := make([]string, len(cfg.Destinations))
-				for i, d := range cfg.Destinations {
-					names[i] = d.Name
-				}
-				return usagef("--destination %q is not configured; the destinations are: %s", *destName, strings.Join(names, ", "))
-			}
-			cfg.Destinations = keep
 		}
 		p, err := service.BuildPipeline(cfg)
 		if err != nil {
@@ -80,63 +64,6 @@ func cmdPreview(fs *flag.FlagSet) action {
 			defer f.Close()
 			in = f
 		}
-		return preview(ctx, p, in, stdout, now)
+		return service.Preview(ctx, p, in, stdout, now)
 	}
-}
-
-func preview(ctx context.Context, p *processor.Pipeline, in io.Reader, out io.Writer, now time.Time) error {
-	dests := p.Destinations()
-	r := bufio.NewReaderSize(in, 64<<10)
-	w := bufio.NewWriter(out)
-	defer w.Flush()
-	var outs []processor.Outcome
-	var buf []byte
-	for line := 1; ; line++ {
-		raw, readErr := r.ReadBytes('\n')
-		if len(bytes.TrimSpace(raw)) > 0 {
-			var err error
-			outs, err = p.Process(ctx, processor.Record{Value: bytes.TrimRight(raw, "\r\n"), Timestamp: now}, now, outs[:0])
-			if err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			for _, o := range outs {
-				buf = appendPreviewLine(buf[:0], line, dests[o.Destination].Name, o)
-				if _, err := w.Write(buf); err != nil {
-					return err
-				}
-			}
-		}
-		if readErr == io.EOF {
-			return nil
-		}
-		if readErr != nil {
-			return readErr
-		}
-	}
-}
-
-func appendPreviewLine(b []byte, line int, dest string, o processor.Outcome) []byte {
-	b = fmt.Appendf(b, `{"line":%d,"destination":`, line)
-	b = fbevent.AppendString(b, dest)
-	switch {
-	case o.Filtered:
-		b = append(b, `,"filtered":{"detail":"the destination's event filter excludes this event"}`...)
-	case o.Rejection != nil:
-		b = append(b, `,"rejected":{"reason":`...)
-		b = fbevent.AppendString(b, string(o.Rejection.Reason))
-		b = append(b, `,"stage":`...)
-		b = fbevent.AppendString(b, o.Rejection.Stage)
-		b = append(b, `,"detail":`...)
-		b = fbevent.AppendString(b, o.Rejection.Detail)
-		b = append(b, '}')
-	default:
-		b = append(b, `,"event":`...)
-		b = append(b, o.JSON...)
-	}
-	if o.Dropped.Any() {
-		// The user_data fields normalization dropped, and why; never their values.
-		b = append(b, `,"dropped":`...)
-		b = o.Dropped.AppendJSON(b)
-	}
-	return append(b, "}\n"...)
 }

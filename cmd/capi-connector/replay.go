@@ -159,5 +159,5 @@ func parseReplayTime(flagName, v string) (time.Time, error) {
 // checkReplayConfig reports the configuration problems that concern replay (Kafka connection, topics, group, DLQ)
 // and ignores the rest: replay needs no destination or decoder.
 func checkReplayConfig(cfg config.Config) error {
-	return checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.group", "kafka.dlq_topic", "kafka.tls", "kafka.sasl", "kafka.client_id")
+	return service.CheckKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.group", "kafka.dlq_topic", "kafka.tls", "kafka.sasl", "kafka.client_id")
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/service"
@@ -57,16 +56,7 @@ func cmdProduceSamples(fs *flag.FlagSet) action {
 		if err := checkProducerConfig(cfg); err != nil {
 			return err
 		}
-		log := service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat)
-		kopts, err := service.KafkaOpts(cfg.Kafka, log)
-		if err != nil {
-			return &configError{Err: err}
-		}
-		cl, err := kgo.NewClient(append(kopts,
-			kgo.ClientID(cfg.Kafka.ClientID+"-produce-samples"),
-			kgo.DefaultProduceTopic(cfg.Kafka.Topics[0]),
-			kgo.RequiredAcks(kgo.AllISRAcks()),
-		)...)
+		cl, err := service.NewProducer(cfg.Kafka, service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat), "produce-samples", cfg.Kafka.Topics[0])
 		if err != nil {
 			return &configError{Err: err}
 		}
@@ -83,7 +73,7 @@ func cmdProduceSamples(fs *flag.FlagSet) action {
 		res, err := service.ProduceSamples(ctx, cl, o, stderr)
 		fmt.Fprintf(stdout, "produced %d events to %q in %.1fs", res.Acked, o.Topic, res.Elapsed.Seconds())
 		if res.Acked > 0 {
-			fmt.Fprintf(stdout, ": %s", kindSummary(res.Kinds))
+			fmt.Fprintf(stdout, ": %s", service.KindSummary(res.Kinds))
 		}
 		fmt.Fprintln(stdout)
 		return err
@@ -96,7 +86,7 @@ func checkProducerConfig(cfg config.Config) error {
 	if len(cfg.Kafka.Topics) != 1 {
 		return usagef("%d source topics are configured: choose one with --topic", len(cfg.Kafka.Topics))
 	}
-	return checkKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.tls", "kafka.sasl", "kafka.client_id")
+	return service.CheckKeys(cfg, service.ProducerKeys...)
 }
 
 func splitComma(s string) []string {

@@ -206,8 +206,9 @@ func TestKafkaInsecureSkipVerifyWarns(t *testing.T) {
 		t.Fatalf("no warning logged for insecure_skip_verify; logs:\n%s", logs.String())
 	}
 	var out bytes.Buffer
-	if err := validate(cfg, &out); err != nil {
-		t.Fatalf("validate: %v", err)
+	problems, warnings := cfg.Check()
+	if err := report(cfg, problems, warnings, &out); err != nil {
+		t.Fatalf("report: %v", err)
 	}
 	if !strings.Contains(out.String(), "warning: kafka.tls.insecure_skip_verify") {
 		t.Errorf("check-config output lacks the insecure_skip_verify warning:\n%s", out.String())

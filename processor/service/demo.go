@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/stream"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -110,3 +114,87 @@ func (d *Demo) start(ctx context.Context, o DemoOptions, dlqTopic string) error 
 
 // Close stops the simulator and the cluster.
 func (d *Demo) Close() { d.close() }
+
+// Check is the demo's verdict once the service stopped with runErr: nil only when every event was delivered or
+// dead-lettered, every offset committed, and the simulator saw no event twice.
+func (d *Demo) Check(runErr error) error {
+	if errors.Is(runErr, ErrStoppedEarly) {
+		return errors.New("stopped before every event was delivered or dead-lettered")
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if dup := d.Sim.Stats().DuplicateEvents; dup > 0 {
+		return fmt.Errorf("the simulator received %d events twice in a clean run", dup)
+	}
+	return nil
+}
+
+// KindSummary says how many events of each kind were produced: "deliverable 3537, no_consent 1412, …".
+func KindSummary(kinds map[sample.Kind]int) string {
+	var parts []string
+	for k := sample.Deliverable; k <= sample.InvalidJSON; k++ {
+		if kinds[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, kinds[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteProgress writes the demo's progress line (a carriage return first, for a terminal) for total events.
+func WriteProgress(w io.Writer, r *stream.Runner, total int) {
+	s := r.Stats()
+	var deliv, rej int64
+	for _, n := range s.Delivered() {
+		deliv += n
+	}
+	for _, n := range s.Rejected() {
+		rej += n
+	}
+	fmt.Fprintf(w, "\rconsumed %d/%d  delivered %d  dead-lettered %d  in flight %d   ", s.Consumed.Load(), total, deliv, rej, r.InFlight())
+}
+
+// WriteSummary writes the demo's summary after r consumed the sample events: delivered, dead-lettered by reason
+// and destination, Graph requests, and committed versus end offsets by partition.
+func (d *Demo) WriteSummary(w io.Writer, r *stream.Runner, elapsed time.Duration) {
+	sim, end, topic := d.Sim, d.Produced.End, d.Topic
+	s := r.Stats()
+	fmt.Fprintf(w, "\nsummary (%.1fs)\n", elapsed.Seconds())
+	fmt.Fprintf(w, "  consumed            %d\n", s.Consumed.Load())
+	for d, n := range s.Delivered() {
+		fmt.Fprintf(w, "  delivered [%s]    %d\n", d, n)
+	}
+	rej := s.Rejected()
+	keys := make([]stream.RejectKey, 0, len(rej))
+	for k := range rej {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Reason < keys[j].Reason })
+	star := false
+	for _, k := range keys {
+		dest := k.Destination
+		if dest == "" {
+			dest, star = "*", true
+		}
+		fmt.Fprintf(w, "  dead-lettered %-28s [%s] %d\n", k.Reason, dest, rej[k])
+	}
+	fmt.Fprintf(w, "  (the DLQ reason, then [the destination]")
+	if star {
+		fmt.Fprintf(w, "; [*] is every destination: the record could not be decoded, so it failed for all of them at once")
+	}
+	fmt.Fprintln(w, ")")
+	st := sim.Stats()
+	fmt.Fprintf(w, "  graph requests      %d (accepted %d, rejected %d)\n", st.Requests, st.AcceptedRequests, st.RejectedRequests)
+	fmt.Fprintf(w, "  simulator accepted  %d events, %d duplicates\n", st.AcceptedEvents, st.DuplicateEvents)
+	fmt.Fprintf(w, "  batches             %d (Graph requests incl. bisection %d, retries %d)\n", s.Batches.Load(), s.Requests.Load(), s.Retries.Load())
+	committed := s.Committed()
+	parts := make([]int32, 0, len(end))
+	for p := range end {
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	fmt.Fprintf(w, "  partition  committed  end\n")
+	for _, p := range parts {
+		fmt.Fprintf(w, "  %9d  %9d  %d\n", p, committed[stream.TopicPartition{Topic: topic, Partition: p}], end[p])
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -39,6 +41,36 @@ func CheckOnline(ctx context.Context, cfg config.Config, log zerolog.Logger) []O
 		out = append(out, c)
 	}
 	return out
+}
+
+// ErrOnlineChecks is returned by check-config --online when a check failed: the configuration is valid but the
+// world it points at does not match it (exit status 1).
+var ErrOnlineChecks = errors.New("online checks failed")
+
+// WriteOnline writes the table: one row per check, ✔ or ✖, and under each failure the fix. It returns
+// ErrOnlineChecks when a check failed.
+func WriteOnline(w io.Writer, checks []OnlineCheck) error {
+	width := 0
+	for _, c := range checks {
+		width = max(width, utf8.RuneCountInString(c.Name))
+	}
+	failed := 0
+	for _, c := range checks {
+		mark := "✔"
+		if !c.OK {
+			mark = "✖"
+			failed++
+		}
+		fmt.Fprintf(w, "%s %s%s  %s\n", mark, c.Name, strings.Repeat(" ", width-utf8.RuneCountInString(c.Name)), c.Detail)
+		if !c.OK && c.Fix != "" {
+			fmt.Fprintf(w, "  %s  fix: %s\n", strings.Repeat(" ", width), c.Fix)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%w: %d of %d", ErrOnlineChecks, failed, len(checks))
+	}
+	fmt.Fprintf(w, "all %d online checks passed\n", len(checks))
+	return nil
 }
 
 func kafkaChecks(ctx context.Context, cfg config.Config, log zerolog.Logger) []OnlineCheck {

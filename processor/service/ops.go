@@ -7,9 +7,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/capi-connector/capi-connector/processor/health"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/capi-connector/capi-connector/processor/health"
 )
 
 // serveOps serves the operations endpoints. /healthz answers 200 while the process runs; /readyz answers 200 only

@@ -4,8 +4,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/rs/zerolog"
+
+	"github.com/capi-connector/capi-connector/config"
 )
 
 // kafka.group_instance_id (CAPI_KAFKA_GROUP_INSTANCE_ID, e.g. the pod name) reaches the consumer as its static
