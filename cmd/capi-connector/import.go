@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -123,10 +122,16 @@ func cmdImport(fs *flag.FlagSet) action {
 
 		var failed error
 		for _, name := range files {
-			err := importOne(ctx, name, o, *rejects, len(files) > 1, *statePath, *resume, *asJSON, stdin, stdout, stderr)
+			f := importer.File{Path: name, Rejects: *rejects, Several: len(files) > 1, StatePath: *statePath, Resume: *resume}
+			err := importer.RunFile(ctx, f, o, stdin, stderr, func(s importer.Summary) error {
+				if *asJSON {
+					return json.NewEncoder(stdout).Encode(s)
+				}
+				return s.WriteText(stdout)
+			})
 			if err != nil {
-				var ue *usageError
-				if errors.As(err, &ue) || errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
+				var ae *importer.ArgError
+				if errors.As(err, &ae) || errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
 					return usagef("%s: %v", name, err)
 				}
 				failed = errors.Join(failed, fmt.Errorf("%s: %w", name, err))
@@ -137,79 +142,4 @@ func cmdImport(fs *flag.FlagSet) action {
 		}
 		return failed
 	}
-}
-
-// importOne opens one input and its rejects and state files, runs the import and prints the summary.
-func importOne(ctx context.Context, name string, o importer.Options, rejects string, several bool, statePath string, resume, asJSON bool,
-	stdin io.Reader, stdout, stderr io.Writer) error {
-	o.Name = name
-	in := stdin
-	if name == "-" {
-		if resume {
-			return usagef("--resume needs a file, not standard input")
-		}
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil {
-			o.Size = st.Size()
-		}
-		in = f
-		o.Name = filepath.Base(name)
-	}
-	lower := strings.ToLower(name)
-	if o.Format == "" {
-		o.Format = importer.FormatCSV
-		if strings.HasSuffix(lower, ".ndjson") || strings.HasSuffix(lower, ".jsonl") {
-			o.Format = importer.FormatNDJSON
-		}
-	}
-	if name != "-" && !o.DryRun {
-		size, sum, err := importer.Fingerprint(name)
-		if err != nil {
-			return err
-		}
-		if statePath == "" {
-			statePath = name + ".capi-import-state"
-		}
-		o.State = &importer.StateFile{Path: statePath, Want: importer.State{Input: name, Size: size, Fingerprint: sum, Topic: o.Topic}}
-		o.Resume = resume
-	}
-	if rejects != "" {
-		path := rejects
-		if st, err := os.Stat(rejects); err == nil && st.IsDir() {
-			path = filepath.Join(rejects, filepath.Base(strings.TrimSuffix(name, filepath.Ext(name)))+".rejects"+map[bool]string{true: ".ndjson", false: ".csv"}[o.Format == importer.FormatNDJSON])
-		} else if several {
-			return usagef("--rejects must be a directory when importing several files")
-		}
-		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-		if o.Resume {
-			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
-			if st, err := os.Stat(path); err == nil && st.Size() > 0 {
-				o.RejectsHasHeader = true
-			}
-		}
-		f, err := os.OpenFile(path, flags, 0o600) // rejected rows hold personal data: owner only
-		if err != nil {
-			return usagef("--rejects: %v", err)
-		}
-		defer f.Close()
-		o.Rejects = f
-	}
-	o.Progress, o.ProgressEvery = importer.ProgressDisplay(stderr, o.Name)
-	s, err := importer.Run(ctx, in, o)
-	if errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
-		return err
-	}
-	if asJSON {
-		if perr := json.NewEncoder(stdout).Encode(s); perr != nil && err == nil {
-			err = perr
-		}
-	} else if perr := s.WriteText(stdout); perr != nil && err == nil {
-		err = perr
-	}
-	return err
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,8 +11,100 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
+
+// The files of an import: the input, its rejects file and its resume state file.
+
+// File is one input of an import and where its rejected rows and resume state go.
+type File struct {
+	Path      string // the input file; "-" reads standard input
+	Rejects   string // "" keeps none; a file, or a directory that gets <input>.rejects.csv (or .ndjson)
+	Several   bool   // more inputs are imported with the same Rejects, which must then be a directory
+	StatePath string // the resume state file; "" is Path + ".capi-import-state"
+	Resume    bool
+}
+
+// ArgError is an error of the command line about one input (a file that cannot be opened, --resume on standard
+// input, a rejects file where a directory is needed): nothing of the input was imported.
+type ArgError struct{ Err error }
+
+func (e *ArgError) Error() string { return e.Err.Error() }
+func (e *ArgError) Unwrap() error { return e.Err }
+
+// RunFile opens one input and its rejects and state files, runs the import (Run) with a progress display on
+// progress, and hands the summary to report unless the input could not be read at all (ErrMapping, ErrInput,
+// ErrStateMismatch). o.Format "" is chosen from the file name: ndjson for .ndjson and .jsonl, else csv.
+func RunFile(ctx context.Context, file File, o Options, stdin io.Reader, progress io.Writer, report func(Summary) error) error {
+	name, statePath, rejects := file.Path, file.StatePath, file.Rejects
+	o.Name = name
+	in := stdin
+	if name == "-" {
+		if file.Resume {
+			return &ArgError{errors.New("--resume needs a file, not standard input")}
+		}
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return &ArgError{err}
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			o.Size = st.Size()
+		}
+		in = f
+		o.Name = filepath.Base(name)
+	}
+	lower := strings.ToLower(name)
+	if o.Format == "" {
+		o.Format = FormatCSV
+		if strings.HasSuffix(lower, ".ndjson") || strings.HasSuffix(lower, ".jsonl") {
+			o.Format = FormatNDJSON
+		}
+	}
+	if name != "-" && !o.DryRun {
+		size, sum, err := Fingerprint(name)
+		if err != nil {
+			return err
+		}
+		if statePath == "" {
+			statePath = name + ".capi-import-state"
+		}
+		o.State = &StateFile{Path: statePath, Want: State{Input: name, Size: size, Fingerprint: sum, Topic: o.Topic}}
+		o.Resume = file.Resume
+	}
+	if rejects != "" {
+		path := rejects
+		if st, err := os.Stat(rejects); err == nil && st.IsDir() {
+			path = filepath.Join(rejects, filepath.Base(strings.TrimSuffix(name, filepath.Ext(name)))+".rejects"+map[bool]string{true: ".ndjson", false: ".csv"}[o.Format == FormatNDJSON])
+		} else if file.Several {
+			return &ArgError{errors.New("--rejects must be a directory when importing several files")}
+		}
+		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+		if o.Resume {
+			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+			if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+				o.RejectsHasHeader = true
+			}
+		}
+		f, err := os.OpenFile(path, flags, 0o600) // rejected rows hold personal data: owner only
+		if err != nil {
+			return &ArgError{fmt.Errorf("--rejects: %w", err)}
+		}
+		defer f.Close()
+		o.Rejects = f
+	}
+	o.Progress, o.ProgressEvery = ProgressDisplay(progress, o.Name)
+	s, err := Run(ctx, in, o)
+	if errors.Is(err, ErrMapping) || errors.Is(err, ErrInput) || errors.Is(err, ErrStateMismatch) {
+		return err
+	}
+	if perr := report(s); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}
 
 // State is the content of a resume state file: which input, and how many of its rows are done.
 type State struct {
