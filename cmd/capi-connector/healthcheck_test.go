@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +25,11 @@ func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 // opsStub answers /readyz and /healthz with the given statuses and the readiness body issue 11's ops server writes.
+// runCommand runs the command called name, as realMain does.
+func runCommand(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return commands()[name].run(ctx, name, args, stdin, stdout, stderr)
+}
+
 func opsStub(t *testing.T, ready, live int) (addr string, paths *[]string) {
 	t.Helper()
 	var seen []string

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 )
 
@@ -83,18 +82,6 @@ var argNames = map[string]string{
 	"poison": "EVENT_ID,…", "app-secret": "SECRET", "metrics-addr": "HOST:PORT", "parts": "PART,…",
 	"cpuprofile": "FILE", "heapprofile": "FILE", "mapping": "FILE", "rejects": "FILE", "state": "FILE",
 	"format": "csv|ndjson", "encoding": "ENC", "delimiter": "CHAR", "decimal-comma": "true|false|auto",
-}
-
-// flagNames lists the flags of a command as --name, for completion.
-func flagNames(fs *flag.FlagSet) []string {
-	var out []string
-	fs.VisitAll(func(f *flag.Flag) {
-		if !strings.HasPrefix(f.Usage, "(internal)") {
-			out = append(out, "--"+f.Name)
-		}
-	})
-	slices.Sort(out)
-	return out
 }
 
 func wrap(s string, width int) string {

@@ -140,11 +140,6 @@ func (c command) run(ctx context.Context, name string, args []string, stdin io.R
 	return act(ctx, args, stdin, stdout, stderr)
 }
 
-// runCommand runs the command called name.
-func runCommand(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return commands()[name].run(ctx, name, args, stdin, stdout, stderr)
-}
-
 func commands() map[string]command {
 	return map[string]command{
 		"run":             {"run the service (config file and/or CAPI_* environment)", argsConfigFile, cmdRun},
