@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"math/bits"
 
 	"github.com/valyala/fastjson"
@@ -325,7 +326,7 @@ func (s *jsonState) setSpan(f textField, sp span) {
 func (s *jsonState) splitList(b []byte, dst []span) []span {
 	for len(b) > 0 {
 		part := b
-		i := indexByte(b, ',')
+		i := bytes.IndexByte(b, ',')
 		if i >= 0 {
 			part, b = b[:i], b[i+1:]
 		} else {
@@ -339,35 +340,30 @@ func (s *jsonState) splitList(b []byte, dst []span) []span {
 	return dst
 }
 
+// trimSpan is sp without the white space trimSpaceBytes trims.
 func (s *jsonState) trimSpan(sp span) span {
-	for sp.off < sp.end && isSpace(s.str[sp.off]) {
-		sp.off++
-	}
-	for sp.end > sp.off && isSpace(s.str[sp.end-1]) {
-		sp.end--
-	}
-	return sp
+	i, j := trimSpaceBounds(s.str[sp.off:sp.end])
+	return span{sp.off + i, sp.off + j}
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
+// trimSpaceBytes returns b without its leading and trailing JSON white space (' ', \t, \n, \r).
 func trimSpaceBytes(b []byte) []byte {
-	for len(b) > 0 && isSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
+	i, j := trimSpaceBounds(b)
+	return b[i:j]
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
+// trimSpaceBounds returns the bounds of b without its leading and trailing JSON white space.
+func trimSpaceBounds(b []byte) (i, j int) {
+	i, j = 0, len(b)
+	for i < j && isSpace(b[i]) {
+		i++
 	}
-	return -1
+	for j > i && isSpace(b[j-1]) {
+		j--
+	}
+	return i, j
 }
 
 // itemScratch is one items[] element under construction: its numbers, and its product texts as spans by field
