@@ -7,6 +7,8 @@ import (
 	"testing"
 )
 
+const dashboardFile = "grafana/capi-connector.json"
+
 type dashboard struct {
 	Title         string `json:"title"`
 	UID           string `json:"uid"`

@@ -3,7 +3,6 @@ package e2e
 import (
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,18 +11,11 @@ import (
 	"github.com/capi-connector/capi-connector/test/proctest"
 )
 
-// connector is the capi-connector binary, built at most once per run by the tests that run it as a subprocess.
-var connector = proctest.Binary{ModuleRoot: ".."}
-
-// TestMain only removes the connector binary.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	connector.Remove()
-	os.Exit(code)
-}
+// TestMain removes the connector binary the tests built.
+func TestMain(m *testing.M) { proctest.Main(m, "..") }
 
 // connectorBinary builds cmd/capi-connector the way the Dockerfile does (CGO off) once per test run.
-func connectorBinary(t testing.TB) string { return connector.Path(t) }
+func connectorBinary(t testing.TB) string { return proctest.Connector(t) }
 
 // connectorProc is `capi-connector run` as a child process, configured by CAPI_* variables only.
 type connectorProc = proctest.Proc

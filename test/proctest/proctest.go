@@ -19,49 +19,57 @@ import (
 	"time"
 )
 
-// Binary is cmd/capi-connector, built on first use (CGO off, as the Dockerfile builds it) and shared by every test
-// of a package run: building it costs seconds, running it none. The package's TestMain calls Remove.
-type Binary struct {
-	// ModuleRoot is the directory of go.mod relative to the test package's directory (where go test runs).
-	ModuleRoot string
-
-	once sync.Once
-	dir  string
-	path string
-	err  error
+// connector is cmd/capi-connector for the tests of one package (one test binary): Main says where the module is,
+// Connector builds it on first use, Main removes it after the tests.
+var connector struct {
+	moduleRoot string
+	once       sync.Once
+	dir        string
+	path       string
+	err        error
 }
 
-// Path builds the binary once and returns its path; a failed build fails every test that asks for it.
-func (b *Binary) Path(t testing.TB) string {
+// Main is the TestMain of a package whose tests run the connector binary (Connector): moduleRoot is the directory
+// of go.mod relative to the package's directory (where go test runs). It runs the tests, removes the binary and
+// exits with the tests' status.
+func Main(m *testing.M, moduleRoot string) {
+	connector.moduleRoot = moduleRoot
+	code := m.Run()
+	if connector.dir != "" {
+		_ = os.RemoveAll(connector.dir)
+	}
+	os.Exit(code)
+}
+
+// Connector returns cmd/capi-connector built the way the Dockerfile builds it (CGO off), once per test binary and
+// shared by all its tests: building it costs seconds, running it none. A failed build fails every test that asks
+// for it.
+func Connector(t testing.TB) string {
 	t.Helper()
-	b.once.Do(func() {
+	if connector.moduleRoot == "" {
+		t.Fatal("proctest.Connector needs proctest.Main in the package's TestMain")
+	}
+	connector.once.Do(func() {
 		dir, err := os.MkdirTemp("", "capi-test-bin-")
 		if err != nil {
-			b.err = err
+			connector.err = err
 			return
 		}
-		b.dir = dir
+		connector.dir = dir
 		bin := filepath.Join(dir, "capi-connector")
 		cmd := exec.Command("go", "build", "-o", bin, "./cmd/capi-connector")
-		cmd.Dir = b.ModuleRoot
+		cmd.Dir = connector.moduleRoot
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build ./cmd/capi-connector: %w\n%s", err, out)
+			connector.err = fmt.Errorf("go build ./cmd/capi-connector: %w\n%s", err, out)
 			return
 		}
-		b.path = bin
+		connector.path = bin
 	})
-	if b.err != nil {
-		t.Fatal(b.err)
+	if connector.err != nil {
+		t.Fatal(connector.err)
 	}
-	return b.path
-}
-
-// Remove deletes the binary built by Path, if any.
-func (b *Binary) Remove() {
-	if b.dir != "" {
-		_ = os.RemoveAll(b.dir)
-	}
+	return connector.path
 }
 
 // IsolatedEnv is a minimal process environment (PATH, HOME, TMPDIR) plus vars: the test machine's CAPI_*
