@@ -34,22 +34,22 @@ import (
 func AppendJSON(dst []byte, ev *Event) []byte {
 	start := len(dst)
 	if ev.EventName != "" {
-		dst = AppendString(append(dst, `,"event_name":`...), ev.EventName)
+		dst = jsonstr.Append(append(dst, `,"event_name":`...), ev.EventName)
 	}
 	if ev.EventTime != 0 {
 		dst = strconv.AppendInt(append(dst, `,"event_time":`...), ev.EventTime, 10)
 	}
 	if ev.EventID != "" {
-		dst = AppendString(append(dst, `,"event_id":`...), ev.EventID)
+		dst = jsonstr.Append(append(dst, `,"event_id":`...), ev.EventID)
 	}
 	if ev.EventSourceURL != "" {
-		dst = AppendString(append(dst, `,"event_source_url":`...), ev.EventSourceURL)
+		dst = jsonstr.Append(append(dst, `,"event_source_url":`...), ev.EventSourceURL)
 	}
 	if ev.ReferrerURL != "" {
-		dst = AppendString(append(dst, `,"referrer_url":`...), ev.ReferrerURL)
+		dst = jsonstr.Append(append(dst, `,"referrer_url":`...), ev.ReferrerURL)
 	}
 	if ev.ActionSource != "" {
-		dst = AppendString(append(dst, `,"action_source":`...), ev.ActionSource)
+		dst = jsonstr.Append(append(dst, `,"action_source":`...), ev.ActionSource)
 	}
 	if ev.HasOptOut {
 		dst = strconv.AppendBool(append(dst, `,"opt_out":`...), ev.OptOut)
@@ -86,11 +86,11 @@ func AppendBatch(dst []byte, events [][]byte, testEventCode, partnerAgent string
 	dst = append(dst, ']')
 	if testEventCode != "" {
 		dst = append(dst, `,"test_event_code":`...)
-		dst = AppendString(dst, testEventCode)
+		dst = jsonstr.Append(dst, testEventCode)
 	}
 	if partnerAgent != "" {
 		dst = append(dst, `,"partner_agent":`...)
-		dst = AppendString(dst, partnerAgent)
+		dst = jsonstr.Append(dst, partnerAgent)
 	}
 	return append(dst, '}')
 }
@@ -186,7 +186,7 @@ func appendCustomData(dst []byte, c *CustomData) []byte {
 	}
 	for i := range c.Extra {
 		// A custom parameter's key may need escaping, unlike the encoder's own.
-		dst = append(AppendString(append(dst, ','), c.Extra[i].Key), ':')
+		dst = append(jsonstr.Append(append(dst, ','), c.Extra[i].Key), ':')
 		if len(c.Extra[i].Value) == 0 {
 			dst = append(dst, "null"...)
 		} else {
@@ -198,7 +198,7 @@ func appendCustomData(dst []byte, c *CustomData) []byte {
 
 func appendContent(dst []byte, c *Content) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = AppendString(dst, c.ID)
+	dst = jsonstr.Append(dst, c.ID)
 	dst = append(dst, `,"quantity":`...)
 	dst = strconv.AppendInt(dst, c.Quantity, 10)
 	if c.HasItemPrice {
@@ -214,7 +214,7 @@ func appendStrings(dst []byte, ss []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendString(dst, s)
+		dst = jsonstr.Append(dst, s)
 	}
 	return append(dst, ']')
 }
@@ -225,7 +225,7 @@ func appendOptString(dst []byte, key, v string) []byte {
 	if v == "" {
 		return dst
 	}
-	return AppendString(append(dst, key...), v)
+	return jsonstr.Append(append(dst, key...), v)
 }
 
 // appendFloat formats f exactly like encoding/json formats a float64.
@@ -284,7 +284,7 @@ func appendCents(dst []byte, f float64) ([]byte, bool) {
 }
 
 // AppendString appends s as a JSON string escaped exactly like encoding/json (HTML-safe): jsonstr.Append, the
-// escaper the decoders share.
+// escaper the decoders share, which the encoder here calls directly.
 func AppendString(dst []byte, s string) []byte {
 	return jsonstr.Append(dst, s)
 }
