@@ -283,8 +283,8 @@ func appendCents(dst []byte, f float64) ([]byte, bool) {
 	return dst, true
 }
 
-// AppendString appends s as a JSON string escaped exactly like encoding/json (HTML-safe): jsonstr.Append, the
-// escaper the decoders share, which the encoder here calls directly.
+// AppendString appends s as a JSON string escaped exactly like encoding/json (HTML-safe). It is jsonstr.Append, which
+// AppendJSON calls directly; it stays here for the callers that write other JSON documents (the importer, preview).
 func AppendString(dst []byte, s string) []byte {
 	return jsonstr.Append(dst, s)
 }
