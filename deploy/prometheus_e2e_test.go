@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/service/servicetest"
-	"github.com/capi-connector/capi-connector/schema/sample"
 	"github.com/capi-connector/capi-connector/test/proctest"
 )
 
@@ -42,26 +40,15 @@ func TestPrometheusEndToEnd(t *testing.T) {
 		Faults: capitest.Faults{FailNext: 2, PoisonedEventIDs: poisoned}})
 
 	metricsAddr := proctest.FreeAddr(t)
-	vars := map[string]string{
-		"CAPI_KAFKA_BROKERS":                strings.Join(brokers, ","),
-		"CAPI_KAFKA_TOPIC":                  names.Topic,
-		"CAPI_KAFKA_GROUP":                  names.Group,
-		"CAPI_DLQ_TOPIC":                    names.DLQ,
-		"CAPI_KAFKA_SESSION_TIMEOUT":        "6s",
+	vars := proctest.ConnectorVars(brokers, names.Topic, names.DLQ, names.Group, srv.URL, map[string]string{
 		"CAPI_PIXEL_ID":                     "1234567890123",
 		"CAPI_ACCESS_TOKEN":                 "token-before-expiry",
-		"CAPI_GRAPH_URL":                    srv.URL,
-		"CAPI_CONSENT_CATEGORY":             sample.ConsentCategory,
-		"CAPI_DEFAULT_PHONE_REGION":         "FR",
 		"CAPI_BATCH_MAX_EVENTS":             "50",
-		"CAPI_BATCH_LINGER":                 "20ms",
-		"CAPI_RETRY_INITIAL_BACKOFF":        "10ms",
 		"CAPI_RETRY_MAX_BACKOFF":            "100ms",
 		"CAPI_BREAKER_CONSECUTIVE_FAILURES": "5",
-		"CAPI_BREAKER_OPEN_TIMEOUT":         "300ms",
 		"CAPI_METRICS_ADDR":                 metricsAddr,
 		"CAPI_SHUTDOWN_TIMEOUT":             "5s",
-	}
+	})
 
 	prom := startPrometheus(t, promBin, metricsAddr)
 	conn := proctest.StartConnector(t, bin, "connector-1", vars, 10*time.Second)

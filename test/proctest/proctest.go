@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
 // connector is cmd/capi-connector for the tests of one package (one test binary): Main says where the module is,
@@ -80,6 +83,31 @@ func IsolatedEnv(vars map[string]string) []string {
 		out = append(out, k+"="+v)
 	}
 	return out
+}
+
+// ConnectorVars is the CAPI_* environment of a connector process on a test broker and the Graph API simulator:
+// brokers, the source topic, the DLQ topic and the group; graphURL; the consent category and phone region of the
+// sample events (schema/sample); a 6 s session timeout (the broker's minimum, group.min.session.timeout.ms, so
+// that a killed member's partitions move on quickly), a 20 ms batch linger and short retry and breaker timings so
+// that a test sees many commits and recoveries in seconds; metrics on a free loopback port. more adds or
+// overrides variables: the pixel and its token, the tuning a test needs.
+func ConnectorVars(brokers []string, topic, dlq, group, graphURL string, more map[string]string) map[string]string {
+	v := map[string]string{
+		"CAPI_KAFKA_BROKERS":         strings.Join(brokers, ","),
+		"CAPI_KAFKA_TOPIC":           topic,
+		"CAPI_DLQ_TOPIC":             dlq,
+		"CAPI_KAFKA_GROUP":           group,
+		"CAPI_KAFKA_SESSION_TIMEOUT": "6s",
+		"CAPI_GRAPH_URL":             graphURL,
+		"CAPI_CONSENT_CATEGORY":      sample.ConsentCategory,
+		"CAPI_DEFAULT_PHONE_REGION":  "FR",
+		"CAPI_BATCH_LINGER":          "20ms",
+		"CAPI_RETRY_INITIAL_BACKOFF": "10ms",
+		"CAPI_BREAKER_OPEN_TIMEOUT":  "300ms",
+		"CAPI_METRICS_ADDR":          "127.0.0.1:0",
+	}
+	maps.Copy(v, more)
+	return v
 }
 
 // Command is bin with args and vars as its whole CAPI_* environment (see IsolatedEnv).
