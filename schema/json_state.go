@@ -71,90 +71,61 @@ const (
 // The text set of one event must fit the uint64 bit set jsonState.textSet.
 var _ [64 - numTextFields]struct{}
 
-// textDst returns the field of ev that f names.
-func textDst(ev *Event, f textField) *string {
-	switch {
-	case f >= tUser && f < tUserSHA:
-		return userField(&ev.User.UserFields, f-tUser)
-	case f >= tUserSHA && f < tCtxEventID:
-		return userField(&ev.User.SHA256, f-tUserSHA)
-	}
-	switch f {
-	case tEventName:
-		return &ev.EventName
-	case tEventID:
-		return &ev.EventID
-	case tType:
-		return &ev.Type
-	case tURL:
-		return &ev.URL
-	case tReferrer:
-		return &ev.Referrer
-	case tCurrency:
-		return &ev.Currency
-	case tID:
-		return &ev.ID
-	case tSearchTerm:
-		return &ev.SearchTerm
-	case tName:
-		return &ev.Name
-	case tCategory:
-		return &ev.Category
-	case tStatus:
-		return &ev.Status
-	case tFBP:
-		return &ev.FBP
-	case tFBC:
-		return &ev.FBC
-	case tCtxEventID:
-		return &ev.Context.EventID
-	case tPageURL:
-		return &ev.Context.Page.URL
-	case tPageReferrer:
-		return &ev.Context.Page.Referrer
-	case tDeviceIP:
-		return &ev.Context.Device.IP
-	case tDeviceUA:
-		return &ev.Context.Device.UserAgent
-	case tDeviceCookie:
-		return &ev.Context.Device.Cookie
-	case tFBEventName:
-		return &ev.Integrations.Facebook.EventName
-	case tFBEventID:
-		return &ev.Integrations.Facebook.EventID
-	case tFBActionSource:
-		return &ev.Integrations.Facebook.ActionSource
-	case tFBFBP:
-		return &ev.Integrations.Facebook.FBP
-	default: // tFBFBC
-		return &ev.Integrations.Facebook.FBC
-	}
-}
+// textDsts returns the string fields of ev by textField number, for finish to store the recorded texts through.
+func textDsts(ev *Event) [numTextFields]*string {
+	u, h := &ev.User.UserFields, &ev.User.SHA256
+	c, fb := &ev.Context, &ev.Integrations.Facebook
+	return [numTextFields]*string{
+		tEventName:  &ev.EventName,
+		tEventID:    &ev.EventID,
+		tType:       &ev.Type,
+		tURL:        &ev.URL,
+		tReferrer:   &ev.Referrer,
+		tCurrency:   &ev.Currency,
+		tID:         &ev.ID,
+		tSearchTerm: &ev.SearchTerm,
+		tName:       &ev.Name,
+		tCategory:   &ev.Category,
+		tStatus:     &ev.Status,
+		tFBP:        &ev.FBP,
+		tFBC:        &ev.FBC,
 
-func userField(u *UserFields, f textField) *string {
-	switch f {
-	case userID:
-		return &u.ID
-	case userEmail:
-		return &u.Email
-	case userPhone:
-		return &u.Phone
-	case userFirstname:
-		return &u.Firstname
-	case userLastname:
-		return &u.Lastname
-	case userGender:
-		return &u.Gender
-	case userBirthdate:
-		return &u.Birthdate
-	case userCity:
-		return &u.City
-	case userState:
-		return &u.State
-	case userZipcode:
-		return &u.Zipcode
-	default: // userCountry
-		return &u.Country
+		tUser + userID:        &u.ID,
+		tUser + userEmail:     &u.Email,
+		tUser + userPhone:     &u.Phone,
+		tUser + userFirstname: &u.Firstname,
+		tUser + userLastname:  &u.Lastname,
+		tUser + userGender:    &u.Gender,
+		tUser + userBirthdate: &u.Birthdate,
+		tUser + userCity:      &u.City,
+		tUser + userState:     &u.State,
+		tUser + userZipcode:   &u.Zipcode,
+		tUser + userCountry:   &u.Country,
+
+		tUserSHA + userID:        &h.ID,
+		tUserSHA + userEmail:     &h.Email,
+		tUserSHA + userPhone:     &h.Phone,
+		tUserSHA + userFirstname: &h.Firstname,
+		tUserSHA + userLastname:  &h.Lastname,
+		tUserSHA + userGender:    &h.Gender,
+		tUserSHA + userBirthdate: &h.Birthdate,
+		tUserSHA + userCity:      &h.City,
+		tUserSHA + userState:     &h.State,
+		tUserSHA + userZipcode:   &h.Zipcode,
+		tUserSHA + userCountry:   &h.Country,
+
+		tCtxEventID:   &c.EventID,
+		tPageURL:      &c.Page.URL,
+		tPageReferrer: &c.Page.Referrer,
+		tDeviceIP:     &c.Device.IP,
+		tDeviceUA:     &c.Device.UserAgent,
+		tDeviceCookie: &c.Device.Cookie,
+
+		tFBEventName:    &fb.EventName,
+		tFBEventID:      &fb.EventID,
+		tFBActionSource: &fb.ActionSource,
+		tFBFBP:          &fb.FBP,
+		tFBFBC:          &fb.FBC,
 	}
 }
 
@@ -234,10 +205,11 @@ func (s *jsonState) finish(ev *Event) {
 		s.setSpan(tDeviceUA, s.browserUA)
 	}
 	all := string(s.str)
+	dsts := textDsts(ev)
 	for set := s.textSet; set != 0; set &= set - 1 {
 		f := textField(bits.TrailingZeros64(set))
 		sp := s.texts[f]
-		*textDst(ev, f) = all[sp.off:sp.end]
+		*dsts[f] = all[sp.off:sp.end]
 	}
 	if s.hasItems {
 		ev.Items = buildItems(s.elems, all)
