@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
@@ -51,10 +50,7 @@ func TestBenchSmoke(t *testing.T) {
 }
 
 func TestBenchUsage(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	err := runCommand(context.Background(), "bench", []string{"--parts", "nope", "--in-process", "--tiny"}, nil, &stdout, &stderr)
-	var ue *usageError
-	if !errors.As(err, &ue) {
-		t.Fatalf("unknown part: err = %v, want a usage error", err)
+	if code, _, errOut := runMain(t, "bench", "--parts", "nope", "--in-process", "--tiny"); code != exitUsage {
+		t.Fatalf("unknown part: exit %d, want %d (%s)", code, exitUsage, errOut)
 	}
 }

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capi-connector/capi-connector/processor/service"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -28,40 +28,19 @@ func newSamplesCluster(t *testing.T, opts ...kfake.Opt) string {
 	return strings.Join(c.ListenAddrs(), ",")
 }
 
-// readTopic consumes want records from the start of topic.
-func readTopic(t *testing.T, brokers, topic string, want int) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for len(out) < want {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("read %d of %d records from %q before timing out", len(out), want, topic)
-		}
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	return out
+// seed is the client options reaching brokers, for servicetest's readers.
+func seed(brokers string) []kgo.Opt {
+	return []kgo.Opt{kgo.SeedBrokers(strings.Split(brokers, ",")...)}
 }
 
-func partitionCount(t *testing.T, brokers, topic string) int {
+// readTopic reads every record of topic, which must hold want.
+func readTopic(t *testing.T, brokers, topic string, want int) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
-	if err != nil {
-		t.Fatal(err)
+	recs := servicetest.ReadAll(t, seed(brokers), topic)
+	if len(recs) != want {
+		t.Fatalf("%d records in %q, want %d", len(recs), topic, want)
 	}
-	defer cl.Close()
-	td, err := kadm.NewClient(cl).ListTopics(context.Background(), topic)
-	if err != nil || !td.Has(topic) {
-		t.Fatalf("topic %q: %v (exists: %v)", topic, err, td.Has(topic))
-	}
-	return len(td[topic].Partitions)
+	return recs
 }
 
 func TestProduceSamples(t *testing.T) {
@@ -118,7 +97,7 @@ func TestProduceSamples(t *testing.T) {
 			if invalid != tt.wantInvalid || tooOld != tt.wantTooOld {
 				t.Errorf("invalid JSON %d, too old %d; want %d, %d", invalid, tooOld, tt.wantInvalid, tt.wantTooOld)
 			}
-			if got := partitionCount(t, brokers, "events"); got != tt.wantPartitions {
+			if got := len(servicetest.EndOffsets(t, seed(brokers), "events")); got != tt.wantPartitions {
 				t.Errorf("topic has %d partitions, want %d", got, tt.wantPartitions)
 			}
 		})

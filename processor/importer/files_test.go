@@ -3,9 +3,9 @@ package importer
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -24,7 +24,7 @@ func TestRunFile(t *testing.T) {
 			o.Producer = &memProducer{}
 		}
 		o.Topic = "events"
-		err := RunFile(context.Background(), f, o, strings.NewReader(""), &strings.Builder{}, func(s Summary) error { got = s; return nil })
+		err := RunFile(context.Background(), f, o, nil, io.Discard, func(s Summary) error { got = s; return nil })
 		return got, err
 	}
 
@@ -51,7 +51,7 @@ func TestRunFile(t *testing.T) {
 		{Path: input, Rejects: filepath.Join(dir, "one-file.csv"), Several: true},
 		{Path: input, Rejects: filepath.Join(dir, "no-such-dir", "r.csv")},
 	} {
-		err := RunFile(context.Background(), f, Options{Topic: "events", Producer: &memProducer{}}, strings.NewReader(""), &strings.Builder{},
+		err := RunFile(context.Background(), f, Options{Topic: "events", Producer: &memProducer{}}, nil, io.Discard,
 			func(Summary) error { reported = true; return nil })
 		var ae *ArgError
 		if !errors.As(err, &ae) {

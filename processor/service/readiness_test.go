@@ -158,26 +158,10 @@ func TestDLQRetryableFailureBounded(t *testing.T) {
 	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		pr := req.(*kmsg.ProduceRequest)
-		toDLQ := false
-		for _, tp := range pr.Topics {
-			toDLQ = toDLQ || tp.Topic == names.DLQ || tp.TopicID == dlqID
-		}
-		if !toDLQ || !refusing.Load() {
+		if !servicetest.ProducesTo(pr, names.DLQ, dlqID) || !refusing.Load() {
 			return nil, nil, false
 		}
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, tp := range pr.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
-			for _, pp := range tp.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = pp.Partition
-				rp.ErrorCode = kerr.NotEnoughReplicas.Code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
-		return resp, nil, true
+		return servicetest.RefuseProduce(pr, kerr.NotEnoughReplicas.Code), nil, true
 	})
 	sim, simURL := servicetest.NewSim(t)
 	_ = sim
