@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/capi-connector/capi-connector/config"
@@ -26,34 +25,16 @@ func cmdHealthcheck(fs *flag.FlagSet) action {
 		if *timeout <= 0 {
 			return usagef("--timeout must be > 0, got %s", *timeout)
 		}
-		source := "--addr"
-		if *addr == "" {
-			// Only metrics_addr matters here: the rest of the configuration is the service's business, and a health
-			// check must not fail because of a setting it does not use.
-			var v string
-			switch {
-			case *cfgPath != "":
-				cfg, err := config.Load(*cfgPath, os.LookupEnv)
-				if err != nil {
-					return &configError{Err: err}
-				}
-				v, source = cfg.MetricsAddr, "metrics_addr"
-			default:
-				var ok bool
-				if v, ok = os.LookupEnv("CAPI_METRICS_ADDR"); ok {
-					source = "CAPI_METRICS_ADDR"
-				} else {
-					v, source = config.Default().MetricsAddr, "the default metrics_addr"
-				}
-			}
-			if v = strings.TrimSpace(v); v == "" {
-				return usagef("%s is empty, so the connector serves no ops endpoints: set it (e.g. :9464) or pass --addr", source)
-			}
-			*addr = v
-		}
-		target, err := service.DialAddr(*addr)
+		addr, source, err := service.OpsAddrFrom(*addr, *cfgPath, os.LookupEnv)
 		if err != nil {
-			return usagef("%s %q: %v (write it as HOST:PORT or :PORT, e.g. :9464)", source, *addr, err)
+			return err
+		}
+		if addr == "" {
+			return usagef("%s is empty, so the connector serves no ops endpoints: set it (e.g. :9464) or pass --addr", source)
+		}
+		target, err := service.DialAddr(addr)
+		if err != nil {
+			return usagef("%s %q: %v (write it as HOST:PORT or :PORT, e.g. :9464)", source, addr, err)
 		}
 		path := "/readyz"
 		if *live {

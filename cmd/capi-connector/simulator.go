@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/service"
 )
 
 // cmdGraphSimulator serves the Graph API simulator until interrupted.
@@ -47,24 +46,7 @@ func cmdGraphSimulator(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		// /healthz and /readyz (not Graph API paths) let `capi-connector healthcheck --addr … [--live]` check the
-		// simulator like the connector: docker compose's healthcheck has no curl in the distroless image.
-		mux := http.NewServeMux()
-		mux.Handle("/", sim)
-		for _, p := range []string{"/healthz", "/readyz"} {
-			mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-		}
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		fmt.Fprintf(stdout, "graph simulator listening on http://%s (control: /_sim/faults, /_sim/events, /_sim/stats, /_sim/reset; /healthz)\n", ln.Addr())
-		errc := make(chan error, 1)
-		go func() { errc <- srv.Serve(ln) }()
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			return srv.Shutdown(sctx)
-		case err := <-errc:
-			return err
-		}
+		return service.ServeSimulator(ctx, ln, sim)
 	}
 }

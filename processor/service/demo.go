@@ -112,6 +112,28 @@ func (d *Demo) start(ctx context.Context, o DemoOptions, dlqTopic string) error 
 	return nil
 }
 
+// ServeSimulator serves the Graph API simulator on ln until ctx ends (graph-simulator). /healthz and /readyz (not
+// Graph API paths) let `capi-connector healthcheck --addr … [--live]` check the simulator like the connector:
+// docker compose's healthcheck has no curl in the distroless image.
+func ServeSimulator(ctx context.Context, ln net.Listener, sim http.Handler) error {
+	mux := http.NewServeMux()
+	mux.Handle("/", sim)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	case err := <-errc:
+		return err
+	}
+}
+
 // Close stops the simulator and the cluster.
 func (d *Demo) Close() { d.close() }
 
