@@ -62,12 +62,9 @@ func cmdImport(fs *flag.FlagSet) action {
 		default:
 			return usagef("--decimal-comma must be true, false or auto")
 		}
-		if *nowFlag != "" {
-			t, err := time.Parse(time.RFC3339, *nowFlag)
-			if err != nil {
-				return usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", *nowFlag)
-			}
-			o.Now = t
+		var err error
+		if o.Now, err = parseNow(*nowFlag, time.Time{}); err != nil {
+			return err
 		}
 		if *mappingPath != "" {
 			b, err := os.ReadFile(*mappingPath)
@@ -101,10 +98,7 @@ func cmdImport(fs *flag.FlagSet) action {
 			return usagef("topic %q is read as %s: import produces JSON events; import to a topic read as json", o.Topic, topicFormat)
 		}
 		if o.DryRun {
-			if len(cfg.Destinations) == 0 {
-				cfg.Destinations = []config.Destination{config.DefaultDestination()}
-			}
-			if o.Pipeline, err = service.BuildPipeline(cfg); err != nil {
+			if o.Pipeline, err = service.PreviewPipeline(cfg, ""); err != nil {
 				return err
 			}
 		} else {

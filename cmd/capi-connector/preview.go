@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/service"
 )
 
@@ -30,27 +30,18 @@ func cmdPreview(fs *flag.FlagSet) action {
 		if len(files) > 1 {
 			return usagef("at most one input file, got %d: %s", len(files), strings.Join(files, " "))
 		}
-		now := time.Now()
-		if *nowFlag != "" {
-			t, err := time.Parse(time.RFC3339, *nowFlag)
-			if err != nil {
-				return usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", *nowFlag)
-			}
-			now = t
+		now, err := parseNow(*nowFlag, time.Now())
+		if err != nil {
+			return err
 		}
 		cfg, err := loadConfig(*cfgPath)
 		if err != nil {
 			return err
 		}
-		if len(cfg.Destinations) == 0 {
-			cfg.Destinations = []config.Destination{config.DefaultDestination()}
+		p, err := service.PreviewPipeline(cfg, *destName)
+		if errors.Is(err, service.ErrUnknownDestination) {
+			return usagef("--%v", err)
 		}
-		if *destName != "" {
-			if err := service.OnlyDestination(&cfg, *destName); err != nil {
-				return usagef("--%v", err)
-			}
-		}
-		p, err := service.BuildPipeline(cfg)
 		if err != nil {
 			return err
 		}
@@ -66,4 +57,16 @@ func cmdPreview(fs *flag.FlagSet) action {
 		}
 		return service.Preview(ctx, p, in, stdout, now)
 	}
+}
+
+// parseNow reads a --now flag: an RFC 3339 time, or def when v is "".
+func parseNow(v string, def time.Time) (time.Time, error) {
+	if v == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return t, usagef("--now %q is not an RFC 3339 time: write it like 2026-11-29T12:00:00Z (UTC) or 2026-11-29T13:00:00+01:00", v)
+	}
+	return t, nil
 }

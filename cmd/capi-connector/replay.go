@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/reject"
 	"github.com/capi-connector/capi-connector/processor/service"
@@ -68,52 +67,14 @@ func cmdReplay(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		if err := checkReplayConfig(cfg); err != nil {
-			return err
-		}
-		log := service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat)
-		kopts, err := service.KafkaOpts(cfg.Kafka, log)
-		if err != nil {
-			return &configError{Err: err}
-		}
-		o := dlq.Options{
-			Kafka:        kopts,
-			DLQTopic:     cfg.Kafka.DLQTopic,
-			Group:        *group,
-			Filter:       filter,
-			To:           strings.TrimSpace(*to),
-			DefaultTo:    cfg.Kafka.Topics[0],
-			MaxReplays:   *maxReplays,
-			StartOffsets: starts,
-			DryRun:       *dryRun,
-			Sample:       *sample,
-			BatchSize:    *batch,
-		}
+		o := dlq.Options{Group: *group, Filter: filter, To: strings.TrimSpace(*to), MaxReplays: *maxReplays, StartOffsets: starts,
+			DryRun: *dryRun, Sample: *sample, BatchSize: *batch}
 		if *sample == 0 {
 			o.Sample = -1
 		}
-		if o.Group == "" {
-			o.Group = cfg.Kafka.Group + "-replay-" + o.Fingerprint()
-		}
-		progress := dlq.NewProgressLine(stderr)
-		if progress != nil {
-			o.Progress = progress.Print
-		}
-		r, err := dlq.New(o)
-		if err != nil {
+		err = service.Replay(ctx, cfg, o, *asJSON, stdout, stderr)
+		if errors.Is(err, dlq.ErrInvalidOptions) {
 			return usagef("%v", err)
-		}
-		s, err := r.Run(ctx)
-		if err != nil && errors.Is(err, dlq.ErrInvalidOptions) {
-			return usagef("%v", err)
-		}
-		if progress != nil {
-			progress.End()
-		}
-		if err == nil || s.Interrupted || s.Scanned > 0 {
-			if perr := dlq.WriteSummary(stdout, s, filter, *asJSON, *maxReplays); perr != nil && err == nil {
-				err = perr
-			}
 		}
 		return err
 	}
@@ -154,10 +115,4 @@ func parseReplayTime(flagName, v string) (time.Time, error) {
 		return time.Time{}, usagef("--%s: %q is not an RFC 3339 time such as 2025-03-10T14:00:00Z", flagName, v)
 	}
 	return t, nil
-}
-
-// checkReplayConfig reports the configuration problems that concern replay (Kafka connection, topics, group, DLQ)
-// and ignores the rest: replay needs no destination or decoder.
-func checkReplayConfig(cfg config.Config) error {
-	return service.CheckKeys(cfg, "kafka.brokers", "kafka.topics", "kafka.group", "kafka.dlq_topic", "kafka.tls", "kafka.sasl", "kafka.client_id")
 }

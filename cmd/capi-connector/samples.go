@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/service"
 )
 
@@ -53,40 +50,22 @@ func cmdProduceSamples(fs *flag.FlagSet) action {
 		if *topic != "" {
 			cfg.Kafka.Topics = []string{strings.TrimSpace(*topic)}
 		}
-		if err := checkProducerConfig(cfg); err != nil {
-			return err
+		if len(cfg.Kafka.Topics) != 1 {
+			return usagef("%d source topics are configured: choose one with --topic", len(cfg.Kafka.Topics))
 		}
-		cl, err := service.NewProducer(cfg.Kafka, service.ToolLogger(stderr, cfg.LogLevel, cfg.LogFormat), "produce-samples", cfg.Kafka.Topics[0])
-		if err != nil {
-			return &configError{Err: err}
-		}
-		defer cl.Close()
-
 		o := service.ProduceOptions{
 			Topic: cfg.Kafka.Topics[0], Events: *events, Rate: *rate, Seed: *seed,
 			PoisonEvery: *poisonEvery, TooOldEvery: *tooOldEvery, InvalidEvery: *invalidEvery,
 			Partitions: int32(*partitions), ProgressEvery: 2 * time.Second,
 		}
-		if err := service.EnsureTopic(ctx, kadm.NewClient(cl), o.Topic, o.Partitions); err != nil {
-			return err
-		}
-		res, err := service.ProduceSamples(ctx, cl, o, stderr)
-		fmt.Fprintf(stdout, "produced %d events to %q in %.1fs", res.Acked, o.Topic, res.Elapsed.Seconds())
-		if res.Acked > 0 {
-			fmt.Fprintf(stdout, ": %s", service.KindSummary(res.Kinds))
-		}
-		fmt.Fprintln(stdout)
-		return err
+		return service.ProduceSamplesTo(ctx, cfg, o, stderr, func(res service.ProduceResult) {
+			fmt.Fprintf(stdout, "produced %d events to %q in %.1fs", res.Acked, o.Topic, res.Elapsed.Seconds())
+			if res.Acked > 0 {
+				fmt.Fprintf(stdout, ": %s", service.KindSummary(res.Kinds))
+			}
+			fmt.Fprintln(stdout)
+		})
 	}
-}
-
-// checkProducerConfig reports the configuration problems that matter to a producer (brokers, topic, TLS, SASL);
-// destinations and the rest of the service settings are not needed to produce.
-func checkProducerConfig(cfg config.Config) error {
-	if len(cfg.Kafka.Topics) != 1 {
-		return usagef("%d source topics are configured: choose one with --topic", len(cfg.Kafka.Topics))
-	}
-	return service.CheckKeys(cfg, service.ProducerKeys...)
 }
 
 func splitComma(s string) []string {

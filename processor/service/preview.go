@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,23 +17,32 @@ import (
 	"github.com/capi-connector/capi-connector/processor/fbevent"
 )
 
-// OnlyDestination keeps only the destination called name in cfg, or says which destinations there are.
-func OnlyDestination(cfg *config.Config, name string) error {
-	var keep []config.Destination
-	for _, d := range cfg.Destinations {
-		if d.Name == name {
-			keep = append(keep, d)
-		}
+// ErrUnknownDestination is wrapped by PreviewPipeline's error for a destination that is not configured.
+var ErrUnknownDestination = errors.New("destination")
+
+// PreviewPipeline builds the transformation preview and import --dry-run run events through: the configured
+// destinations, or one with the built-in defaults when there are none; only the one called dest unless dest is "".
+func PreviewPipeline(cfg config.Config, dest string) (*processor.Pipeline, error) {
+	if len(cfg.Destinations) == 0 {
+		cfg.Destinations = []config.Destination{config.DefaultDestination()}
 	}
-	if len(keep) == 0 {
-		names := make([]string, len(cfg.Destinations))
-		for i, d := range cfg.Destinations {
-			names[i] = d.Name
+	if dest != "" {
+		var keep []config.Destination
+		for _, d := range cfg.Destinations {
+			if d.Name == dest {
+				keep = append(keep, d)
+			}
 		}
-		return fmt.Errorf("destination %q is not configured; the destinations are: %s", name, strings.Join(names, ", "))
+		if len(keep) == 0 {
+			names := make([]string, len(cfg.Destinations))
+			for i, d := range cfg.Destinations {
+				names[i] = d.Name
+			}
+			return nil, fmt.Errorf("%w %q is not configured; the destinations are: %s", ErrUnknownDestination, dest, strings.Join(names, ", "))
+		}
+		cfg.Destinations = keep
 	}
-	cfg.Destinations = keep
-	return nil
+	return BuildPipeline(cfg)
 }
 
 // Preview writes, for every line of in, the exact server event p would send for each destination, or why it would

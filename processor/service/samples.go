@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -61,6 +62,27 @@ func EnsureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions
 		return fmt.Errorf("creating topic %q (%d partitions): %w; create it yourself or allow this client to", topic, partitions, err)
 	}
 	return nil
+}
+
+// ProduceSamplesTo is produce-samples: it produces o.Events generated events to o.Topic, reaching Kafka with the
+// settings of cfg as run does (only the producer's settings are checked: ProducerKeys), creating the topic when
+// it is missing (EnsureTopic). Progress lines go to progress; once producing started, report gets the result, also
+// after an error or an interrupt, so a partial run says how far it got.
+func ProduceSamplesTo(ctx context.Context, cfg config.Config, o ProduceOptions, progress io.Writer, report func(ProduceResult)) error {
+	if err := CheckKeys(cfg, ProducerKeys...); err != nil {
+		return err
+	}
+	cl, err := NewProducer(cfg.Kafka, ToolLogger(progress, cfg.LogLevel, cfg.LogFormat), "produce-samples", o.Topic)
+	if err != nil {
+		return &ConfigError{Err: err}
+	}
+	defer cl.Close()
+	if err := EnsureTopic(ctx, kadm.NewClient(cl), o.Topic, o.Partitions); err != nil {
+		return err
+	}
+	res, err := ProduceSamples(ctx, cl, o, progress)
+	report(res)
+	return err
 }
 
 // ProduceSamples produces o.Events generated events (or until ctx ends when o.Events is 0) through cl, which must
