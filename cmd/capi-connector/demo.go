@@ -46,20 +46,7 @@ func cmdDemo(fs *flag.FlagSet) action {
 		if *verbose {
 			log = service.NewLogger(stderr, "info", config.LogJSON)
 		}
-		svc, err := service.New(demo.Config, log)
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		runErr := svc.RunUntilCommitted(ctx, demo.Topic, demo.Produced.End, 500*time.Millisecond, func() { service.WriteProgress(stderr, svc.Runner(), *events) })
-		r := svc.Runner()
-		if r == nil { // stopped before consuming
-			return runErr
-		}
-		elapsed := time.Since(start)
-		fmt.Fprintln(stderr)
-		demo.WriteSummary(stdout, r, elapsed)
-		if err := demo.Check(runErr); err != nil {
+		if err := demo.Run(ctx, log, stdout, stderr); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "demo OK: every event delivered or dead-lettered, committed offsets = end offsets")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
@@ -34,7 +35,7 @@ func TestVersionCommand(t *testing.T) {
 		t.Errorf("stamped version: first line %q", first)
 	}
 	_, out, _ = runMain(t, "version", "--json")
-	var b buildInfo
+	var b service.BuildInfo
 	if err := json.Unmarshal([]byte(out), &b); err != nil {
 		t.Fatalf("version --json: %v: %s", err, out)
 	}

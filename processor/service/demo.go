@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -38,6 +39,7 @@ type Demo struct {
 	Topic    string
 	Config   config.Config
 	Produced ProduceResult
+	events   int
 	close    func()
 }
 
@@ -48,7 +50,7 @@ func NewDemo(ctx context.Context, o DemoOptions) (*Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded kafka: %w", err)
 	}
-	d := &Demo{Brokers: cluster.ListenAddrs(), Topic: topic, close: cluster.Close}
+	d := &Demo{Brokers: cluster.ListenAddrs(), Topic: topic, events: o.Events, close: cluster.Close}
 	if err := d.start(ctx, o, dlqTopic); err != nil {
 		d.Close()
 		return nil, err
@@ -137,9 +139,29 @@ func ServeSimulator(ctx context.Context, ln net.Listener, sim http.Handler) erro
 // Close stops the simulator and the cluster.
 func (d *Demo) Close() { d.close() }
 
-// Check is the demo's verdict once the service stopped with runErr: nil only when every event was delivered or
+// Run runs the connector (New, Service.RunUntilCommitted) on the demo world until every produced event is
+// committed or ctx ends, with a progress line on progress every 500 ms, then writes the summary to out and returns
+// the verdict (check). A service that stopped before consuming returns its error, without a summary.
+func (d *Demo) Run(ctx context.Context, log zerolog.Logger, out, progress io.Writer) error {
+	svc, err := New(d.Config, log)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	runErr := svc.RunUntilCommitted(ctx, d.Topic, d.Produced.End, 500*time.Millisecond, func() { writeProgress(progress, svc.Runner(), d.events) })
+	r := svc.Runner()
+	if r == nil { // stopped before consuming
+		return runErr
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintln(progress)
+	d.writeSummary(out, r, elapsed)
+	return d.check(runErr)
+}
+
+// check is the demo's verdict once the service stopped with runErr: nil only when every event was delivered or
 // dead-lettered, every offset committed, and the simulator saw no event twice.
-func (d *Demo) Check(runErr error) error {
+func (d *Demo) check(runErr error) error {
 	if errors.Is(runErr, ErrStoppedEarly) {
 		return errors.New("stopped before every event was delivered or dead-lettered")
 	}
@@ -163,8 +185,8 @@ func KindSummary(kinds map[sample.Kind]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// WriteProgress writes the demo's progress line (a carriage return first, for a terminal) for total events.
-func WriteProgress(w io.Writer, r *stream.Runner, total int) {
+// writeProgress writes the demo's progress line (a carriage return first, for a terminal) for total events.
+func writeProgress(w io.Writer, r *stream.Runner, total int) {
 	s := r.Stats()
 	var deliv, rej int64
 	for _, n := range s.Delivered() {
@@ -176,9 +198,9 @@ func WriteProgress(w io.Writer, r *stream.Runner, total int) {
 	fmt.Fprintf(w, "\rconsumed %d/%d  delivered %d  dead-lettered %d  in flight %d   ", s.Consumed.Load(), total, deliv, rej, r.InFlight())
 }
 
-// WriteSummary writes the demo's summary after r consumed the sample events: delivered, dead-lettered by reason
+// writeSummary writes the demo's summary after r consumed the sample events: delivered, dead-lettered by reason
 // and destination, Graph requests, and committed versus end offsets by partition.
-func (d *Demo) WriteSummary(w io.Writer, r *stream.Runner, elapsed time.Duration) {
+func (d *Demo) writeSummary(w io.Writer, r *stream.Runner, elapsed time.Duration) {
 	sim, end, topic := d.Sim, d.Produced.End, d.Topic
 	s := r.Stats()
 	fmt.Fprintf(w, "\nsummary (%.1fs)\n", elapsed.Seconds())
