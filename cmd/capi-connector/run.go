@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -49,10 +51,7 @@ func runJSON(ctx context.Context, cfg config.Config, problems, warnings []config
 	for _, p := range problems {
 		log.Error().Str("key", p.Key).Msg("configuration problem: " + p.String())
 	}
-	if len(problems) > 0 {
-		return &configError{Err: &config.ValidationError{Problems: problems, Warnings: warnings}}
-	}
-	if _, err := service.BuildPipeline(cfg); err != nil {
+	if err := service.Validate(cfg, problems, warnings); err != nil {
 		return err
 	}
 	svc, err := service.New(cfg, log)
@@ -68,3 +67,51 @@ type reportedError struct{ err error }
 
 func (e *reportedError) Error() string { return e.err.Error() }
 func (e *reportedError) Unwrap() error { return e.err }
+
+// cmdCheckConfig validates a configuration offline: every problem of the file, the environment and the values is
+// printed in one pass, with its line or variable and the fix, and the exit status is 3 when there is any. run
+// refuses to start on the same problems. --print shows the effective configuration.
+func cmdCheckConfig(fs *flag.FlagSet) action {
+	cfgPath := fs.String("config", "", "configuration file (default: CAPI_* environment only)")
+	online := fs.Bool("online", false, "also contact what the configuration points at — brokers, source and DLQ topics, consumer group, each destination's token and pixel (no event is sent), the schema registry — and print a table of checks")
+	print := fs.Bool("print", false, "print the effective configuration (defaults, then the file, then the environment; secrets redacted) with where each value came from")
+	return func(ctx context.Context, _ []string, _ io.Reader, stdout, stderr io.Writer) error {
+		cfg, problems, warnings := config.Inspect(*cfgPath, os.Environ())
+		if *print {
+			out, err := cfg.EffectiveYAML()
+			if err != nil {
+				return err
+			}
+			if _, err := stdout.Write(out); err != nil {
+				return err
+			}
+		}
+		if err := report(cfg, problems, warnings, stdout); err != nil {
+			if *online {
+				fmt.Fprintln(stdout, "online checks skipped: fix the configuration problems first")
+			}
+			return err
+		}
+		fmt.Fprintln(stdout, "configuration OK")
+		if !*online {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
+		defer cancel()
+		// franz-go's own logs would interleave with the table; warnings and errors still show.
+		log := service.NewLogger(stderr, "error", cfg.LogFormat)
+		return service.WriteOnline(stdout, service.CheckOnline(ctx, cfg, log))
+	}
+}
+
+// onlineTimeout bounds check-config --online as a whole.
+const onlineTimeout = 20 * time.Second
+
+// report prints the warnings and returns service.Validate's verdict: every problem as one *configError, or what
+// building the pipeline found.
+func report(cfg config.Config, problems, warnings []config.Problem, w io.Writer) error {
+	for _, p := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", p)
+	}
+	return service.Validate(cfg, problems, warnings)
+}

@@ -128,6 +128,17 @@ func BuildPipeline(cfg config.Config) (*processor.Pipeline, error) {
 	return p, nil
 }
 
+// Validate is the check run and check-config make before starting: the problems config.Inspect found as one
+// *ConfigError listing them all, else the errors only building the pipeline finds (the Avro schema file parses, the
+// decoders can be made).
+func Validate(cfg config.Config, problems, warnings []config.Problem) error {
+	if len(problems) > 0 {
+		return &ConfigError{Err: &config.ValidationError{Problems: problems, Warnings: warnings}}
+	}
+	_, err := BuildPipeline(cfg)
+	return err
+}
+
 // KafkaOpts are the connection options shared by every Kafka client of the process (consumer, DLQ producer,
 // replay, produce-samples): brokers, client id, TLS, SASL, logging.
 func KafkaOpts(k config.Kafka, log zerolog.Logger) ([]kgo.Opt, error) {
