@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -114,26 +113,17 @@ func cmdImport(fs *flag.FlagSet) action {
 			o.Producer = cl
 		}
 
-		var failed error
-		for _, name := range files {
-			f := importer.File{Path: name, Rejects: *rejects, Several: len(files) > 1, StatePath: *statePath, Resume: *resume}
-			err := importer.RunFile(ctx, f, o, stdin, stderr, func(s importer.Summary) error {
-				if *asJSON {
-					return json.NewEncoder(stdout).Encode(s)
-				}
-				return s.WriteText(stdout)
-			})
-			if err != nil {
-				var ae *importer.ArgError
-				if errors.As(err, &ae) || errors.Is(err, importer.ErrMapping) || errors.Is(err, importer.ErrInput) || errors.Is(err, importer.ErrStateMismatch) {
-					return usagef("%s: %v", name, err)
-				}
-				failed = errors.Join(failed, fmt.Errorf("%s: %w", name, err))
+		f := importer.File{Rejects: *rejects, StatePath: *statePath, Resume: *resume}
+		err = importer.RunFiles(ctx, files, f, o, stdin, stderr, func(s importer.Summary) error {
+			if *asJSON {
+				return json.NewEncoder(stdout).Encode(s)
 			}
-			if ctx.Err() != nil {
-				break
-			}
+			return s.WriteText(stdout)
+		})
+		var ae *importer.ArgError
+		if errors.As(err, &ae) {
+			return usagef("%v", err)
 		}
-		return failed
+		return err
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/service"
 )
@@ -35,30 +33,13 @@ func cmdRun(fs *flag.FlagSet) action {
 		}
 		log := service.NewLogger(stderr, cfg.LogLevel, config.LogJSON)
 		onSignal(ctx, func(msg string) { log.Warn().Msg(msg) })
-		err := runJSON(ctx, cfg, problems, warnings, log)
+		err := service.RunLogged(ctx, cfg, problems, warnings, log)
 		if err != nil {
 			log.Error().Err(err).Msg("capi-connector run: exiting")
 			return &reportedError{err}
 		}
 		return nil
 	}
-}
-
-func runJSON(ctx context.Context, cfg config.Config, problems, warnings []config.Problem, log zerolog.Logger) error {
-	for _, p := range warnings {
-		log.Warn().Str("key", p.Key).Msg("configuration warning: " + p.String())
-	}
-	for _, p := range problems {
-		log.Error().Str("key", p.Key).Msg("configuration problem: " + p.String())
-	}
-	if err := service.Validate(cfg, problems, warnings); err != nil {
-		return err
-	}
-	svc, err := service.New(cfg, log)
-	if err != nil {
-		return err
-	}
-	return svc.Run(ctx)
 }
 
 // reportedError is an error the command already wrote to its log: main sets the exit status from it without

@@ -33,6 +33,29 @@ type ArgError struct{ Err error }
 func (e *ArgError) Error() string { return e.Err.Error() }
 func (e *ArgError) Unwrap() error { return e.Err }
 
+// RunFiles imports every path in turn with RunFile (file giving the rejects, state and resume settings), until ctx
+// ends. An input that cannot be read at all (an ArgError, ErrMapping, ErrInput, ErrStateMismatch) stops the run with
+// an ArgError naming it; other failures are joined, each naming its input, and the next input is imported.
+func RunFiles(ctx context.Context, paths []string, file File, o Options, stdin io.Reader, progress io.Writer, report func(Summary) error) error {
+	var failed error
+	file.Several = len(paths) > 1
+	for _, name := range paths {
+		file.Path = name
+		err := RunFile(ctx, file, o, stdin, progress, report)
+		if err != nil {
+			var ae *ArgError
+			if errors.As(err, &ae) || errors.Is(err, ErrMapping) || errors.Is(err, ErrInput) || errors.Is(err, ErrStateMismatch) {
+				return &ArgError{fmt.Errorf("%s: %w", name, err)}
+			}
+			failed = errors.Join(failed, fmt.Errorf("%s: %w", name, err))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return failed
+}
+
 // RunFile opens one input and its rejects and state files, runs the import (Run) with a progress display on
 // progress, and hands the summary to report unless the input could not be read at all (ErrMapping, ErrInput,
 // ErrStateMismatch). o.Format "" is chosen from the file name: ndjson for .ndjson and .jsonl, else csv.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,13 @@ func TestRunFile(t *testing.T) {
 	}
 	if reported {
 		t.Error("a summary was reported for an input that could not be opened")
+	}
+	// Several inputs: each imported in turn; one that cannot be opened stops the run, named.
+	var reports int
+	err = RunFiles(context.Background(), []string{input, filepath.Join(dir, "missing.csv")}, File{Rejects: rejectsDir},
+		Options{Topic: "events", Producer: &memProducer{}}, nil, io.Discard, func(Summary) error { reports++; return nil })
+	var ae *ArgError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "missing.csv: ") || reports != 1 {
+		t.Errorf("RunFiles: %v after %d summaries, want an ArgError naming missing.csv after 1", err, reports)
 	}
 }

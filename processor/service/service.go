@@ -222,6 +222,25 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
+// RunLogged is run with a JSON log: it logs the configuration's warnings and problems (config.Inspect) as entries,
+// refuses to start on problems or a pipeline that cannot be built (Validate), else builds the service and runs it.
+func RunLogged(ctx context.Context, cfg config.Config, problems, warnings []config.Problem, log zerolog.Logger) error {
+	for _, p := range warnings {
+		log.Warn().Str("key", p.Key).Msg("configuration warning: " + p.String())
+	}
+	for _, p := range problems {
+		log.Error().Str("key", p.Key).Msg("configuration problem: " + p.String())
+	}
+	if err := Validate(cfg, problems, warnings); err != nil {
+		return err
+	}
+	svc, err := New(cfg, log)
+	if err != nil {
+		return err
+	}
+	return svc.Run(ctx)
+}
+
 // Started is closed once Run created the runtime (after the Kafka check); Runner, Stats and Ready are
 // meaningful from then on.
 func (s *Service) Started() <-chan struct{} { return s.started }
