@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"flag"
@@ -13,8 +14,8 @@ import (
 	"github.com/capi-connector/capi-connector/processor/reject"
 )
 
-// helpFS holds the help of every command, help/<command>.txt: the synopsis (after "capi-connector "), a blank
-// line, the paragraph of what the command does, then its Environment, Examples and Exit status sections. The flags
+// helpFS holds the help of every command, help/<command>.txt: its one-line summary (capi-connector --help lists
+// them), a blank line, the synopsis (after "capi-connector "), a blank line, the paragraph of what the command does, then its Environment, Examples and Exit status sections. The flags
 // and their defaults come from the command's own flag set (printHelp puts them after the paragraph), so they cannot
 // drift from what the command accepts. TestEveryCommandHasHelp keeps the texts complete.
 //
@@ -34,6 +35,13 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
+// summary is the one-line summary of command name, the first line of its help text.
+func summary(name string) string {
+	text, _ := helpFS.ReadFile("help/" + name + ".txt")
+	line, _, _ := strings.Cut(string(text), "\n")
+	return line
+}
+
 // printHelp writes the help of command name: synopsis, paragraph, flags with defaults, environment, examples,
 // exit statuses.
 func printHelp(w io.Writer, name string, fs *flag.FlagSet) {
@@ -41,6 +49,7 @@ func printHelp(w io.Writer, name string, fs *flag.FlagSet) {
 	if err != nil {
 		text = []byte(name + " [flags]\n")
 	}
+	_, text, _ = bytes.Cut(text, []byte("\n\n")) // the summary
 	synopsis, rest, _ := strings.Cut(string(text), "\n\n")
 	about, sections, _ := strings.Cut(rest, "\n\n")
 	fmt.Fprintf(w, "usage: capi-connector %s\n", strings.TrimSuffix(synopsis, "\n"))
@@ -148,7 +157,7 @@ func completionSpec() completion {
 	c := completion{Summary: map[string]string{}, Flags: map[string][]string{}}
 	for name, cmd := range cmds {
 		c.Commands = append(c.Commands, name)
-		c.Summary[name] = cmd.summary
+		c.Summary[name] = summary(name)
 		fs := newFlagSet(name, io.Discard)
 		cmd.flags(fs)
 		fs.VisitAll(func(f *flag.Flag) {

@@ -40,8 +40,12 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			if code != exitOK || errOut != "" {
 				t.Fatalf("%s --help: exit %d, stderr %q", name, code, errOut)
 			}
-			synopsis, rest, _ := strings.Cut(string(text), "\n\n")
+			summary, rest, _ := strings.Cut(string(text), "\n\n")
+			synopsis, rest, _ := strings.Cut(rest, "\n\n")
 			about, _, _ := strings.Cut(rest, "\n\n")
+			if summary == "" || strings.Contains(summary, "\n") {
+				t.Errorf("help/%s.txt does not start with a one-line summary", name)
+			}
 			examples := helpSection(out, "Examples")
 			if len(about) < 80 || len(examples) < 2 || len(helpSection(out, "Environment")) == 0 || len(helpSection(out, "Exit status")) < 2 {
 				t.Errorf("incomplete help:\n%s", out)

@@ -113,9 +113,8 @@ const (
 )
 
 type command struct {
-	summary string
-	args    argRule
-	flags   func(fs *flag.FlagSet) action // defines the command's flags and returns what runs once they are parsed
+	args  argRule
+	flags func(fs *flag.FlagSet) action // defines the command's flags and returns what runs once they are parsed
 }
 
 // run is the flag parsing and usage block every command shares: it parses args into the command's flag set and
@@ -145,18 +144,18 @@ func (c command) run(ctx context.Context, name string, args []string, stdin io.R
 
 func commands() map[string]command {
 	return map[string]command{
-		"run":             {"run the service (config file and/or CAPI_* environment)", argsConfigFile, cmdRun},
-		"demo":            {"embedded Kafka + Graph API simulator + sample events, no setup", argsIgnored, cmdDemo},
-		"preview":         {"print the Conversions API payload (or rejection) for each input event, no Kafka", argsAnywhere, cmdPreview},
-		"check-config":    {"validate a configuration offline and print every problem with its fix", argsConfigFile, cmdCheckConfig},
-		"graph-simulator": {"serve the Graph API simulator (for the demo, tests and docker compose)", argsIgnored, cmdGraphSimulator},
-		"produce-samples": {"produce realistic sample events to a Kafka topic", argsNone, cmdProduceSamples},
-		"replay":          {"re-produce dead-lettered records to the source topic", argsNone, cmdReplay},
-		"import":          {"produce CSV / JSON Lines files (offline conversions) to the source topic, re-runnable", argsAnywhere, cmdImport},
-		"bench":           {"measure throughput against ceilings measured in the same run", argsIgnored, cmdBench},
-		"healthcheck":     {"exit 0 when a running connector's /readyz (or /healthz) answers 200", argsNone, cmdHealthcheck},
-		"version":         {"print the version, VCS revision, build time and Go version", argsNone, cmdVersion},
-		"completion":      {"print a shell completion script (bash, zsh or fish)", argsIgnored, cmdCompletion},
+		"run":             {argsConfigFile, cmdRun},
+		"demo":            {argsIgnored, cmdDemo},
+		"preview":         {argsAnywhere, cmdPreview},
+		"check-config":    {argsConfigFile, cmdCheckConfig},
+		"graph-simulator": {argsIgnored, cmdGraphSimulator},
+		"produce-samples": {argsNone, cmdProduceSamples},
+		"replay":          {argsNone, cmdReplay},
+		"import":          {argsAnywhere, cmdImport},
+		"bench":           {argsIgnored, cmdBench},
+		"healthcheck":     {argsNone, cmdHealthcheck},
+		"version":         {argsNone, cmdVersion},
+		"completion":      {argsIgnored, cmdCompletion},
 	}
 }
 
@@ -223,7 +222,7 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-16s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-16s %s\n", n, summary(n))
 	}
 	fmt.Fprintln(w, "\nRun 'capi-connector <command> --help' (or 'capi-connector help <command>') for what a command does, its flags,\n"+
 		"the environment it reads, examples and exit statuses. 'capi-connector --version' prints the version.\n\n"+
