@@ -6,44 +6,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/fbevent"
 )
-
-// ErrUnknownDestination is wrapped by PreviewPipeline's error for a destination that is not configured.
-var ErrUnknownDestination = errors.New("destination")
-
-// PreviewPipeline builds the transformation preview and import --dry-run run events through: the configured
-// destinations, or one with the built-in defaults when there are none; only the one called dest unless dest is "".
-func PreviewPipeline(cfg config.Config, dest string) (*processor.Pipeline, error) {
-	if len(cfg.Destinations) == 0 {
-		cfg.Destinations = []config.Destination{config.DefaultDestination()}
-	}
-	if dest != "" {
-		var keep []config.Destination
-		for _, d := range cfg.Destinations {
-			if d.Name == dest {
-				keep = append(keep, d)
-			}
-		}
-		if len(keep) == 0 {
-			names := make([]string, len(cfg.Destinations))
-			for i, d := range cfg.Destinations {
-				names[i] = d.Name
-			}
-			return nil, fmt.Errorf("%w %q is not configured; the destinations are: %s", ErrUnknownDestination, dest, strings.Join(names, ", "))
-		}
-		cfg.Destinations = keep
-	}
-	return BuildPipeline(cfg)
-}
 
 // Preview writes, for every line of in, the exact server event p would send for each destination, or why it would
 // not (the format is cmd/capi-connector's preview contract, README "preview"). Blank lines produce nothing; line

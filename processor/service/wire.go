@@ -2,11 +2,13 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -126,6 +128,34 @@ func BuildPipeline(cfg config.Config) (*processor.Pipeline, error) {
 		p.SetTopicDecoder(topic, d)
 	}
 	return p, nil
+}
+
+// ErrUnknownDestination is wrapped by PreviewPipeline's error for a destination that is not configured.
+var ErrUnknownDestination = errors.New("destination")
+
+// PreviewPipeline builds the transformation preview and import --dry-run run events through: the configured
+// destinations, or one with the built-in defaults when there are none; only the one called dest unless dest is "".
+func PreviewPipeline(cfg config.Config, dest string) (*processor.Pipeline, error) {
+	if len(cfg.Destinations) == 0 {
+		cfg.Destinations = []config.Destination{config.DefaultDestination()}
+	}
+	if dest != "" {
+		var keep []config.Destination
+		for _, d := range cfg.Destinations {
+			if d.Name == dest {
+				keep = append(keep, d)
+			}
+		}
+		if len(keep) == 0 {
+			names := make([]string, len(cfg.Destinations))
+			for i, d := range cfg.Destinations {
+				names[i] = d.Name
+			}
+			return nil, fmt.Errorf("%w %q is not configured; the destinations are: %s", ErrUnknownDestination, dest, strings.Join(names, ", "))
+		}
+		cfg.Destinations = keep
+	}
+	return BuildPipeline(cfg)
 }
 
 // Validate is the check run and check-config make before starting: the problems config.Inspect found as one
