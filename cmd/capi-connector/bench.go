@@ -11,9 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rs/zerolog"
-
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/benchmark"
 	"github.com/capi-connector/capi-connector/processor/service"
 )
@@ -83,10 +80,7 @@ func cmdBench(fs *flag.FlagSet) action {
 		}
 		defer env.Close()
 
-		log := zerolog.Nop()
-		if *verbose {
-			log = service.NewLogger(stderr, "warn", config.LogJSON)
-		}
+		log := service.VerboseLogger(stderr, *verbose, "warn")
 		r := &benchmark.Runner{Env: env, Sizes: sizes, Broker: label, ExternalBroker: *brokers != "", Progress: stderr,
 			Logger: log, Workers: *workers}
 		r.Parts = partList

@@ -8,9 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/service"
 )
 
@@ -42,10 +39,7 @@ func cmdDemo(fs *flag.FlagSet) action {
 		fmt.Fprintf(stdout, "capi-connector demo: embedded Kafka %s, Graph API simulator %s\n", strings.Join(demo.Brokers, ","), demo.SimURL)
 		fmt.Fprintf(stdout, "produced %d events to %q (%d partitions), by what should become of them: %s\n", *events, demo.Topic, *partitions, service.KindSummary(demo.Produced.Kinds))
 
-		log := zerolog.Nop()
-		if *verbose {
-			log = service.NewLogger(stderr, "info", config.LogJSON)
-		}
+		log := service.VerboseLogger(stderr, *verbose, "info")
 		if err := demo.Run(ctx, log, stdout, stderr); err != nil {
 			return err
 		}

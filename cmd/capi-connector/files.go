@@ -151,11 +151,7 @@ func cmdImport(fs *flag.FlagSet) action {
 			return usagef("no topic: set kafka.topics (CAPI_KAFKA_TOPIC) or --topic")
 		}
 		o.Topic = cfg.Kafka.Topics[0]
-		topicFormat := cfg.Kafka.InputFormat
-		if f, ok := cfg.Kafka.InputFormats[o.Topic]; ok {
-			topicFormat = f
-		}
-		if topicFormat != "" && topicFormat != config.FormatJSON {
+		if topicFormat := cfg.Kafka.TopicFormat(o.Topic); topicFormat != "" && topicFormat != config.FormatJSON {
 			return usagef("topic %q is read as %s: import produces JSON events; import to a topic read as json", o.Topic, topicFormat)
 		}
 		if o.DryRun {

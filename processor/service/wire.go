@@ -265,6 +265,14 @@ func graphClient(cfg config.Config, d config.Destination) (capi.Destination, cap
 		}
 }
 
+// VerboseLogger is the logger of demo and bench: none, or with --verbose JSON entries at level on w.
+func VerboseLogger(w io.Writer, verbose bool, level string) zerolog.Logger {
+	if !verbose {
+		return zerolog.Nop()
+	}
+	return NewLogger(w, level, config.LogJSON)
+}
+
 // NewLogger builds the process logger: zerolog JSON (or console) on w at the configured level. Log entries never
 // carry event contents or secrets; see docs/security.md.
 func NewLogger(w io.Writer, level, format string) zerolog.Logger {
