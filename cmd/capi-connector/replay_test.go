@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -11,9 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/reject"
 	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
@@ -28,19 +25,7 @@ func replayEnv(t *testing.T, reasons ...reject.Reason) string {
 	t.Setenv("CAPI_DLQ_TOPIC", "events.dlq")
 	t.Setenv("CAPI_KAFKA_GROUP", "svc")
 	t.Setenv("CAPI_LOG_LEVEL", "warn")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var recs []*kgo.Record
-	for i, r := range reasons {
-		src := &kgo.Record{Topic: "events", Offset: int64(i), Key: []byte(string(r)), Value: []byte(`{}`), Timestamp: time.Now()}
-		recs = append(recs, dlq.Record("events.dlq", src, dlq.Failure{Rejection: reject.New(r, reject.StageDelivery, "why"), Destination: "main", FailedAt: time.Now()}))
-	}
-	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	servicetest.DeadLetter(t, seed(brokers), "events.dlq", "events", reasons...)
 	return brokers
 }
 

@@ -28,7 +28,9 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor"
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/mapping"
+	"github.com/capi-connector/capi-connector/processor/reject"
 	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/schema"
 	"github.com/capi-connector/capi-connector/schema/sample"
@@ -350,6 +352,25 @@ func ReadAll(t testing.TB, kopts []kgo.Opt, topic string) []*kgo.Record {
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { out = append(out, r) })
 	}
 	return out
+}
+
+// DeadLetter produces to dlqTopic one record per reason, as the runtime dead-letters them (dlq.Record): the source
+// record of srcTopic at offset i is keyed by its reason and failed for destination "main".
+func DeadLetter(t testing.TB, kopts []kgo.Opt, dlqTopic, srcTopic string, reasons ...reject.Reason) {
+	t.Helper()
+	cl, err := kgo.NewClient(kopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i, r := range reasons {
+		src := &kgo.Record{Topic: srcTopic, Offset: int64(i), Key: []byte(string(r)), Value: []byte(`{}`), Timestamp: time.Now()}
+		recs = append(recs, dlq.Record(dlqTopic, src, dlq.Failure{Rejection: reject.New(r, reject.StageDelivery, "why"), Destination: "main", FailedAt: time.Now()}))
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TopicID is the broker's id of topic (Produce v13+ names topics by id).
