@@ -1,12 +1,18 @@
-package service
+package service_test
 
 import (
+	"context"
 	"errors"
-	"os"
+	"net"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/capi-connector/capi-connector/config"
+	"github.com/capi-connector/capi-connector/processor/capi/capitest"
+	"github.com/capi-connector/capi-connector/processor/service"
+	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 )
 
 func TestDialAddr(t *testing.T) {
@@ -14,14 +20,14 @@ func TestDialAddr(t *testing.T) {
 		":9464": "127.0.0.1:9464", "0.0.0.0:9464": "127.0.0.1:9464", "[::]:9464": "[::1]:9464",
 		"10.0.0.5:80": "10.0.0.5:80", "ops.internal:9464": "ops.internal:9464",
 	} {
-		got, err := DialAddr(in)
+		got, err := service.DialAddr(in)
 		if err != nil || got != want {
-			t.Errorf("DialAddr(%q) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("service.DialAddr(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"9464", "host:", ""} {
-		if got, err := DialAddr(in); err == nil {
-			t.Errorf("DialAddr(%q) = %q, want an error", in, got)
+		if got, err := service.DialAddr(in); err == nil {
+			t.Errorf("service.DialAddr(%q) = %q, want an error", in, got)
 		}
 	}
 }
@@ -29,10 +35,7 @@ func TestDialAddr(t *testing.T) {
 // healthcheck's address: the flag, else metrics_addr of the file (the environment still overriding it), else
 // CAPI_METRICS_ADDR, else the default; each says where it came from.
 func TestOpsAddrFrom(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "c.yaml")
-	if err := os.WriteFile(file, []byte("metrics_addr: 127.0.0.1:7000\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := servicetest.WriteYAML(t, "metrics_addr: 127.0.0.1:7000\n")
 	env := func(kv ...string) func(string) (string, bool) {
 		return func(k string) (string, bool) {
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -54,13 +57,46 @@ func TestOpsAddrFrom(t *testing.T) {
 		{"", "", env("CAPI_METRICS_ADDR", ""), "", "CAPI_METRICS_ADDR"},
 		{"", "", env(), config.Default().MetricsAddr, "the default metrics_addr"},
 	} {
-		addr, from, err := OpsAddrFrom(tt.addr, tt.file, tt.env)
+		addr, from, err := service.OpsAddrFrom(tt.addr, tt.file, tt.env)
 		if err != nil || addr != tt.wantAddr || from != tt.wantFrom {
-			t.Errorf("OpsAddrFrom(%q, %q) = %q, %q, %v; want %q, %q", tt.addr, tt.file, addr, from, err, tt.wantAddr, tt.wantFrom)
+			t.Errorf("service.OpsAddrFrom(%q, %q) = %q, %q, %v; want %q, %q", tt.addr, tt.file, addr, from, err, tt.wantAddr, tt.wantFrom)
 		}
 	}
-	var ce *ConfigError
-	if _, _, err := OpsAddrFrom("", filepath.Join(t.TempDir(), "missing.yaml"), env()); !errors.As(err, &ce) {
+	var ce *service.ConfigError
+	if _, _, err := service.OpsAddrFrom("", filepath.Join(t.TempDir(), "missing.yaml"), env()); !errors.As(err, &ce) {
 		t.Errorf("missing file: %v, want a ConfigError", err)
+	}
+}
+
+// graph-simulator's server answers the Graph API paths and /healthz, /readyz (for healthcheck --addr), and stops
+// cleanly when its context ends.
+func TestServeSimulator(t *testing.T) {
+	sim, err := capitest.New(capitest.Config{AcceptAnyPixel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- service.ServeSimulator(ctx, ln, sim) }()
+	base := "http://" + ln.Addr().String()
+	for _, path := range []string{"/healthz", "/readyz", "/_sim/stats"} {
+		if status, err := service.Probe(context.Background(), base+path, 5*time.Second); err != nil {
+			t.Errorf("GET %s: %v", path, err)
+		} else if !strings.HasSuffix(status, "200 OK") {
+			t.Errorf("GET %s: %s", path, status)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ServeSimulator after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ServeSimulator did not return after its context ended")
 	}
 }
