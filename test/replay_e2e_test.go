@@ -1,16 +1,18 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/reject"
+	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
 
@@ -57,10 +59,9 @@ func TestReplayAfterSimulatorFixed(t *testing.T) {
 	if err := e.sim.SetFaults(capitest.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	opts := dlq.Options{
-		Kafka: []kgo.Opt{kgo.SeedBrokers(e.brokers...)}, DLQTopic: e.dlqTopic, Group: e.group + "-replay", DefaultTo: e.topic,
-		Filter: dlq.Filter{Reasons: []reject.Reason{reject.FacebookRejected}},
-	}
+	// The selection the replay command's flags make (--reason, --group); the connection, the DLQ topic and the
+	// default target come from the configuration, through service.Replay, as for the command.
+	opts := dlq.Options{Group: e.group + "-replay", Filter: dlq.Filter{Reasons: []reject.Reason{reject.FacebookRejected}}}
 	s := e.replay(opts)
 	if s.Replayed != int64(len(poisoned)) || s.ReplayedTo[e.topic] != int64(len(poisoned)) || s.Scanned != int64(dlqBefore) {
 		t.Fatalf("replay summary %+v, want %d replayed to %s of %d scanned", s, len(poisoned), e.topic, dlqBefore)
@@ -138,15 +139,15 @@ func count(kinds map[string]sample.Kind, ks ...sample.Kind) int {
 
 func (e *env) replay(o dlq.Options) dlq.Summary {
 	e.t.Helper()
-	r, err := dlq.New(o)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := r.Run(ctx)
-	if err != nil {
-		e.t.Fatalf("replay: %v", err)
+	var out bytes.Buffer
+	if err := service.Replay(ctx, e.config(), o, true, &out, io.Discard); err != nil {
+		e.t.Fatalf("replay: %v\n%s", err, out.String())
+	}
+	var s dlq.Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		e.t.Fatalf("replay summary %q: %v", out.String(), err)
 	}
 	return s
 }
