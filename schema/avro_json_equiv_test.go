@@ -151,3 +151,61 @@ func canonicalRawFields(t *testing.T, ev Event) Event {
 	}
 	return ev
 }
+
+// TestAvroJSONEquivalenceStringBytes: a string value becomes the same raw JSON bytes whether the event came as JSON
+// or as Avro, including the characters encoding/json would escape for HTML (<, >, &, U+2028, U+2029) and the
+// control characters with short and long escapes: the payload sent to Facebook does not depend on the input format.
+func TestAvroJSONEquivalenceStringBytes(t *testing.T) {
+	values := []string{
+		`"<b>Tom & Jerry</b>"`, `"line\u2028sep\u2029para"`, `"bell\b feed\f tab\t nl\n"`, `"quote \" slash \\ solidus \/"`,
+		`"\u003cescaped\u003e \u0026 plain"`, `"é ü 中文 😀"`, `"ctl \u0001 \u001f"`,
+	}
+	d := mustAvroFixed(t, "", Limits{})
+	for _, v := range values {
+		t.Run(v, func(t *testing.T) {
+			doc := `{"event_name":"lead","zz_note":` + v + `,"integrations":{"facebook":{"custom_data":{"note":` + v + `}}}}`
+			var fromJSON Event
+			if err := NewJSONDecoder().Decode([]byte(doc), &fromJSON); err != nil {
+				t.Fatalf("JSON decode: %v", err)
+			}
+			b, err := EncodeAvro("", EventToAvro(&fromJSON))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fromAvro Event
+			if err := d.Decode(context.Background(), b, &fromAvro); err != nil {
+				t.Fatal(err)
+			}
+			for _, pair := range [][2][]RawField{
+				{fromJSON.Extra, fromAvro.Extra},
+				{fromJSON.Integrations.Facebook.CustomData, fromAvro.Integrations.Facebook.CustomData},
+			} {
+				if len(pair[0]) != 1 || len(pair[1]) != 1 {
+					t.Fatalf("want one field each, JSON %v, Avro %v", pair[0], pair[1])
+				}
+				if j, a := string(pair[0][0].Value), string(pair[1][0].Value); j != a {
+					t.Errorf("raw value differs: JSON %s, Avro %s", j, a)
+				}
+			}
+		})
+	}
+}
+
+// TestAvroInvalidUTF8Key: Avro does not check that a map key is UTF-8; a key of app_data (written into one JSON
+// object) keeps encoding/json's form, each invalid byte as U+FFFD, so the object stays valid JSON.
+func TestAvroInvalidUTF8Key(t *testing.T) {
+	appData := map[string]any{"map": map[string]any{"k\xff<": "v<"}}
+	fb := map[string]any{"com.commandersact.Facebook": map[string]any{"app_data": appData}}
+	ev := map[string]any{"event_name": "lead", "integrations": map[string]any{"com.commandersact.Integrations": map[string]any{"facebook": fb}}}
+	b, err := EncodeAvro("", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Event
+	if err := mustAvroFixed(t, "", Limits{}).Decode(context.Background(), b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"k\ufffd\u003c":"v<"}`; string(got.Integrations.Facebook.AppData) != want {
+		t.Fatalf("app_data %s, want %s", got.Integrations.Facebook.AppData, want)
+	}
+}

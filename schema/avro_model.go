@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/capi-connector/capi-connector/schema/jsonstr"
 )
 
 // The Avro decoder walks the WRITER schema and the event model side by side, matching record fields by name.
@@ -527,8 +529,7 @@ func (w *avroWalker) readObject(s avro.Schema, path string, depth int) ([]byte, 
 			if i > 0 {
 				obj = append(obj, ',')
 			}
-			key, _ := json.Marshal(f.Key) // cannot fail for a string
-			obj = append(append(append(obj, key...), ':'), f.Value...)
+			obj = append(append(appendJSONString(obj, f.Key), ':'), f.Value...)
 		}
 		obj = append(obj, '}')
 	} else {
@@ -663,8 +664,7 @@ func (w *avroWalker) appendJSON(dst []byte, s avro.Schema, path string, depth in
 		if err != nil {
 			return nil, err
 		}
-		enc, _ := json.Marshal(v) // cannot fail for valid UTF-8
-		dst = append(dst, enc...)
+		dst = appendJSONString(dst, v)
 	case avro.Record:
 		rec := b.(*avro.RecordSchema)
 		if isRawJSONRecord(rec) {
@@ -682,8 +682,7 @@ func (w *avroWalker) appendJSON(dst []byte, s avro.Schema, path string, depth in
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			key, _ := json.Marshal(f.Name())
-			dst = append(append(dst, key...), ':')
+			dst = append(appendJSONString(dst, f.Name()), ':')
 			if dst, err = w.appendJSON(dst, f.Type(), joinPath(path, f.Name()), depth+1); err != nil {
 				return nil, err
 			}
@@ -720,8 +719,7 @@ func (w *avroWalker) appendJSON(dst []byte, s avro.Schema, path string, depth in
 				dst = append(dst, ',')
 			}
 			n++
-			key, _ := json.Marshal(k)
-			dst = append(append(dst, key...), ':')
+			dst = append(appendJSONString(dst, k), ':')
 			var err error
 			dst, err = w.appendJSON(dst, b.(*avro.MapSchema).Values(), path+"[key]", depth+1) // map keys are data: kept out of errors
 			return err
@@ -802,4 +800,15 @@ func (w *avroWalker) skipBytes(path string) error {
 	}
 	w.r.SkipNBytes(int(n))
 	return w.readErr(path)
+}
+
+// appendJSONString appends s as the JSON decoder keeps strings in raw values (jsonstr.AppendMinimal), so a value
+// becomes the same bytes whether the event came as JSON or as Avro. Text that is not valid UTF-8 (Avro bytes, or a
+// string a producer did not check) keeps what it always got: encoding/json's form, invalid bytes as U+FFFD.
+func appendJSONString(dst []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		enc, _ := json.Marshal(s) // cannot fail for a string
+		return append(dst, enc...)
+	}
+	return jsonstr.AppendMinimal(dst, s)
 }

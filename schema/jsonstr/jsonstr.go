@@ -26,10 +26,11 @@ func Append(dst []byte, s string) []byte {
 	return appendEscaped(dst, s)
 }
 
-// AppendMinimal appends b (valid UTF-8) as a JSON string literal with only what JSON requires escaped: '"', '\\'
-// (as \" and \\) and control characters (\n \r \t short forms, others, \b and \f included, as \u00xx). Every other
-// byte, <, > and & and non-ASCII included, is copied as it is.
-func AppendMinimal(dst, b []byte) []byte {
+// AppendMinimal appends b (valid UTF-8; a string or a byte slice, so neither is copied to call it) as a JSON string
+// literal with only what JSON requires escaped: '"', '\\' (as \" and \\) and control characters (\n \r \t short
+// forms, others, \b and \f included, as \u00xx). Every other byte, <, > and & and non-ASCII included, is copied as
+// it is.
+func AppendMinimal[T string | []byte](dst []byte, b T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(b); i++ {
