@@ -92,24 +92,30 @@ func TestAvroJSONEquivalenceRoundTrip(t *testing.T) {
 	d := mustAvroFixed(t, "", Limits{})
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {
-			var fromJSON Event
-			if err := NewJSONDecoder().Decode([]byte(doc), &fromJSON); err != nil {
-				t.Fatalf("JSON decode: %v", err)
-			}
-			b, err := EncodeAvro("", EventToAvro(&fromJSON))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var fromAvro Event
-			if err := d.Decode(context.Background(), b, &fromAvro); err != nil {
-				t.Fatal(err)
-			}
+			fromJSON, fromAvro := jsonThroughAvro(t, d, doc)
 			want := canonicalRawFields(t, fromJSON)
 			if !reflect.DeepEqual(fromAvro, want) {
 				t.Fatalf("avro and json differ\navro: %+v\njson: %+v", fromAvro, want)
 			}
 		})
 	}
+}
+
+// jsonThroughAvro decodes the JSON document doc, re-encodes the Event as Avro with EventToAvro and decodes that
+// with d: the same event from both input formats.
+func jsonThroughAvro(t *testing.T, d *AvroDecoder, doc string) (fromJSON, fromAvro Event) {
+	t.Helper()
+	if err := NewJSONDecoder().Decode([]byte(doc), &fromJSON); err != nil {
+		t.Fatalf("JSON decode: %v", err)
+	}
+	b, err := EncodeAvro("", EventToAvro(&fromJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Decode(context.Background(), b, &fromAvro); err != nil {
+		t.Fatal(err)
+	}
+	return fromJSON, fromAvro
 }
 
 // canonicalRawFields applies the Avro side's documented normalization to a JSON-decoded Event: RawFields sorted by
@@ -164,18 +170,7 @@ func TestAvroJSONEquivalenceStringBytes(t *testing.T) {
 	for _, v := range values {
 		t.Run(v, func(t *testing.T) {
 			doc := `{"event_name":"lead","zz_note":` + v + `,"integrations":{"facebook":{"custom_data":{"note":` + v + `}}}}`
-			var fromJSON Event
-			if err := NewJSONDecoder().Decode([]byte(doc), &fromJSON); err != nil {
-				t.Fatalf("JSON decode: %v", err)
-			}
-			b, err := EncodeAvro("", EventToAvro(&fromJSON))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var fromAvro Event
-			if err := d.Decode(context.Background(), b, &fromAvro); err != nil {
-				t.Fatal(err)
-			}
+			fromJSON, fromAvro := jsonThroughAvro(t, d, doc)
 			for _, pair := range [][2][]RawField{
 				{fromJSON.Extra, fromAvro.Extra},
 				{fromJSON.Integrations.Facebook.CustomData, fromAvro.Integrations.Facebook.CustomData},
