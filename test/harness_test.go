@@ -295,10 +295,7 @@ func (e *env) startLogged(cfg config.Config, log zerolog.Logger, extra ...servic
 	e.t.Helper()
 	opts := append([]service.Option{
 		service.WithKafkaOpts(kgo.FetchMaxWait(200 * time.Millisecond)),
-		service.WithTuning(service.Tuning{
-			CommitInterval: 100 * time.Millisecond, RevokeTimeout: 10 * time.Second, MisconfiguredRetry: time.Hour,
-			DLQRetryBackoff: 20 * time.Millisecond, MaxThrottleBackoff: 200 * time.Millisecond,
-		}),
+		servicetest.FastTimings(0),
 	}, extra...)
 	return servicetest.Start(e.t, cfg, log, opts...)
 }

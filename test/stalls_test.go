@@ -15,7 +15,6 @@ import (
 	"github.com/capi-connector/capi-connector/config"
 	"github.com/capi-connector/capi-connector/processor/dlq"
 	"github.com/capi-connector/capi-connector/processor/health"
-	"github.com/capi-connector/capi-connector/processor/service"
 	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema/sample"
 )
@@ -30,10 +29,7 @@ func logger(buf *servicetest.SyncBuffer) zerolog.Logger {
 }
 
 // fastHealth checks brokers and topics every 200 ms instead of 5 s.
-var fastHealth = service.WithTuning(service.Tuning{
-	CommitInterval: 100 * time.Millisecond, RevokeTimeout: 10 * time.Second, MisconfiguredRetry: time.Hour,
-	DLQRetryBackoff: 20 * time.Millisecond, MaxThrottleBackoff: 200 * time.Millisecond, HealthInterval: 200 * time.Millisecond,
-})
+var fastHealth = servicetest.FastTimings(200 * time.Millisecond)
 
 // check returns the state of one readiness check of run.
 func check(t testing.TB, run *running, name string) health.Check {

@@ -392,6 +392,17 @@ type Running struct {
 	err    error         // Run's result, set before exited is closed
 }
 
+// FastTimings shortens the runtime timings no configuration key covers, so that rebalances, outages and retries
+// play out in seconds in the end-to-end tests: commits every 100 ms, a 10 s revoke timeout, 20 ms between DLQ
+// retries, throttling backoff capped at 200 ms, and a misconfigured destination waiting for the test's fix instead
+// of retrying. health > 0 also checks brokers and topics that often (the default is 5 s).
+func FastTimings(health time.Duration) service.Option {
+	return service.WithTuning(service.Tuning{
+		CommitInterval: 100 * time.Millisecond, RevokeTimeout: 10 * time.Second, MisconfiguredRetry: time.Hour,
+		DLQRetryBackoff: 20 * time.Millisecond, MaxThrottleBackoff: 200 * time.Millisecond, HealthInterval: health,
+	})
+}
+
 // Start runs service.New(cfg, log, opts...) in the background until the test ends (or Stop). It fails the test
 // when the service cannot be built or does not create its runtime within 10s.
 func Start(t testing.TB, cfg config.Config, log zerolog.Logger, opts ...service.Option) *Running {
