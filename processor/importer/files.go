@@ -63,6 +63,7 @@ func RunFile(ctx context.Context, file File, o Options, stdin io.Reader, progres
 	name, statePath, rejects := file.Path, file.StatePath, file.Rejects
 	o.Name = name
 	in := stdin
+	var input *os.File
 	if name == "-" {
 		if file.Resume {
 			return &ArgError{errors.New("--resume needs a file, not standard input")}
@@ -76,7 +77,7 @@ func RunFile(ctx context.Context, file File, o Options, stdin io.Reader, progres
 		if st, err := f.Stat(); err == nil {
 			o.Size = st.Size()
 		}
-		in = f
+		in, input = f, f
 		o.Name = filepath.Base(name)
 	}
 	lower := strings.ToLower(name)
@@ -86,8 +87,8 @@ func RunFile(ctx context.Context, file File, o Options, stdin io.Reader, progres
 			o.Format = FormatNDJSON
 		}
 	}
-	if name != "-" && !o.DryRun {
-		size, sum, err := Fingerprint(name)
+	if input != nil && !o.DryRun {
+		size, sum, err := fingerprint(input)
 		if err != nil {
 			return err
 		}
@@ -100,7 +101,11 @@ func RunFile(ctx context.Context, file File, o Options, stdin io.Reader, progres
 	if rejects != "" {
 		path := rejects
 		if st, err := os.Stat(rejects); err == nil && st.IsDir() {
-			path = filepath.Join(rejects, filepath.Base(strings.TrimSuffix(name, filepath.Ext(name)))+".rejects"+map[bool]string{true: ".ndjson", false: ".csv"}[o.Format == FormatNDJSON])
+			ext := ".rejects.csv"
+			if o.Format == FormatNDJSON {
+				ext = ".rejects.ndjson"
+			}
+			path = filepath.Join(rejects, filepath.Base(strings.TrimSuffix(name, filepath.Ext(name)))+ext)
 		} else if file.Several {
 			return &ArgError{errors.New("--rejects must be a directory when importing several files")}
 		}
@@ -157,12 +162,17 @@ func Fingerprint(path string) (size int64, sum string, err error) {
 		return 0, "", err
 	}
 	defer f.Close()
+	return fingerprint(f)
+}
+
+// fingerprint is Fingerprint of an open file, read with ReadAt so the file's offset stays where it is.
+func fingerprint(f *os.File) (size int64, sum string, err error) {
 	st, err := f.Stat()
 	if err != nil {
 		return 0, "", err
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, io.LimitReader(f, 1<<20)); err != nil {
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<20)); err != nil {
 		return 0, "", err
 	}
 	return st.Size(), hex.EncodeToString(h.Sum(nil)), nil
