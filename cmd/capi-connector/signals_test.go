@@ -1,10 +1,6 @@
 package main
 
 import (
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,61 +11,10 @@ import (
 	"github.com/capi-connector/capi-connector/processor/capi/capitest"
 	"github.com/capi-connector/capi-connector/processor/service/servicetest"
 	"github.com/capi-connector/capi-connector/schema/sample"
+	"github.com/capi-connector/capi-connector/test/proctest"
 )
 
-// proc is the connector binary running as a subprocess.
-type proc struct {
-	cmd    *exec.Cmd
-	stderr *servicetest.SyncBuffer
-	done   chan struct{}
-	err    error
-}
-
-func startBinary(t *testing.T, bin string, env map[string]string) *proc {
-	t.Helper()
-	cmd := exec.Command(bin, "run")
-	// Only what the connector needs: no CAPI_* variable of the test's own environment leaks in.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	p := &proc{cmd: cmd, stderr: &servicetest.SyncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("connector output:\n%s", p.stderr.String())
-		}
-	})
-	return p
-}
-
-// wait returns the exit status, failing the test if the process has not exited within timeout.
-func (p *proc) wait(t *testing.T, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		t.Fatalf("the connector did not exit within %s", timeout)
-	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		return ee.ExitCode()
-	}
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-	return 0
-}
+func TestMain(m *testing.M) { proctest.Main(m, "../..") }
 
 // SIGTERM and a second signal, against the real binary: kfake runs in the test process (the subprocess reaches it
 // over TCP) and the Graph simulator over HTTP; the connector is configured by CAPI_* variables only.
@@ -77,12 +22,7 @@ func TestSignals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "capi-connector")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := proctest.Connector(t)
 
 	setup := func(t *testing.T, n int) (servicetest.Names, []kgo.Opt, *capitest.Server, map[string]string, map[int32]map[int64]string) {
 		names := servicetest.NewNames(t)
@@ -144,13 +84,13 @@ func TestSignals(t *testing.T) {
 	t.Run("SIGTERM drains, commits and exits 0", func(t *testing.T) {
 		names, kopts, sim, env, pos := setup(t, 6000)
 		env["CAPI_SHUTDOWN_TIMEOUT"] = "10s"
-		p := startBinary(t, bin, env)
+		p := proctest.StartConnector(t, bin, "connector", env, 0)
 		servicetest.WaitFor(t, 20*time.Second, "deliveries at full speed", func() bool { return len(sim.EventIDs()) > 300 })
 		sent := time.Now()
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := p.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		if code := p.wait(t, 15*time.Second); code != exitOK {
+		if code := p.Wait(15 * time.Second); code != exitOK {
 			t.Fatalf("exit status %d after SIGTERM, want 0", code)
 		}
 		took := time.Since(sent)
@@ -168,18 +108,18 @@ func TestSignals(t *testing.T) {
 		if len(accepted) >= 6000 {
 			t.Log("everything was delivered before the signal; the drain had little to do")
 		}
-		if !strings.Contains(p.stderr.String(), "draining") {
+		if !strings.Contains(p.LogText(), "draining") {
 			t.Error("no drain announced in the output")
 		}
 		t.Logf("drained and exited %s after SIGTERM with %d of 6000 delivered", took.Round(time.Millisecond), len(accepted))
 
 		// A restart resumes exactly at the commit: the rest is delivered, nothing twice.
-		p2 := startBinary(t, bin, env)
+		p2 := proctest.StartConnector(t, bin, "connector", env, 0)
 		servicetest.WaitFor(t, 30*time.Second, "the rest to be delivered and committed", func() bool {
 			return len(sim.EventIDs()) == 6000 && servicetest.Reached(servicetest.Committed(t, kopts, names.Group, names.Topic), ends(pos))
 		})
-		_ = p2.cmd.Process.Signal(syscall.SIGTERM)
-		if code := p2.wait(t, 15*time.Second); code != exitOK {
+		_ = p2.Signal(syscall.SIGTERM)
+		if code := p2.Wait(15 * time.Second); code != exitOK {
 			t.Errorf("second run exit status %d, want 0", code)
 		}
 		if d := sim.Stats().DuplicateEvents; d != 0 {
@@ -190,7 +130,7 @@ func TestSignals(t *testing.T) {
 	t.Run("second signal exits 130 without committing unacknowledged work", func(t *testing.T) {
 		names, kopts, sim, env, pos := setup(t, 6000)
 		env["CAPI_SHUTDOWN_TIMEOUT"] = "30s"
-		p := startBinary(t, bin, env)
+		p := proctest.StartConnector(t, bin, "connector", env, 0)
 		servicetest.WaitFor(t, 20*time.Second, "first deliveries and commits", func() bool {
 			return len(sim.EventIDs()) > 300 && len(servicetest.Committed(t, kopts, names.Group, names.Topic)) > 0
 		})
@@ -199,23 +139,23 @@ func TestSignals(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(300 * time.Millisecond)
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		servicetest.WaitFor(t, 5*time.Second, "the drain to start", func() bool { return strings.Contains(p.stderr.String(), "draining") })
+		_ = p.Signal(syscall.SIGTERM)
+		servicetest.WaitFor(t, 5*time.Second, "the drain to start", func() bool { return strings.Contains(p.LogText(), "draining") })
 		select {
-		case <-p.done:
+		case <-p.Done():
 			t.Fatal("exited on the first signal although batches were stuck: the drain should wait")
 		case <-time.After(300 * time.Millisecond):
 		}
 		sent := time.Now()
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		if code := p.wait(t, 3*time.Second); code != 130 {
+		_ = p.Signal(syscall.SIGTERM)
+		if code := p.Wait(3 * time.Second); code != 130 {
 			t.Fatalf("exit status %d after a second signal, want 130", code)
 		}
 		if took := time.Since(sent); took > 2*time.Second {
 			t.Errorf("exited %s after the second signal, want at once", took)
 		}
 		noCommitPastUndelivered(t, servicetest.Committed(t, kopts, names.Group, names.Topic), pos, sim.EventIDs())
-		if !strings.Contains(p.stderr.String(), "second signal") {
+		if !strings.Contains(p.LogText(), "second signal") {
 			t.Error("the immediate exit is not announced")
 		}
 	})

@@ -215,6 +215,20 @@ func (p *Proc) Exited() bool {
 	}
 }
 
+// Signal sends sig to the process (a test of the signal handling itself; Stop and Terminate for ordinary stops).
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Wait returns the exit status once the process has exited, failing the test if it still runs after timeout.
+func (p *Proc) Wait(timeout time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		p.t.Fatalf("%s did not exit within %s", p.name, timeout)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
 // Kill sends SIGKILL (no drain, no commit, no LeaveGroup: a crash) and waits until the process is reaped.
 func (p *Proc) Kill() { p.Stop(0) }
 
